@@ -1,0 +1,74 @@
+import { Code } from './code.js';
+import { chain, type Handler, type Interceptor } from './invocation.js';
+import { RpcError } from './rpc-error.js';
+import { runAsCurrent } from './server-call.js';
+import type { MethodOptions, ServiceDefinition } from './service.js';
+
+/** One callable method: its definition and the handler chain that serves it. */
+export interface MethodEntry {
+  readonly service: ServiceDefinition;
+  readonly method: string;
+  readonly options: Readonly<MethodOptions>;
+  readonly handler: Handler;
+}
+
+/**
+ * What a server can be asked to run: service id → method → handler. Only methods declared in a
+ * service's definition are entered, so nothing else on an implementation object can be reached.
+ */
+export class CallTable {
+  private readonly services = new Map<string, Map<string, MethodEntry>>();
+
+  provide<T>(definition: ServiceDefinition<T>, implementation: T, interceptors: readonly Interceptor[]): void {
+    if (this.services.has(definition.id)) {
+      throw new RpcError(Code.FAILED_PRECONDITION, `service ${definition.id} is already provided`);
+    }
+    const methods = new Map<string, MethodEntry>();
+    for (const [method, options] of definition.methods) {
+      const fn = (implementation as Record<string, unknown>)[method];
+      if (typeof fn !== 'function') {
+        throw new RpcError(Code.INVALID_ARGUMENT, `implementation of ${definition.id} lacks method ${method}`);
+      }
+      const run: Handler = (call) => {
+        if (options.validate !== undefined) validate(options.validate, call.args, definition.id, method);
+        return runAsCurrent(call, () => Promise.resolve(fn.apply(implementation, call.args)));
+      };
+      methods.set(method, { service: definition as ServiceDefinition, method, options, handler: chain(interceptors, run) });
+    }
+    this.services.set(definition.id, methods);
+  }
+
+  /** Finds a method, or says precisely what of the request was not found. */
+  lookup(serviceId: string | undefined, method: string | undefined): MethodEntry | RpcError {
+    if (serviceId === undefined || method === undefined) {
+      return new RpcError(Code.INVALID_ARGUMENT, 'request names no service or method');
+    }
+    const methods = this.services.get(serviceId);
+    if (methods === undefined) return this.serviceNotFound(serviceId);
+    const entry = methods.get(method);
+    if (entry === undefined) {
+      return new RpcError(Code.UNIMPLEMENTED, `method ${JSON.stringify(method)} is not declared by service ${serviceId}`);
+    }
+    return entry;
+  }
+
+  get serviceIds(): string[] {
+    return [...this.services.keys()];
+  }
+
+  private serviceNotFound(serviceId: string): RpcError {
+    const name = serviceId.replace(/^[^/]*\//, '').replace(/:.*$/, '');
+    const sameName = [...this.services.keys()].filter((id) => id.replace(/^[^/]*\//, '').replace(/:.*$/, '') === name);
+    const hint = sameName.length > 0 ? ` (this server provides ${sameName.join(', ')})` : '';
+    return new RpcError(Code.NOT_FOUND, `service ${JSON.stringify(serviceId)} is not provided here${hint}`);
+  }
+}
+
+function validate(check: (args: unknown[]) => void, args: unknown[], serviceId: string, method: string): void {
+  try {
+    check(args);
+  } catch (error) {
+    if (error instanceof RpcError) throw error;
+    throw new RpcError(Code.INVALID_ARGUMENT, `invalid arguments for ${serviceId}.${method}: ${(error as Error).message}`);
+  }
+}

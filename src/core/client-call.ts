@@ -1,0 +1,34 @@
+import type { Invocation } from './invocation.js';
+import { Metadata } from './metadata.js';
+import type { ServiceDefinition } from './service.js';
+
+/** A call on the client side; its metadata objects are made only when something touches them. */
+export class ClientCall implements Invocation {
+  private request: Metadata | undefined;
+  private response: Metadata | undefined;
+
+  constructor(
+    readonly service: ServiceDefinition,
+    readonly method: string,
+    public args: unknown[],
+    request: Metadata | undefined,
+    readonly deadline: number | undefined,
+    readonly signal: AbortSignal | undefined,
+    readonly oneWay: boolean,
+  ) {
+    this.request = request;
+  }
+
+  get metadata(): Metadata {
+    return (this.request ??= new Metadata());
+  }
+
+  get responseMetadata(): Metadata {
+    return (this.response ??= new Metadata());
+  }
+
+  /** The response metadata if the server sent any. */
+  get receivedMetadata(): Metadata | undefined {
+    return this.response;
+  }
+}

@@ -1,0 +1,42 @@
+import type { Metadata } from './metadata.js';
+import type { ServiceDefinition } from './service.js';
+
+/**
+ * One call as it passes through interceptors, on the client and on the server alike.
+ */
+export interface Invocation {
+  readonly service: ServiceDefinition;
+  readonly method: string;
+  args: unknown[];
+  /** Request metadata; interceptors may add to it before the call leaves. */
+  readonly metadata: Metadata;
+  /** Metadata that comes back with the response (client) or goes back with it (server). */
+  readonly responseMetadata: Metadata;
+  /** Absolute epoch milliseconds, or undefined for no deadline. */
+  readonly deadline: number | undefined;
+  /** Fires when the caller cancels, the deadline passes or the server shuts down hard. */
+  readonly signal: AbortSignal | undefined;
+  readonly oneWay: boolean;
+}
+
+/** The last step of a chain: sends the call (client) or runs the implementation (server). */
+export type Handler = (call: Invocation) => Promise<unknown>;
+
+/**
+ * Wraps the next step of a call. The same shape serves clients and servers:
+ *
+ * ```ts
+ * const logCalls: Interceptor = (next) => async (call) => {
+ *   console.log('calling', call.method);
+ *   return next(call);
+ * };
+ * ```
+ */
+export type Interceptor = (next: Handler) => Handler;
+
+/** Builds a chain in which the first interceptor is the outermost one. */
+export function chain(interceptors: readonly Interceptor[], last: Handler): Handler {
+  let handler = last;
+  for (let i = interceptors.length - 1; i >= 0; i--) handler = interceptors[i]!(handler);
+  return handler;
+}

@@ -1,0 +1,104 @@
+import { Code } from './code.js';
+import type { Invocation } from './invocation.js';
+import { Metadata } from './metadata.js';
+import { RpcError } from './rpc-error.js';
+import type { ServiceDefinition } from './service.js';
+
+let current: Invocation | undefined;
+
+/**
+ * The call being served, for an implementation that needs its metadata, deadline or signal.
+ * Read it before the handler's first `await`: afterwards another call may be current.
+ *
+ * ```ts
+ * async add(a: number, b: number) {
+ *   const { signal, metadata } = currentCall();
+ *   ...
+ * }
+ * ```
+ */
+export function currentCall(): Invocation {
+  if (current === undefined) {
+    throw new RpcError(Code.FAILED_PRECONDITION, 'currentCall() is only available while a handler starts');
+  }
+  return current;
+}
+
+/** Runs `fn` with `call` as the current call for its synchronous part. */
+export function runAsCurrent<T>(call: Invocation, fn: () => T): T {
+  const previous = current;
+  current = call;
+  try {
+    return fn();
+  } finally {
+    current = previous;
+  }
+}
+
+/**
+ * A call on the server side. Its signal and deadline timer are made only when a handler asks for
+ * the signal, since most calls end before anyone would look.
+ */
+export class ServerCall implements Invocation {
+  readonly oneWay: boolean;
+  private controller: AbortController | undefined;
+  private abortReason: RpcError | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private response: Metadata | undefined;
+
+  constructor(
+    readonly service: ServiceDefinition,
+    readonly method: string,
+    public args: unknown[],
+    readonly metadata: Metadata,
+    readonly deadline: number | undefined,
+    oneWay: boolean,
+  ) {
+    this.oneWay = oneWay;
+  }
+
+  get responseMetadata(): Metadata {
+    return (this.response ??= new Metadata());
+  }
+
+  /** Whether a handler set any response metadata, without creating it. */
+  get hasResponseMetadata(): boolean {
+    return this.response !== undefined && this.response.size > 0;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) {
+        this.controller.abort(this.abortReason);
+      } else if (this.deadline !== undefined) {
+        const left = this.deadline - Date.now();
+        if (left <= 0) this.abort(deadlineExceeded());
+        else this.timer = setTimeout(() => this.abort(deadlineExceeded()), left).unref();
+      }
+    }
+    return this.controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.abortReason !== undefined;
+  }
+
+  /** Aborts the handler's signal: the caller cancelled, the deadline passed or the server stops. */
+  abort(reason: RpcError): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    this.finish();
+    this.controller?.abort(reason);
+  }
+
+  /** Releases the deadline timer once the handler has answered. */
+  finish(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function deadlineExceeded(): RpcError {
+  return new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded');
+}

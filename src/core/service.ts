@@ -1,0 +1,84 @@
+import { Code } from './code.js';
+import { RpcError } from './rpc-error.js';
+
+/** Names a service: several versions and groups of one name can be served side by side. */
+export interface ServiceKey {
+  readonly name: string;
+  readonly version?: string;
+  readonly group?: string;
+}
+
+/** Options of one method; call options override them, and they override client defaults. */
+export interface MethodOptions {
+  /** Default deadline of a call, counted from when it starts. */
+  timeoutMs?: number;
+  /** Calls send no response and resolve as soon as the request is written. */
+  oneWay?: boolean;
+  /** The method may run more than once for one call without harm, so it may be retried. */
+  idempotent?: boolean;
+  /** Checks the decoded arguments on the server before the implementation runs; throw to refuse. */
+  validate?: (args: unknown[]) => void;
+}
+
+/** The names of the methods of `T` that can be called remotely. */
+export type MethodNames<T> = {
+  [K in keyof T]: K extends string ? (T[K] extends (...args: never[]) => unknown ? K : never) : never;
+}[keyof T];
+
+/** A service made by `defineService`: its key and its call table. Nothing outside `methods` is callable. */
+export interface ServiceDefinition<T = unknown> {
+  readonly key: ServiceKey;
+  /** `group/name:version`, the string form of the key. */
+  readonly id: string;
+  readonly methods: ReadonlyMap<string, Readonly<MethodOptions>>;
+  /** Carries `T` for type inference only; never set. */
+  readonly __type?: T;
+}
+
+export interface DefineServiceOptions<T> {
+  version?: string;
+  group?: string;
+  /** Every remote method of `T` with its options (`{}` for the defaults). */
+  methods: { [K in MethodNames<T>]: MethodOptions };
+}
+
+const validName = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
+const validMethod = /^[A-Za-z_$][\w$]*$/;
+const validTag = /^[\w.\-+*]*$/;
+// Names that every object answers to; a call table must never resolve them.
+const forbiddenMethods = new Set(['constructor', '__proto__', 'prototype', 'toString', 'valueOf',
+  'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__',
+  '__defineSetter__', '__lookupGetter__', '__lookupSetter__', 'then']);
+
+/**
+ * Declares a service: its name, version, group and the methods callers may invoke.
+ *
+ * ```ts
+ * interface Calculator { add(a: number, b: number): Promise<number> }
+ * const CalculatorService = defineService<Calculator>('demo.Calculator', { version: '1.0.0', methods: { add: {} } });
+ * ```
+ */
+export function defineService<T>(name: string, options: DefineServiceOptions<T>): ServiceDefinition<T> {
+  if (!validName.test(name)) throw new RpcError(Code.INVALID_ARGUMENT, `invalid service name ${JSON.stringify(name)}`);
+  const key: ServiceKey = { name, version: options.version, group: options.group };
+  for (const tag of [key.version, key.group]) {
+    if (tag !== undefined && !validTag.test(tag)) {
+      throw new RpcError(Code.INVALID_ARGUMENT, `invalid version or group ${JSON.stringify(tag)}`);
+    }
+  }
+  const methods = new Map<string, Readonly<MethodOptions>>();
+  for (const [method, opts] of Object.entries(options.methods as Record<string, MethodOptions>)) {
+    if (!validMethod.test(method) || forbiddenMethods.has(method)) {
+      throw new RpcError(Code.INVALID_ARGUMENT, `${JSON.stringify(method)} cannot be a remote method`);
+    }
+    methods.set(method, Object.freeze({ ...opts }));
+  }
+  return Object.freeze({ key: Object.freeze(key), id: serviceId(key), methods });
+}
+
+/** `group/name:version`, with the parts that are absent left out (Dubbo's service key form). */
+export function serviceId(key: ServiceKey): string {
+  const group = key.group ? `${key.group}/` : '';
+  const version = key.version ? `:${key.version}` : '';
+  return `${group}${key.name}${version}`;
+}

@@ -1,0 +1,10 @@
+export { Code, codeName } from './core/code.js';
+export { RpcError, type ErrorDetails, type RpcErrorOptions } from './core/rpc-error.js';
+export { Metadata, type MetadataInit, type MetadataValue } from './core/metadata.js';
+export { defineService, serviceId, type ServiceDefinition, type ServiceKey, type MethodOptions, type MethodNames, type DefineServiceOptions } from './core/service.js';
+export { type Invocation, type Handler, type Interceptor } from './core/invocation.js';
+export { currentCall } from './core/server-call.js';
+export { type Logger } from './core/logger.js';
+export { type Serializer } from './serialization/serializer.js';
+export { createServer, type Server, type ServerOptions, type CloseOptions } from './server.js';
+export { createClient, type Client, type ClientOptions, type CallOptions, type ServiceProxy, type ProxyMethod } from './client.js';

@@ -1,0 +1,34 @@
+import type { CallTable } from '../core/call-table.js';
+import type { Invocation } from '../core/invocation.js';
+import type { Logger } from '../core/logger.js';
+import type { SerializerSet } from '../serialization/registry.js';
+import type { Serializer } from '../serialization/serializer.js';
+
+/** What a server transport needs from its server: the calls it may run and how to read them. */
+export interface ServerContext {
+  readonly table: CallTable;
+  readonly serializers: SerializerSet;
+  readonly logger: Logger;
+}
+
+/** One listening address of a server, on one protocol. */
+export interface ServerTransport {
+  /** Starts listening; resolves with the address actually bound, e.g. `tcp://127.0.0.1:41234`. */
+  listen(): Promise<string>;
+  /** Stops accepting, tells connected clients to go away; resolves once every connection has closed. */
+  drain(): Promise<void>;
+  /** Ends every call and connection now. */
+  forceClose(): void;
+}
+
+/** Connectivity of a channel, as gRPC names it. */
+export type ChannelState = 'IDLE' | 'CONNECTING' | 'READY' | 'TRANSIENT_FAILURE' | 'SHUTDOWN';
+
+/** The client side of one provider address: sends calls, keeps its connection alive. */
+export interface Channel {
+  readonly address: string;
+  readonly state: ChannelState;
+  /** Sends a call; resolves with the decoded result, or rejects with an `RpcError`. */
+  call(invocation: Invocation, serializer: Serializer): Promise<unknown>;
+  close(timeoutMs?: number): Promise<void>;
+}
