@@ -93,6 +93,15 @@ export function createClient(options: ClientOptions): Client {
   const handler = chain(options.interceptors ?? [], send);
 
   function invoke(definition: ServiceDefinition, method: string, args: unknown[], callOptions: CallOptions = {}): Promise<unknown> {
+    try {
+      return start(definition, method, args, callOptions);
+    } catch (error) {
+      // Bad options (e.g. an invalid metadata key) or a throwing interceptor: still a rejection.
+      return Promise.reject(RpcError.from(error));
+    }
+  }
+
+  function start(definition: ServiceDefinition, method: string, args: unknown[], callOptions: CallOptions): Promise<unknown> {
     const methodOptions = definition.methods.get(method);
     if (methodOptions === undefined) {
       return Promise.reject(new RpcError(Code.UNIMPLEMENTED, `method ${JSON.stringify(method)} is not declared by service ${definition.id}`, { unprocessed: true }));

@@ -29,9 +29,10 @@ export class CallTable {
       if (typeof fn !== 'function') {
         throw new RpcError(Code.INVALID_ARGUMENT, `implementation of ${definition.id} lacks method ${method}`);
       }
-      const run: Handler = (call) => {
+      // async, so that a synchronous throw reaches interceptors as a rejection like any other failure
+      const run: Handler = async (call) => {
         if (options.validate !== undefined) validate(options.validate, call.args, definition.id, method);
-        return runAsCurrent(call, () => Promise.resolve(fn.apply(implementation, call.args)));
+        return runAsCurrent(call, () => fn.apply(implementation, call.args));
       };
       methods.set(method, { service: definition as ServiceDefinition, method, options, handler: chain(interceptors, run) });
     }

@@ -73,7 +73,49 @@ export function defineService<T>(name: string, options: DefineServiceOptions<T>)
     }
     methods.set(method, Object.freeze({ ...opts }));
   }
-  return Object.freeze({ key: Object.freeze(key), id: serviceId(key), methods });
+  return Object.freeze({ key: Object.freeze(key), id: serviceId(key), methods: new ReadonlyMethods(methods) });
+}
+
+/** The call table of a definition; it has no way to change, so no method can be added later. */
+class ReadonlyMethods implements ReadonlyMap<string, Readonly<MethodOptions>> {
+  readonly #map: Map<string, Readonly<MethodOptions>>;
+
+  constructor(map: Map<string, Readonly<MethodOptions>>) {
+    this.#map = map;
+    Object.freeze(this);
+  }
+
+  get size(): number {
+    return this.#map.size;
+  }
+
+  get(method: string): Readonly<MethodOptions> | undefined {
+    return this.#map.get(method);
+  }
+
+  has(method: string): boolean {
+    return this.#map.has(method);
+  }
+
+  forEach(fn: (value: Readonly<MethodOptions>, key: string, map: ReadonlyMap<string, Readonly<MethodOptions>>) => void): void {
+    this.#map.forEach((value, key) => fn(value, key, this));
+  }
+
+  keys(): MapIterator<string> {
+    return this.#map.keys();
+  }
+
+  values(): MapIterator<Readonly<MethodOptions>> {
+    return this.#map.values();
+  }
+
+  entries(): MapIterator<[string, Readonly<MethodOptions>]> {
+    return this.#map.entries();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, Readonly<MethodOptions>]> {
+    return this.#map.entries();
+  }
 }
 
 /** `group/name:version`, with the parts that are absent left out (Dubbo's service key form). */

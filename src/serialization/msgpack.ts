@@ -1,30 +1,67 @@
 import { Packr, addExtension } from 'msgpackr';
 import type { Serializer } from './serializer.js';
 
-// msgpack has no Map type distinct from objects; an extension keeps Maps as Maps.
-// (Dates, bigints, Sets and binary are handled by msgpackr itself.)
-const MAP_EXTENSION = 0x4d;
+// msgpackr writes every Map as a plain msgpack map, which reads back as an object. To keep Maps as
+// Maps, encode() swaps each one for a MapEntries box first, and the box has an extension of its own.
+class MapEntries {
+  constructor(readonly entries: Array<[unknown, unknown]>) {}
+}
+
 addExtension({
-  Class: Map,
-  type: MAP_EXTENSION,
-  write: (map: Map<unknown, unknown>) => [...map],
+  Class: MapEntries,
+  type: 0x4d,
+  write: (box: MapEntries) => box.entries,
   read: (entries: Array<[unknown, unknown]>) => new Map(entries),
 });
+addExtension({
+  Class: Set,
+  type: 0x53,
+  write: (set: Set<unknown>) => [...set].map((item) => boxMaps(item, 0)),
+  read: (items: unknown[]) => new Set(items),
+});
+
+const MAX_DEPTH = 64;
 
 /**
- * MessagePack (the default). Binary values decode as views of the received frame, not copies.
- * A `__proto__` key decodes as the plain key `__proto_`, so no payload can reach a prototype.
+ * Returns `value` itself when it holds no Map (the common case, found without copying), else a
+ * copy in which every Map is boxed. Only arrays and plain objects are searched: msgpackr writes
+ * class instances through their own properties or extensions.
+ */
+function boxMaps(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return value;
+  if (value instanceof Map) {
+    return new MapEntries([...value].map(([key, item]) => [boxMaps(key, depth + 1), boxMaps(item, depth + 1)]));
+  }
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const boxed = boxMaps(value[i], depth + 1);
+      if (boxed !== value[i]) (copy ??= value.slice())[i] = boxed;
+    }
+    return copy ?? value;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    const boxed = boxMaps(item, depth + 1);
+    if (boxed !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = boxed;
+  }
+  return copy ?? value;
+}
+
+/**
+ * MessagePack (the default). `Date`, `bigint`, `Map` and `Set` round-trip. `Uint8Array` and
+ * `Buffer` values travel as msgpack bin and decode as `Buffer` views of the received frame, not
+ * copies. A `__proto__` key decodes as the plain key `__proto_`, so no payload reaches a prototype.
  */
 export function msgpackSerializer(): Serializer {
-  const packr = new Packr({
-    useRecords: false,
-    moreTypes: true,
-    int64AsType: 'bigint',
-  });
+  const packr = new Packr({ useRecords: false, int64AsType: 'bigint', useBigIntExtension: true });
   return {
     id: 0,
     name: 'msgpack',
-    encode: (value) => packr.pack(value),
+    encode: (value) => packr.pack(boxMaps(value, 0)),
     decode: (bytes) => packr.unpack(bytes as Buffer),
   };
 }

@@ -1,0 +1,261 @@
+/**
+ * `npm run bench`: every system × workload in fresh server and client processes over loopback,
+ * then a table and the ratios of Switchyard to the baselines from this same run.
+ * See bench/README.md for what is measured and how to read it.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { round } from './stats.js';
+import { systemNames } from './systems/index.js';
+import { findWorkload, workloads, type Workload } from './workloads.js';
+import type { Command, Report } from './worker.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+const STARTUP_MS = 30_000;
+const STEP_MS = 10_000;
+
+const HELP = `usage: npm run bench -- [--seconds N] [--warmup N] [--only a,b] [--workload name] [--json] [--cpu-prof DIR]
+  systems:   ${systemNames.join(', ')}
+  workloads: ${workloads.map((w) => w.name).join(', ')}`;
+
+interface Settings {
+  seconds: number;
+  warmupSeconds: number;
+  systems: string[];
+  workloads: Workload[];
+  json: boolean;
+  cpuProfDir: string | undefined;
+}
+
+/** One row of the results; `--json` prints these, one per line. */
+interface Result {
+  system: string;
+  workload: string;
+  callsPerSec: number;
+  p50us: number;
+  p99us: number;
+  /** Client + server CPU per call. */
+  cpuUsPerCall: number;
+  clientCpuUsPerCall: number;
+  serverCpuUsPerCall: number;
+  /** Payload megabytes (10^6 bytes) per second in each direction; null for workloads without a payload. */
+  mbPerSec: number | null;
+  calls: number;
+  seconds: number;
+}
+
+type ReportOf<T extends Report['type']> = Extract<Report, { type: T }>;
+
+const live = new Set<ChildProcess>();
+
+/** One forked worker: commands in, reports out, and an end that never hangs. */
+class Child {
+  private readonly process: ChildProcess;
+  private readonly inbox: Report[] = [];
+  private wake: (() => void) | undefined;
+  private exit: string | undefined;
+  private readonly exited: Promise<void>;
+
+  constructor(
+    readonly label: string,
+    args: string[],
+    execArgv: string[],
+  ) {
+    this.process = fork(WORKER, args, { cwd: ROOT, execArgv, stdio: ['ignore', 2, 2, 'ipc'] });
+    live.add(this.process);
+    this.process.on('message', (report: Report) => {
+      this.inbox.push(report);
+      this.wake?.();
+    });
+    this.exited = new Promise((resolve) => {
+      this.process.on('exit', (code, signal) => {
+        live.delete(this.process);
+        this.exit = `exited with ${signal ?? `code ${code}`}`;
+        this.wake?.();
+        resolve();
+      });
+    });
+  }
+
+  send(command: Command): void {
+    if (this.process.connected) this.process.send(command);
+  }
+
+  /** The next report, which must be of `type`; an error report, an exit or a timeout rejects. */
+  async next<T extends Report['type']>(type: T, timeoutMs: number): Promise<ReportOf<T>> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const report = this.inbox.shift();
+      if (report?.type === 'error') throw new Error(`${this.label} failed: ${report.message}`);
+      if (report !== undefined && report.type !== type) throw new Error(`${this.label} sent ${report.type} where ${type} was expected`);
+      if (report !== undefined) return report as ReportOf<T>;
+      if (this.exit !== undefined) throw new Error(`${this.label} ${this.exit} before ${type}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${this.label}: no ${type} within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  /** Asks the child to exit; kills it if it has not within `graceMs`. */
+  async end(graceMs = 5000): Promise<void> {
+    this.send({ type: 'exit' });
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+function childExecArgv(settings: Settings, system: string, workload: string, role: string): string[] {
+  const argv = ['--import', 'tsx'];
+  if (settings.cpuProfDir !== undefined) {
+    argv.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`, `--cpu-prof-name=${system}.${workload}.${role}.cpuprofile`);
+  }
+  return argv;
+}
+
+async function runOne(settings: Settings, system: string, workload: Workload): Promise<Result> {
+  const server = new Child(`${system} server`, ['server', system], childExecArgv(settings, system, workload.name, 'server'));
+  const client = new Child(`${system} client`, ['client', system, workload.name], childExecArgv(settings, system, workload.name, 'client'));
+  try {
+    const { address } = await server.next('ready', STARTUP_MS);
+    const warmupMs = Math.round(settings.warmupSeconds * 1000);
+    client.send({ type: 'run', address, warmupMs });
+    await client.next('warmed', STARTUP_MS + warmupMs);
+    server.send({ type: 'start' });
+    await server.next('started', STEP_MS);
+    const measureMs = Math.round(settings.seconds * 1000);
+    client.send({ type: 'measure', ms: measureMs });
+    const { result } = await client.next('measured', measureMs + STEP_MS);
+    server.send({ type: 'stop' });
+    const served = await server.next('stopped', STEP_MS);
+    if (result.calls === 0 || served.calls === 0) throw new Error(`${system} completed no calls in the measured window`);
+    const callsPerSec = result.calls / result.seconds;
+    const clientCpu = result.cpuUs / result.calls;
+    const serverCpu = served.cpuUs / served.calls;
+    return {
+      system,
+      workload: workload.name,
+      callsPerSec: Math.round(callsPerSec),
+      p50us: round(result.p50us),
+      p99us: round(result.p99us),
+      cpuUsPerCall: round(clientCpu + serverCpu),
+      clientCpuUsPerCall: round(clientCpu),
+      serverCpuUsPerCall: round(serverCpu),
+      mbPerSec: workload.payloadBytes === 0 ? null : round((callsPerSec * workload.payloadBytes) / 1e6),
+      calls: result.calls,
+      seconds: round(result.seconds),
+    };
+  } finally {
+    await client.end();
+    await server.end();
+  }
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const show = (value: number | null): string => (value === null ? '-' : String(value));
+const ratio = (a: number | null, b: number | null): string => (a === null || b === null || b === 0 ? '-' : `${(a / b).toFixed(2)}x`);
+
+function printTable(results: Result[]): void {
+  console.log(
+    table(
+      ['system', 'workload', 'calls/s', 'p50 µs', 'p99 µs', 'client CPU µs/call', 'server CPU µs/call', 'MB/s'],
+      results.map((r) => [r.system, r.workload, show(r.callsPerSec), show(r.p50us), show(r.p99us), show(r.clientCpuUsPerCall), show(r.serverCpuUsPerCall), show(r.mbPerSec)]),
+    ),
+  );
+  const rows: string[][] = [];
+  for (const workload of new Set(results.map((r) => r.workload))) {
+    const ours = results.find((r) => r.system === 'switchyard' && r.workload === workload);
+    if (ours === undefined) continue;
+    for (const base of results.filter((r) => r.system !== 'switchyard' && r.workload === workload)) {
+      rows.push([workload, base.system, ratio(ours.callsPerSec, base.callsPerSec), ratio(ours.cpuUsPerCall, base.cpuUsPerCall), ratio(ours.p50us, base.p50us), ratio(ours.mbPerSec, base.mbPerSec)]);
+    }
+  }
+  if (rows.length === 0) return;
+  console.log('\nswitchyard ÷ baseline, same run (calls/s and MB/s: above 1x is better; CPU and p50: below 1x is better)');
+  console.log(table(['workload', 'vs', 'calls/s', 'CPU/call (client+server)', 'p50', 'MB/s'], rows));
+}
+
+function parseSettings(): Settings {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '2' },
+      warmup: { type: 'string', default: '0.5' },
+      only: { type: 'string' },
+      workload: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.error(HELP);
+    process.exit(0);
+  }
+  const seconds = Number(values.seconds);
+  const warmupSeconds = Number(values.warmup);
+  if (!(seconds > 0) || !(warmupSeconds >= 0)) throw new Error(`--seconds must be > 0 and --warmup >= 0\n${HELP}`);
+  const systems = values.only === undefined ? systemNames : values.only.split(',').map((s) => s.trim());
+  for (const name of systems) if (!systemNames.includes(name)) throw new Error(`unknown system ${JSON.stringify(name)}\n${HELP}`);
+  const chosen = values.workload === undefined ? [...workloads] : values.workload.split(',').map((name) => findWorkload(name.trim()));
+  const cpuProf = values['cpu-prof'];
+  return { seconds, warmupSeconds, systems, workloads: chosen, json: values.json, cpuProfDir: cpuProf === undefined ? undefined : resolve(cpuProf) };
+}
+
+async function main(): Promise<void> {
+  const settings = parseSettings();
+  const results: Result[] = [];
+  let failures = 0;
+  const total = settings.systems.length * settings.workloads.length;
+  for (const workload of settings.workloads) {
+    for (const system of settings.systems) {
+      process.stderr.write(`[${results.length + failures + 1}/${total}] ${system} ${workload.name} ... `);
+      try {
+        const result = await runOne(settings, system, workload);
+        results.push(result);
+        process.stderr.write(`${result.callsPerSec} calls/s\n`);
+        if (settings.json) console.log(JSON.stringify(result));
+      } catch (error) {
+        failures++;
+        process.stderr.write(`FAILED\n${(error as Error).message}\n`);
+      }
+    }
+  }
+  if (!settings.json) {
+    console.log(`\n${settings.seconds} s measured after ${settings.warmupSeconds} s warm-up, node ${process.version}, loopback\n`);
+    printTable(results);
+  }
+  if (failures > 0) process.exitCode = 1;
+}
+
+function killAll(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
+process.on('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message);
+  killAll();
+  process.exitCode = 1;
+});

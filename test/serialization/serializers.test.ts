@@ -1,0 +1,253 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Code } from '../../src/core/code.js';
+import { RpcError } from '../../src/core/rpc-error.js';
+import { jsonSerializer } from '../../src/serialization/json.js';
+import { msgpackSerializer } from '../../src/serialization/msgpack.js';
+import { SerializerSet, errorSerializer } from '../../src/serialization/registry.js';
+import type { Serializer } from '../../src/serialization/serializer.js';
+
+const pollutingPayload = '{"__proto__": {"polluted": "yes"}, "nested": {"__proto__": {"polluted": "yes"}}, "list": [{"__proto__": {"polluted": "yes"}}]}';
+
+/**
+ * Fails if any object reachable from `value` has a prototype other than the plain ones or inherits
+ * `polluted`, or if one of the three objects that carried a `__proto__` key got `polluted` itself.
+ * (The object that was the `__proto__` value owns `polluted` as plain data, which is fine.)
+ */
+function assertNotPolluted(value: unknown, path = '$'): void {
+  if (typeof value !== 'object' || value === null) return;
+  const proto: unknown = Object.getPrototypeOf(value);
+  assert.ok(proto === Object.prototype || proto === Array.prototype, `${path} has a foreign prototype`);
+  const owns = Object.hasOwn(value, 'polluted');
+  assert.ok(owns || !('polluted' in value), `${path} inherits polluted`);
+  for (const key of Object.getOwnPropertyNames(value)) assertNotPolluted((value as Record<string, unknown>)[key], `${path}.${key}`);
+}
+
+function assertCarriersClean(decoded: unknown): void {
+  const root = decoded as { nested: object; list: object[] };
+  for (const [path, carrier] of [['$', root], ['$.nested', root.nested], ['$.list[0]', root.list[0]]] as const) {
+    assert.equal((carrier as Record<string, unknown>).polluted, undefined, `${path}.polluted is reachable`);
+  }
+}
+
+function assertPrototypeUntouched(): void {
+  assert.equal(Object.hasOwn(Object.prototype, 'polluted'), false);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+}
+
+function roundTrip(serializer: Serializer, value: unknown): unknown {
+  return serializer.decode(serializer.encode(value));
+}
+
+describe('msgpack serializer', () => {
+  const msgpack = msgpackSerializer();
+
+  it('has wire id 0 and name msgpack', () => {
+    assert.equal(msgpack.id, 0);
+    assert.equal(msgpack.name, 'msgpack');
+  });
+
+  it('round-trips plain JSON-like values', () => {
+    const value = { a: 1, b: -2.5, s: 'text ✓', t: true, n: null, list: [1, 'two', [3]], nested: { deep: { deeper: [] } } };
+    assert.deepEqual(roundTrip(msgpack, value), value);
+  });
+
+  it('round-trips Dates as Dates', () => {
+    const date = new Date('2024-02-29T12:34:56.789Z');
+    const back = roundTrip(msgpack, { date });
+    assert.ok((back as { date: unknown }).date instanceof Date);
+    assert.equal((back as { date: Date }).date.getTime(), date.getTime());
+  });
+
+  it('round-trips small bigints as bigints', () => {
+    for (const value of [0n, 5n, -5n, 2n ** 40n]) assert.equal(roundTrip(msgpack, value), value);
+  });
+
+  it('round-trips bigints at both ends of the int64 range', () => {
+    for (const value of [2n ** 63n - 1n, -(2n ** 63n), 2n ** 62n + 7n]) assert.equal(roundTrip(msgpack, value), value);
+  });
+
+  it('round-trips bigints beyond 64 bits', () => {
+    for (const value of [2n ** 64n, 2n ** 64n + 1n, -(2n ** 70n) - 3n, 10n ** 30n]) assert.equal(roundTrip(msgpack, value), value);
+  });
+
+  it('keeps integer numbers above 32 bits as numbers', () => {
+    for (const value of [2 ** 32, 2 ** 40, Number.MAX_SAFE_INTEGER, -(2 ** 40)]) assert.equal(roundTrip(msgpack, value), value);
+  });
+
+  it('round-trips Maps as Maps, keeping non-string keys', () => {
+    const map = new Map<unknown, unknown>([[1, 'one'], ['k', { v: 2 }]]);
+    const back = roundTrip(msgpack, { map });
+    assert.ok((back as { map: unknown }).map instanceof Map, 'decoded as a Map');
+    assert.deepEqual((back as { map: unknown }).map, map);
+  });
+
+  it('round-trips Sets as Sets', () => {
+    const set = new Set(['a', 1]);
+    const back = roundTrip(msgpack, set);
+    assert.ok(back instanceof Set);
+    assert.deepEqual(back, set);
+  });
+
+  it('round-trips Sets, Dates and bigints nested in objects and arrays', () => {
+    const value = { list: [{ when: new Date(0), ids: new Set([1n, 2n]) }], total: 2n ** 65n };
+    assert.deepEqual(roundTrip(msgpack, value), value);
+  });
+
+  it('round-trips Buffers and Uint8Arrays byte for byte', () => {
+    const value = { buf: Buffer.from([1, 2, 3]), u8: new Uint8Array([250, 0, 7]), empty: new Uint8Array(0) };
+    const back = roundTrip(msgpack, value) as Record<string, unknown>;
+    for (const key of ['buf', 'u8', 'empty'] as const) {
+      assert.ok(back[key] instanceof Uint8Array, `${key} is bytes`);
+      assert.deepEqual([...(back[key] as Uint8Array)], [...value[key]]);
+    }
+  });
+
+  /** Places an encoded value at offset 16 of a buffer of its own (Buffer.alloc never uses the shared pool). */
+  function inFrame(value: unknown): Buffer {
+    const encoded = msgpack.encode(value);
+    const frame = Buffer.alloc(16 + encoded.length, 0xee);
+    frame.set(encoded, 16);
+    return frame;
+  }
+
+  for (const [kind, bytes] of [['Buffer', Buffer.from([1, 2, 3])], ['Uint8Array', new Uint8Array([1, 2, 3])]] as const) {
+    it(`decodes a ${kind} value as a view of the input buffer, not a copy`, () => {
+      const frame = inFrame({ bytes });
+      const decoded = msgpack.decode(frame.subarray(16)) as { bytes: Uint8Array };
+      assert.deepEqual([...decoded.bytes], [1, 2, 3]);
+      assert.ok(decoded.bytes.buffer === frame.buffer, 'the decoded bytes share the frame\'s ArrayBuffer');
+      frame.fill(0x77, decoded.bytes.byteOffset, decoded.bytes.byteOffset + 3);
+      assert.deepEqual([...decoded.bytes], [0x77, 0x77, 0x77], 'a write to the frame shows through');
+    });
+  }
+
+  it('decodes a __proto__ payload without touching Object.prototype or any decoded prototype', () => {
+    const payload: unknown = JSON.parse(pollutingPayload);
+    const decoded = msgpack.decode(msgpack.encode(payload));
+    assertPrototypeUntouched();
+    assertNotPolluted(decoded);
+    assertCarriersClean(decoded);
+    assert.equal(Object.keys((decoded as { nested: object }).nested).filter((k) => k.startsWith('__proto')).length, 1, 'the key is kept as plain data');
+  });
+});
+
+describe('JSON serializer', () => {
+  const json = jsonSerializer();
+  const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
+
+  it('has wire id 1 and name json', () => {
+    assert.equal(json.id, 1);
+    assert.equal(json.name, 'json');
+  });
+
+  it('round-trips plain values and decodes an empty body as undefined', () => {
+    const value = { a: [1, 'b', null, { c: false }] };
+    assert.deepEqual(roundTrip(json, value), value);
+    assert.equal(json.decode(new Uint8Array(0)), undefined);
+  });
+
+  it('tags bytes as $bytes base64 and decodes them back to bytes', () => {
+    const bytes = new Uint8Array([0, 1, 254, 255]);
+    const encoded = json.encode({ bytes });
+    assert.equal(text(encoded), `{"bytes":{"$bytes":"${Buffer.from(bytes).toString('base64')}"}}`);
+    const back = json.decode(encoded) as { bytes: Uint8Array };
+    assert.ok(back.bytes instanceof Uint8Array);
+    assert.deepEqual([...back.bytes], [...bytes]);
+  });
+
+  it('encodes only the viewed bytes of a slice', () => {
+    const backing = Buffer.from([9, 1, 2, 9]);
+    const back = roundTrip(json, [backing.subarray(1, 3)]) as Uint8Array[];
+    assert.deepEqual([...back[0]!], [1, 2]);
+  });
+
+  it('tags bigints as $bigint digits and decodes them back to bigints', () => {
+    const value = { small: 3n, big: 2n ** 70n, negative: -(10n ** 25n) };
+    const encoded = json.encode(value);
+    assert.match(text(encoded), /"small":\{"\$bigint":"3"\}/);
+    assert.deepEqual(json.decode(encoded), value);
+  });
+
+  it('leaves objects that only look like tags alone when their value has the wrong form', () => {
+    const value = { a: { $bigint: '12x' }, b: { $bytes: 5 }, c: { $bigint: '1', other: true } };
+    assert.deepEqual(roundTrip(json, value), value);
+  });
+
+  it('keeps a __proto__ key as an own key and leaves Object.prototype untouched', () => {
+    const decoded = json.decode(Buffer.from(pollutingPayload)) as Record<string, unknown>;
+    assertPrototypeUntouched();
+    assertNotPolluted(decoded);
+    assertCarriersClean(decoded);
+    assert.ok(Object.hasOwn(decoded, '__proto__'));
+    assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
+    assert.ok(Object.hasOwn(decoded.nested as object, '__proto__'));
+    const again = roundTrip(json, decoded) as Record<string, unknown>;
+    assert.ok(Object.hasOwn(again, '__proto__'), 'the key survives a second trip');
+    assertPrototypeUntouched();
+  });
+
+  it('rejects bytes that are not valid UTF-8 or not JSON', () => {
+    assert.throws(() => json.decode(new Uint8Array([0xff, 0xfe])));
+    assert.throws(() => json.decode(Buffer.from('{"a":')));
+  });
+});
+
+describe('SerializerSet', () => {
+  it('looks serializers up by name and by wire id', () => {
+    const set = new SerializerSet(['msgpack', 'json']);
+    assert.equal(set.named('msgpack').id, 0);
+    assert.equal(set.named('json').id, 1);
+    assert.equal(set.byWireId(0)?.name, 'msgpack');
+    assert.equal(set.byWireId(1)?.name, 'json');
+    assert.equal(set.byWireId(2), undefined);
+  });
+
+  it('refuses an unknown serializer name, listing the known ones', () => {
+    assert.throws(() => new SerializerSet(['protobuf']), (error: unknown) => {
+      assert.ok(error instanceof RpcError);
+      assert.equal(error.code, Code.INVALID_ARGUMENT);
+      assert.match(error.message, /"protobuf"/);
+      assert.match(error.message, /msgpack, json/);
+      return true;
+    });
+  });
+
+  it('refuses a serializer that is not enabled when asked by name', () => {
+    assert.throws(() => new SerializerSet(['msgpack']).named('json'), { code: Code.INVALID_ARGUMENT });
+  });
+
+  it('refuses two serializers with the same wire id', () => {
+    const impostor: Serializer = { id: 0, name: 'impostor', encode: () => new Uint8Array(0), decode: () => undefined };
+    assert.throws(() => new SerializerSet(['msgpack', impostor]), (error: unknown) => {
+      assert.ok(error instanceof RpcError);
+      assert.equal(error.code, Code.INVALID_ARGUMENT);
+      assert.match(error.message, /share id 0/);
+      return true;
+    });
+  });
+
+  it('refuses wire ids outside 0..255', () => {
+    for (const id of [-1, 256, 1.5]) {
+      const odd: Serializer = { id, name: `odd${id}`, encode: () => new Uint8Array(0), decode: () => undefined };
+      assert.throws(() => new SerializerSet([odd]), /outside 0\.\.255/);
+    }
+  });
+
+  it('accepts a custom serializer next to the built-in ones', () => {
+    const custom: Serializer = { id: 9, name: 'custom', encode: () => new Uint8Array([1]), decode: () => 'custom' };
+    const set = new SerializerSet(['msgpack', custom]);
+    assert.equal(set.byWireId(9), custom);
+    assert.equal(set.named('custom'), custom);
+  });
+
+  it('falls back to JSON (id 1) for responses when JSON is not enabled', () => {
+    const set = new SerializerSet(['msgpack']);
+    assert.equal(set.byWireId(1), undefined);
+    const fallback = set.forResponse(1);
+    assert.equal(fallback, errorSerializer);
+    assert.equal(fallback?.name, 'json');
+    assert.equal(set.forResponse(0)?.name, 'msgpack');
+    assert.equal(set.forResponse(7), undefined);
+  });
+});
