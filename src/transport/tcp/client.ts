@@ -160,6 +160,9 @@ class ClientConnection {
       return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, `cannot encode the arguments: ${(error as Error).message}`, { unprocessed: true }));
     }
     const metadata = requestMetadata(invocation, timeoutMs);
+    if (metadata.length + body.byteLength > this.options.maxFrameSize) {
+      return Promise.reject(new RpcError(Code.RESOURCE_EXHAUSTED, `request of ${metadata.length + body.byteLength} bytes exceeds the frame limit of ${this.options.maxFrameSize}`, { unprocessed: true }));
+    }
     const id = this.nextId;
     this.nextId = id === MAX_REQUEST_ID ? 1 : id + 1;
     if (invocation.oneWay) {

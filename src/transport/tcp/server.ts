@@ -79,7 +79,7 @@ class ServerConnection {
   constructor(
     socket: Socket,
     private readonly context: ServerContext,
-    options: ConnectionOptions,
+    private readonly options: ConnectionOptions,
     onClosed: () => void,
   ) {
     this.connection = new Connection(socket, options, {
@@ -183,6 +183,11 @@ class ServerConnection {
           return;
         }
         const metadata = call.hasResponseMetadata ? encodeMetadata(call.responseMetadata) : undefined;
+        const size = (metadata?.length ?? 0) + (body?.byteLength ?? 0);
+        if (size > this.options.maxFrameSize) {
+          this.respondError(id, serializer, new RpcError(Code.RESOURCE_EXHAUSTED, `response of ${size} bytes exceeds the frame limit of ${this.options.maxFrameSize}`));
+          return;
+        }
         this.connection.send(FrameType.RESPONSE, 0, serializer.id, id, metadata, body);
       },
       (error: unknown) => {
