@@ -4,7 +4,7 @@
  * See bench/README.md for what is measured and how to read it.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { round } from './stats.js';
@@ -118,7 +118,8 @@ class Child {
 function childExecArgv(settings: Settings, system: string, workload: string, role: string): string[] {
   const argv = ['--import', 'tsx'];
   if (settings.cpuProfDir !== undefined) {
-    argv.push('--cpu-prof', `--cpu-prof-dir=${settings.cpuProfDir}`, `--cpu-prof-name=${system}.${workload}.${role}.cpuprofile`);
+    // A directory per process: the loader's worker thread writes a profile of its own next to the main one.
+    argv.push('--cpu-prof', `--cpu-prof-dir=${join(settings.cpuProfDir, `${system}.${workload}.${role}`)}`);
   }
   return argv;
 }
