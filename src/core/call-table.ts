@@ -32,7 +32,7 @@ export class CallTable {
       // async, so that a synchronous throw reaches interceptors as a rejection like any other failure
       const run: Handler = async (call) => {
         if (options.validate !== undefined) validate(options.validate, call.args, definition.id, method);
-        return runAsCurrent(call, () => fn.apply(implementation, call.args));
+        return runAsCurrent(call, fn as (...args: unknown[]) => unknown, implementation);
       };
       methods.set(method, { service: definition as ServiceDefinition, method, options, handler: chain(interceptors, run) });
     }

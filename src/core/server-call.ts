@@ -24,12 +24,12 @@ export function currentCall(): Invocation {
   return current;
 }
 
-/** Runs `fn` with `call` as the current call for its synchronous part. */
-export function runAsCurrent<T>(call: Invocation, fn: () => T): T {
+/** Runs an implementation method with `call` as the current call for its synchronous part. */
+export function runAsCurrent(call: Invocation, fn: (...args: unknown[]) => unknown, self: unknown): unknown {
   const previous = current;
   current = call;
   try {
-    return fn();
+    return fn.apply(self, call.args);
   } finally {
     current = previous;
   }
@@ -45,16 +45,22 @@ export class ServerCall implements Invocation {
   private abortReason: RpcError | undefined;
   private timer: NodeJS.Timeout | undefined;
   private response: Metadata | undefined;
+  private request: Metadata | undefined;
 
   constructor(
     readonly service: ServiceDefinition,
     readonly method: string,
     public args: unknown[],
-    readonly metadata: Metadata,
+    metadata: Metadata | undefined,
     readonly deadline: number | undefined,
     oneWay: boolean,
   ) {
+    this.request = metadata;
     this.oneWay = oneWay;
+  }
+
+  get metadata(): Metadata {
+    return (this.request ??= new Metadata());
   }
 
   get responseMetadata(): Metadata {

@@ -27,7 +27,17 @@ export class FrameDecoder {
       const header = this.header;
       this.header = undefined;
       const metaEnd = HEADER_SIZE + header.metadataLength;
-      onFrame({ ...header, metadata: bytes.subarray(HEADER_SIZE, metaEnd), body: bytes.subarray(metaEnd, size) });
+      // Fields written out: an object spread here costs more than the rest of the decoding.
+      onFrame({
+        type: header.type,
+        flags: header.flags,
+        serializer: header.serializer,
+        requestId: header.requestId,
+        metadataLength: header.metadataLength,
+        bodyLength: header.bodyLength,
+        metadata: bytes.subarray(HEADER_SIZE, metaEnd),
+        body: bytes.subarray(metaEnd, size),
+      });
     }
   }
 

@@ -113,8 +113,10 @@ export interface RequestTarget {
  * Decodes a metadata section. Pseudo-keys go to `pseudo` (when given) and the rest to the returned
  * metadata; malformed sections throw `ProtocolError`.
  */
-export function decodeMetadata(section: Buffer, pseudo?: (key: string, value: string) => void): Metadata {
-  const pairs: Array<[string, MetadataValue]> = [];
+export function decodeMetadata(section: Buffer, pseudo?: (key: string, value: string) => void): Metadata;
+export function decodeMetadata(section: Buffer, pseudo: (key: string, value: string) => void, emptyAsUndefined: true): Metadata | undefined;
+export function decodeMetadata(section: Buffer, pseudo?: (key: string, value: string) => void, emptyAsUndefined = false): Metadata | undefined {
+  let pairs: Array<[string, MetadataValue]> | undefined;
   let at = 0;
   while (at < section.length) {
     if (at + 3 > section.length) throw new ProtocolError('truncated metadata entry');
@@ -131,15 +133,19 @@ export function decodeMetadata(section: Buffer, pseudo?: (key: string, value: st
       pseudo?.(key, section.toString('utf8', keyEnd + 4, valueEnd));
     } else {
       if (!isValidMetadataKey(key)) throw new ProtocolError(`invalid metadata key ${JSON.stringify(key)}`);
-      pairs.push([key, kind === KIND_TEXT ? section.toString('utf8', keyEnd + 4, valueEnd) : section.subarray(keyEnd + 4, valueEnd)]);
+      (pairs ??= []).push([key, kind === KIND_TEXT ? section.toString('utf8', keyEnd + 4, valueEnd) : section.subarray(keyEnd + 4, valueEnd)]);
     }
     at = valueEnd;
   }
+  if (pairs === undefined) return emptyAsUndefined ? undefined : new Metadata();
   return Metadata.unchecked(pairs);
 }
 
-/** Reads the request pseudo-keys and the caller's metadata of a REQUEST or ONEWAY frame. */
-export function decodeRequestMetadata(section: Buffer): { target: RequestTarget; metadata: Metadata } {
+/**
+ * Reads the request pseudo-keys and the caller's metadata of a REQUEST or ONEWAY frame; `metadata`
+ * is undefined when the caller sent none.
+ */
+export function decodeRequestMetadata(section: Buffer): { target: RequestTarget; metadata: Metadata | undefined } {
   const target: RequestTarget = { service: undefined, method: undefined, timeoutMs: undefined };
   const metadata = decodeMetadata(section, (key, value) => {
     if (key === ':service') target.service = value;
@@ -148,6 +154,6 @@ export function decodeRequestMetadata(section: Buffer): { target: RequestTarget;
       if (!/^\d{1,12}$/.test(value)) throw new RpcError(Code.INVALID_ARGUMENT, `invalid :timeout ${JSON.stringify(value)}`);
       target.timeoutMs = Number(value);
     }
-  });
+  }, true);
   return { target, metadata };
 }

@@ -178,13 +178,13 @@ describe('request metadata', () => {
     const section = encodeMetadata([[':service', 'demo.Calculator:1.0.0'], [':method', 'divide'], [':timeout', '1500'], ['x-k', 'v']]);
     const { target, metadata } = decodeRequestMetadata(section);
     assert.deepEqual(target, { service: 'demo.Calculator:1.0.0', method: 'divide', timeoutMs: 1500 });
-    assert.deepEqual([...metadata], [['x-k', 'v']]);
+    assert.deepEqual([...(metadata ?? [])], [['x-k', 'v']]);
   });
 
   it('leaves absent pseudo-keys undefined and ignores unknown ones', () => {
     const { target, metadata } = decodeRequestMetadata(encodeMetadata([[':future', 'x'], ['x-k', 'v']]));
     assert.deepEqual(target, { service: undefined, method: undefined, timeoutMs: undefined });
-    assert.equal(metadata.size, 1);
+    assert.equal(metadata?.size, 1);
   });
 
   it('accepts :timeout 0 and twelve digits', () => {
