@@ -1,5 +1,5 @@
-import { failover } from './cluster/failover.js';
-import { roundRobin } from './cluster/load-balancer.js';
+import { ChannelPool } from './cluster/channel-pool.js';
+import { Directory } from './cluster/directory.js';
 import { ClientCall } from './core/client-call.js';
 import { Code } from './core/code.js';
 import { chain, type Handler, type Interceptor } from './core/invocation.js';
@@ -7,23 +7,31 @@ import { Metadata, type MetadataInit } from './core/metadata.js';
 import { RpcError } from './core/rpc-error.js';
 import type { MethodNames, ServiceDefinition } from './core/service.js';
 import { connectionOptions, defaults, type ConnectionSettings } from './options.js';
+import { Reference, type ReferenceOptions, type RoutingOptions } from './reference.js';
+import { openRegistry, type RegistrySpec } from './registry/index.js';
+import { parseProviderUrl, type Provider } from './registry/provider.js';
+import type { Registry, Unsubscribe } from './registry/registry.js';
 import { SerializerSet } from './serialization/registry.js';
 import type { Serializer } from './serialization/serializer.js';
 import type { BackoffOptions } from './transport/backoff.js';
-import { createChannel } from './transport/registry.js';
-import type { Channel } from './transport/transport.js';
+import { parseAddress } from './transport/address.js';
 
-export interface ClientOptions extends ConnectionSettings {
-  /** Provider address, or several for the same services: calls are spread over them. */
-  url: string | string[];
+export interface ClientOptions extends ConnectionSettings, RoutingOptions {
+  /**
+   * Fixed provider addresses (`tcp://host:port`, one or several) instead of a registry. Calls are
+   * spread over them and failed over between them like registry-found providers.
+   */
+  url?: string | string[];
+  /** Where to find providers when no `url` is given: `embedded` (the default) or `zookeeper://host:port`. */
+  registry?: RegistrySpec;
   /** Serializer of requests. Default `msgpack`. */
   serializer?: string | Serializer;
   /** Deadline of calls whose method and call options set none. Default: no deadline. */
   timeoutMs?: number;
   /** Interceptors around every call, the first outermost. */
   interceptors?: Interceptor[];
-  /** Further providers to try when a call fails before any server ran it. Default 2. */
-  retries?: number;
+  /** How long a call waits for discovery to find a provider before UNAVAILABLE. Default 3000 ms. */
+  waitForProvidersMs?: number;
   connectTimeoutMs?: number;
   backoff?: Partial<BackoffOptions>;
 }
@@ -54,45 +62,78 @@ export type ServiceProxy<T> = { readonly [K in MethodNames<T>]: ProxyMethod<T[K]
 export interface Client {
   /**
    * A typed stub: `await calc.add(1, 2)`, or with options `await calc.add.with({ timeoutMs: 100 })(1, 2)`.
-   * `defaults` apply to every call made through this proxy.
+   * Reference options pick versions, groups, load balancing and fault tolerance; call options given
+   * here apply to every call made through this proxy.
    */
-  proxy<T>(definition: ServiceDefinition<T>, defaults?: CallOptions): ServiceProxy<T>;
+  proxy<T>(definition: ServiceDefinition<T>, options?: ReferenceOptions & CallOptions): ServiceProxy<T>;
   /** Calls a method by name, for generic code. */
-  invoke<T>(definition: ServiceDefinition<T>, method: MethodNames<T> | string, args: unknown[], options?: CallOptions): Promise<unknown>;
+  invoke<T>(definition: ServiceDefinition<T>, method: MethodNames<T> | string, args: unknown[], options?: CallOptions & ReferenceOptions): Promise<unknown>;
   /** Lets calls in flight finish (up to the timeout, default 5000 ms), then closes every connection. */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
+const referenceKeys = ['version', 'group', 'loadBalance', 'cluster', 'retries', 'forks', 'hashArguments', 'virtualNodes', 'methods'] as const;
+
 /**
  * ```ts
- * const client = createClient({ url: 'tcp://127.0.0.1:20880' });
- * const calc = client.proxy(CalculatorService);
+ * const client = createClient({ registry: 'zookeeper://127.0.0.1:2181' });   // or { url: 'tcp://127.0.0.1:20880' }
+ * const calc = client.proxy(CalculatorService, { loadBalance: 'roundrobin' });
  * await calc.add(1, 2);
  * ```
  */
-export function createClient(options: ClientOptions): Client {
-  const urls = Array.isArray(options.url) ? options.url : [options.url];
-  if (urls.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'a client needs at least one provider url');
+export function createClient(options: ClientOptions = {}): Client {
+  const urls = options.url === undefined ? [] : Array.isArray(options.url) ? options.url : [options.url];
+  if (options.url !== undefined && urls.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'a client needs at least one provider url');
+  for (const url of urls) parseAddress(url);
   const serializers = new SerializerSet([options.serializer ?? defaults.serializer, 'json']);
   const serializer = typeof options.serializer === 'object' ? options.serializer : serializers.named(options.serializer ?? defaults.serializer);
-  const channelOptions = {
+  const closeTimeoutMs = defaults.closeTimeoutMs;
+  const pool = new ChannelPool({
     ...connectionOptions(options),
     connectTimeoutMs: options.connectTimeoutMs ?? defaults.connectTimeoutMs,
     backoff: { ...defaults.backoff, ...options.backoff },
     serializers,
-  };
-  const channels: Channel[] = urls.map((url) => createChannel(url, channelOptions));
-  const balancer = roundRobin();
-  const retries = options.retries ?? defaults.retries;
+  });
+  const logger = options.logger ?? defaults.logger;
+  const registry = urls.length > 0 ? undefined : openRegistry(options.registry ?? 'embedded');
+  registry?.catch((error: unknown) => logger.error({ message: (error as Error).message }, 'cannot open the registry'));
+  const references = new Map<string, { reference: Reference; unsubscribe: Unsubscribe | undefined }>();
   let closed = false;
 
   const send: Handler = (call) => {
     if (closed) return Promise.reject(new RpcError(Code.UNAVAILABLE, 'client is closed', { unprocessed: true }));
-    return failover(call, channels, balancer, (channel) => channel.call(call, serializer), retries);
+    // An interceptor may pass on a call object of its own: it then goes by the service's default reference.
+    const reference = call instanceof ClientCall ? (call as ClientCall<Reference>).route : referenceFor(call.service, {});
+    return reference.send(call);
   };
   const handler = chain(options.interceptors ?? [], send);
 
-  function invoke(definition: ServiceDefinition, method: string, args: unknown[], callOptions: CallOptions = {}): Promise<unknown> {
+  function referenceFor(definition: ServiceDefinition, referenceOptions: ReferenceOptions): Reference {
+    const key = `${definition.id}\0${JSON.stringify(referenceOptions)}`;
+    const known = references.get(key);
+    if (known !== undefined && known.reference.definition === definition) return known.reference;
+    const directory = new Directory(definition, referenceOptions, pool, closeTimeoutMs);
+    const reference = new Reference(definition, directory, referenceOptions, {
+      loadBalance: options.loadBalance ?? 'random',
+      cluster: options.cluster ?? 'failover',
+      retries: options.retries ?? defaults.retries,
+      forks: options.forks ?? 2,
+      failbackRetries: 3,
+      failbackDelayMs: 1000,
+    }, serializer, logger, options.waitForProvidersMs ?? 3000);
+    const entry = { reference, unsubscribe: undefined as Unsubscribe | undefined };
+    references.set(key, entry);
+    if (registry === undefined) {
+      directory.update(urls.map((url) => staticProvider(url, definition, referenceOptions)));
+    } else {
+      registry.then((opened) => {
+        if (!closed) entry.unsubscribe = opened.registry.subscribe(definition.key, (providers) => directory.update(providers));
+      }, () => {});
+    }
+    return reference;
+  }
+
+  function invoke(definition: ServiceDefinition, method: string, args: unknown[], callOptions: CallOptions & ReferenceOptions = {}): Promise<unknown> {
     try {
       return start(definition, method, args, callOptions);
     } catch (error) {
@@ -101,16 +142,17 @@ export function createClient(options: ClientOptions): Client {
     }
   }
 
-  function start(definition: ServiceDefinition, method: string, args: unknown[], callOptions: CallOptions): Promise<unknown> {
+  function start(definition: ServiceDefinition, method: string, args: unknown[], callOptions: CallOptions & ReferenceOptions): Promise<unknown> {
     const methodOptions = definition.methods.get(method);
     if (methodOptions === undefined) {
       return Promise.reject(new RpcError(Code.UNIMPLEMENTED, `method ${JSON.stringify(method)} is not declared by service ${definition.id}`, { unprocessed: true }));
     }
     if (!Array.isArray(args)) return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, 'args must be an array', { unprocessed: true }));
+    const reference = referenceFor(definition, pickReferenceOptions(callOptions));
     const timeoutMs = callOptions.timeoutMs ?? methodOptions.timeoutMs ?? options.timeoutMs;
     const deadline = callOptions.deadline ?? (timeoutMs === undefined ? undefined : Date.now() + timeoutMs);
     const metadata = callOptions.metadata === undefined ? undefined : new Metadata(callOptions.metadata);
-    const call = new ClientCall(definition, method, args, metadata, deadline, callOptions.signal, callOptions.oneWay ?? methodOptions.oneWay ?? false);
+    const call = new ClientCall(definition, method, args, metadata, deadline, callOptions.signal, callOptions.oneWay ?? methodOptions.oneWay ?? false, reference);
     const result = handler(call);
     const onResponse = callOptions.onResponseMetadata;
     if (onResponse === undefined) return result;
@@ -128,12 +170,12 @@ export function createClient(options: ClientOptions): Client {
   }
 
   return {
-    proxy<T>(definition: ServiceDefinition<T>, proxyDefaults: CallOptions = {}): ServiceProxy<T> {
+    proxy<T>(definition: ServiceDefinition<T>, proxyOptions: ReferenceOptions & CallOptions = {}): ServiceProxy<T> {
       const stub = Object.create(null) as Record<string, unknown>;
       for (const method of definition.methods.keys()) {
-        const bound = (callOptions: CallOptions) => (...args: unknown[]) => invoke(definition as ServiceDefinition, method, args, callOptions);
-        const plain = bound(proxyDefaults);
-        Object.defineProperty(plain, 'with', { value: (callOptions: CallOptions) => bound(merge(proxyDefaults, callOptions)) });
+        const bound = (callOptions: CallOptions & ReferenceOptions) => (...args: unknown[]) => invoke(definition as ServiceDefinition, method, args, callOptions);
+        const plain = bound(proxyOptions);
+        Object.defineProperty(plain, 'with', { value: (callOptions: CallOptions) => bound(merge(proxyOptions, callOptions)) });
         Object.defineProperty(plain, 'name', { value: method });
         stub[method] = plain;
       }
@@ -145,14 +187,40 @@ export function createClient(options: ClientOptions): Client {
     async close(closeOptions = {}) {
       if (closed) return;
       closed = true;
-      await Promise.all(channels.map((channel) => channel.close(closeOptions.timeoutMs ?? defaults.closeTimeoutMs)));
+      for (const { reference, unsubscribe } of references.values()) {
+        unsubscribe?.();
+        reference.directory.close();
+      }
+      await pool.close(closeOptions.timeoutMs ?? closeTimeoutMs);
+      const opened = await registry?.catch(() => undefined);
+      if (opened?.owned) await opened.registry.close();
     },
   };
 }
 
-function merge(base: CallOptions, over: CallOptions): CallOptions {
+function pickReferenceOptions(options: ReferenceOptions): ReferenceOptions {
+  const picked: Record<string, unknown> = {};
+  for (const key of referenceKeys) if (options[key] !== undefined) picked[key] = options[key];
+  return picked as ReferenceOptions;
+}
+
+/** A fixed address standing in for a registry entry of the service the reference asks for. */
+function staticProvider(url: string, definition: ServiceDefinition, options: ReferenceOptions): Provider {
+  const exact = (wanted: string | undefined, own: string | undefined) => (wanted === undefined || wanted === '*' || /[\^~<>=x* |]/.test(wanted) ? own : wanted);
+  const version = exact(options.version, definition.key.version);
+  const group = exact(options.group, definition.key.group);
+  const query = new URLSearchParams();
+  if (version) query.set('version', version);
+  if (group) query.set('group', group);
+  const { protocol, host, port } = parseAddress(url);
+  return parseProviderUrl(`${protocol}://${host.includes(':') ? `[${host}]` : host}:${port}/${definition.key.name}?${query.toString()}`);
+}
+
+function merge<T extends CallOptions>(base: T, over: CallOptions): T {
   if (base.metadata === undefined || over.metadata === undefined) return { ...base, ...over };
   const metadata = new Metadata(base.metadata);
   for (const [key, value] of new Metadata(over.metadata)) metadata.set(key, value);
   return { ...base, ...over, metadata };
 }
+
+export type { Registry };

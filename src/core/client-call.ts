@@ -3,7 +3,7 @@ import { Metadata } from './metadata.js';
 import type { ServiceDefinition } from './service.js';
 
 /** A call on the client side; its metadata objects are made only when something touches them. */
-export class ClientCall implements Invocation {
+export class ClientCall<Route = unknown> implements Invocation {
   private request: Metadata | undefined;
   private response: Metadata | undefined;
 
@@ -15,6 +15,8 @@ export class ClientCall implements Invocation {
     readonly deadline: number | undefined,
     readonly signal: AbortSignal | undefined,
     readonly oneWay: boolean,
+    /** Where the call goes: the client's reference to the service (opaque to the core). */
+    readonly route: Route,
   ) {
     this.request = request;
   }

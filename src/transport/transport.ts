@@ -28,7 +28,12 @@ export type ChannelState = 'IDLE' | 'CONNECTING' | 'READY' | 'TRANSIENT_FAILURE'
 export interface Channel {
   readonly address: string;
   readonly state: ChannelState;
-  /** Sends a call; resolves with the decoded result, or rejects with an `RpcError`. */
-  call(invocation: Invocation, serializer: Serializer): Promise<unknown>;
+  /** True from a GOAWAY until a new connection succeeds: the provider is leaving. */
+  readonly draining: boolean;
+  /**
+   * Sends a call to the service `serviceId` (the provider's own id, which may name another version
+   * than the caller's definition); resolves with the decoded result, or rejects with an `RpcError`.
+   */
+  call(invocation: Invocation, serializer: Serializer, serviceId: string): Promise<unknown>;
   close(timeoutMs?: number): Promise<void>;
 }

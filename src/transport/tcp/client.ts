@@ -2,7 +2,6 @@ import { connect as netConnect } from 'node:net';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
 import { RpcError, fromWireError } from '../../core/rpc-error.js';
-import type { ServiceDefinition } from '../../core/service.js';
 import type { SerializerSet } from '../../serialization/registry.js';
 import type { Serializer } from '../../serialization/serializer.js';
 import { Backoff, type BackoffOptions } from '../backoff.js';
@@ -24,11 +23,12 @@ export interface TcpChannelOptions extends ConnectionOptions {
 export class TcpChannel implements Channel {
   private current: ClientConnection | undefined;
   private connecting: Promise<ClientConnection> | undefined;
-  private readonly draining = new Set<ClientConnection>();
+  private readonly leaving = new Set<ClientConnection>();
   private readonly backoff: Backoff;
   private retryAt = 0;
   private lastError: RpcError | undefined;
   private shutdown = false;
+  private goAwayReceived = false;
 
   constructor(
     readonly address: string,
@@ -46,19 +46,23 @@ export class TcpChannel implements Channel {
     return Date.now() < this.retryAt ? 'TRANSIENT_FAILURE' : 'IDLE';
   }
 
-  call(invocation: Invocation, serializer: Serializer): Promise<unknown> {
+  get draining(): boolean {
+    return this.goAwayReceived;
+  }
+
+  call(invocation: Invocation, serializer: Serializer, serviceId: string): Promise<unknown> {
     const ready = this.current;
-    if (ready !== undefined) return ready.call(invocation, serializer);
+    if (ready !== undefined) return ready.call(invocation, serializer, serviceId);
     if (this.shutdown) return Promise.reject(new RpcError(Code.UNAVAILABLE, `channel to ${this.address} is closed`, { unprocessed: true }));
     if (this.state === 'TRANSIENT_FAILURE') {
       return Promise.reject(new RpcError(Code.UNAVAILABLE, `${this.address} unreachable, next attempt in ${this.retryAt - Date.now()} ms: ${this.lastError?.message}`, { unprocessed: true }));
     }
-    return this.connect().then((connection) => connection.call(invocation, serializer));
+    return this.connect().then((connection) => connection.call(invocation, serializer, serviceId));
   }
 
   async close(timeoutMs = 5000): Promise<void> {
     this.shutdown = true;
-    const connections = [...this.draining];
+    const connections = [...this.leaving];
     if (this.current !== undefined) connections.push(this.current);
     this.current = undefined;
     await Promise.all(connections.map((connection) => connection.leave(timeoutMs)));
@@ -72,11 +76,12 @@ export class TcpChannel implements Channel {
         clearTimeout(timer);
         socket.off('error', fail);
         this.connecting = undefined;
+        this.goAwayReceived = false;
         this.backoff.reset();
         const connection = new ClientConnection(socket, this.address, this.options, {
           goAway: () => this.detach(connection),
           closed: () => {
-            this.draining.delete(connection);
+            this.leaving.delete(connection);
             if (this.current === connection) this.current = undefined;
           },
         });
@@ -103,7 +108,8 @@ export class TcpChannel implements Channel {
   /** The server said GOAWAY: new calls go to a new connection, this one closes once drained. */
   private detach(connection: ClientConnection): void {
     if (this.current === connection) this.current = undefined;
-    this.draining.add(connection);
+    this.goAwayReceived = true;
+    this.leaving.add(connection);
   }
 }
 
@@ -124,7 +130,8 @@ interface ConnectionHooks {
 }
 
 const MAX_REQUEST_ID = 0xffffffff;
-const targetCache = new WeakMap<ServiceDefinition, Map<string, Buffer>>();
+// Encoded :service/:method pairs by service id and method: a call re-encodes neither.
+const targetCache = new Map<string, Map<string, Buffer>>();
 
 /** One client socket: request ids, calls waiting for their response, deadlines and cancels. */
 class ClientConnection {
@@ -146,7 +153,7 @@ class ClientConnection {
     });
   }
 
-  call(invocation: Invocation, serializer: Serializer): Promise<unknown> {
+  call(invocation: Invocation, serializer: Serializer, serviceId: string): Promise<unknown> {
     let timeoutMs: number | undefined;
     if (invocation.deadline !== undefined) {
       timeoutMs = invocation.deadline - Date.now();
@@ -159,7 +166,7 @@ class ClientConnection {
     } catch (error) {
       return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, `cannot encode the arguments: ${(error as Error).message}`, { unprocessed: true }));
     }
-    const metadata = requestMetadata(invocation, timeoutMs);
+    const metadata = requestMetadata(invocation, serviceId, timeoutMs);
     if (metadata.length + body.byteLength > this.options.maxFrameSize) {
       return Promise.reject(new RpcError(Code.RESOURCE_EXHAUSTED, `request of ${metadata.length + body.byteLength} bytes exceeds the frame limit of ${this.options.maxFrameSize}`, { unprocessed: true }));
     }
@@ -273,15 +280,15 @@ class ClientConnection {
 }
 
 /** The metadata section of a request: cached pseudo-keys naming the target, then the rest. */
-function requestMetadata(invocation: Invocation, timeoutMs: number | undefined): Buffer {
-  let methods = targetCache.get(invocation.service);
+function requestMetadata(invocation: Invocation, serviceId: string, timeoutMs: number | undefined): Buffer {
+  let methods = targetCache.get(serviceId);
   if (methods === undefined) {
     methods = new Map();
-    targetCache.set(invocation.service, methods);
+    targetCache.set(serviceId, methods);
   }
   let target = methods.get(invocation.method);
   if (target === undefined) {
-    target = encodeMetadata([[':service', invocation.service.id], [':method', invocation.method]]);
+    target = encodeMetadata([[':service', serviceId], [':method', invocation.method]]);
     methods.set(invocation.method, target);
   }
   const user = invocation.metadata;

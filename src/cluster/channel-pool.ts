@@ -1,0 +1,34 @@
+import type { ChannelOptions } from '../transport/registry.js';
+import { createChannel } from '../transport/registry.js';
+import type { Channel } from '../transport/transport.js';
+
+/** One channel per provider address for a whole client, shared by every service reached there. */
+export class ChannelPool {
+  private readonly channels = new Map<string, { channel: Channel; users: number }>();
+
+  constructor(private readonly options: ChannelOptions) {}
+
+  acquire(address: string): Channel {
+    let entry = this.channels.get(address);
+    if (entry === undefined) {
+      entry = { channel: createChannel(address, this.options), users: 0 };
+      this.channels.set(address, entry);
+    }
+    entry.users++;
+    return entry.channel;
+  }
+
+  /** Drops one use; the last one closes the channel once its calls in flight are done. */
+  release(address: string, timeoutMs: number): void {
+    const entry = this.channels.get(address);
+    if (entry === undefined || --entry.users > 0) return;
+    this.channels.delete(address);
+    void entry.channel.close(timeoutMs);
+  }
+
+  async close(timeoutMs: number): Promise<void> {
+    const all = [...this.channels.values()];
+    this.channels.clear();
+    await Promise.all(all.map(({ channel }) => channel.close(timeoutMs)));
+  }
+}

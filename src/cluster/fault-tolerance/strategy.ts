@@ -1,0 +1,35 @@
+import type { Invocation } from '../../core/invocation.js';
+import type { Logger } from '../../core/logger.js';
+import type { RpcError } from '../../core/rpc-error.js';
+import type { LoadBalancer } from '../balancers/balancer.js';
+import type { Invoker } from '../invoker.js';
+
+export interface ClusterOptions {
+  /** failover: further providers to try. Default 2. */
+  retries: number;
+  /** forking: providers called at once. Default 2. */
+  forks: number;
+  /** failback: attempts in the background after the first failure. Default 3. */
+  failbackRetries: number;
+  /** failback: delay before the first background attempt, doubled each time. Default 1000 ms. */
+  failbackDelayMs: number;
+}
+
+/**
+ * What a fault-tolerance strategy works with: made once per method of a reference, so a call
+ * allocates nothing for it.
+ */
+export interface ClusterContext {
+  /** The providers that can serve the method now (the list may change between attempts). */
+  invokers(): readonly Invoker[];
+  readonly balancer: LoadBalancer;
+  readonly options: ClusterOptions;
+  readonly logger: Logger;
+  /** Sends the call to one provider. */
+  send(invoker: Invoker, call: Invocation): Promise<unknown>;
+  /** Whether the call may run again after this error: it never ran, or its method is idempotent. */
+  mayRetry(error: RpcError): boolean;
+}
+
+/** One way to turn a call into attempts on providers: failover, failfast, ... */
+export type ClusterStrategy = (context: ClusterContext, call: Invocation) => Promise<unknown>;

@@ -1,0 +1,44 @@
+import type { Invocation } from '../core/invocation.js';
+import { serviceId } from '../core/service.js';
+import type { Provider } from '../registry/provider.js';
+import type { Serializer } from '../serialization/serializer.js';
+import type { Channel } from '../transport/transport.js';
+import type { Candidate } from './balancers/balancer.js';
+
+// Weight of the newest sample in the latency average: about the last ten calls count.
+const EWMA_ALPHA = 0.2;
+
+/**
+ * One provider as a client sees it: its registry record, the channel to its address, and what the
+ * balancers need to know (calls in flight, latency average).
+ */
+export class Invoker implements Candidate {
+  active = 0;
+  latencyEwmaMs = 0;
+  private readonly target: string;
+
+  constructor(
+    readonly provider: Provider,
+    readonly channel: Channel,
+  ) {
+    this.target = serviceId(provider.service);
+  }
+
+  /** Not known to be down or leaving; balancers pick among available invokers first. */
+  get available(): boolean {
+    const state = this.channel.state;
+    return state !== 'TRANSIENT_FAILURE' && state !== 'SHUTDOWN' && !this.channel.draining;
+  }
+
+  async invoke(call: Invocation, serializer: Serializer): Promise<unknown> {
+    this.active++;
+    const started = performance.now();
+    try {
+      return await this.channel.call(call, serializer, this.target);
+    } finally {
+      this.active--;
+      const elapsed = performance.now() - started;
+      this.latencyEwmaMs = this.latencyEwmaMs === 0 ? elapsed : this.latencyEwmaMs + EWMA_ALPHA * (elapsed - this.latencyEwmaMs);
+    }
+  }
+}
