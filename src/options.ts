@@ -23,6 +23,7 @@ export const defaults = {
   connectTimeoutMs: 5_000,
   closeTimeoutMs: 5_000,
   retries: 2,
+  warmupMs: 30_000,
   serializer: 'msgpack',
   backoff: defaultBackoff as BackoffOptions,
   logger: silentLogger as Logger,

@@ -1,4 +1,9 @@
+import { networkInterfaces } from 'node:os';
 import { CallTable } from './core/call-table.js';
+import type { Logger } from './core/logger.js';
+import { openRegistry, type RegistrySpec } from './registry/index.js';
+import { parseProviderUrl, providerUrl, type Provider } from './registry/provider.js';
+import { parseAddress } from './transport/address.js';
 import { Code } from './core/code.js';
 import type { Interceptor } from './core/invocation.js';
 import { RpcError } from './core/rpc-error.js';
@@ -12,6 +17,17 @@ import type { ServerTransport } from './transport/transport.js';
 export interface ServerOptions extends ConnectionSettings {
   /** Addresses to listen on, e.g. `['tcp://127.0.0.1:20880']`; port 0 picks a free port. */
   listen: string[];
+  /**
+   * Where to announce the services: `embedded` (the default), `zookeeper://host:port`, a `Registry`,
+   * or `false` to announce nothing (clients then need the address).
+   */
+  registry?: RegistrySpec | false;
+  /** Share of traffic relative to other providers. Default 100. */
+  weight?: number;
+  /** After start, the weight ramps up from 1 over this long. Default 30000 ms. */
+  warmupMs?: number;
+  /** Host announced for listeners bound to 0.0.0.0 or ::. Default: the first non-internal IPv4 address. */
+  advertiseHost?: string;
   /** Interceptors around every call, the first outermost. */
   interceptors?: Interceptor[];
   /** Serializers requests may use. Default: msgpack and json. */
@@ -49,6 +65,9 @@ export function createServer(options: ServerOptions): Server {
   const logger = options.logger ?? defaults.logger;
   const context = { table, serializers: new SerializerSet(options.serializers ?? ['msgpack', 'json']), logger };
   const transportOptions = connectionOptions(options);
+  const announcer = options.registry === false ? undefined : new Announcer(options.registry ?? 'embedded', logger);
+  const startedAt = Date.now();
+  const provided: ServiceDefinition[] = [];
   let transports: ServerTransport[] = [];
   let addresses: string[] = [];
   let state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
@@ -56,6 +75,8 @@ export function createServer(options: ServerOptions): Server {
   const server: Server = {
     provide(definition, implementation) {
       table.provide(definition, implementation, interceptors);
+      provided.push(definition as ServiceDefinition);
+      if (state === 'listening') void announcer?.register(providersOf([definition as ServiceDefinition]));
       return server;
     },
 
@@ -71,6 +92,7 @@ export function createServer(options: ServerOptions): Server {
         throw RpcError.from(error, Code.UNAVAILABLE);
       }
       logger.info({ addresses, services: table.serviceIds }, 'server listening');
+      await announcer?.register(providersOf(provided));
       return addresses;
     },
 
@@ -81,6 +103,9 @@ export function createServer(options: ServerOptions): Server {
     async close(closeOptions = {}) {
       if (state === 'closing' || state === 'closed') return;
       state = 'closing';
+      // Leave the registry while draining: consumers stop choosing this server, and GOAWAY turns
+      // away those that still do, so neither has to wait for the other.
+      const leaving = announcer?.close();
       const timeoutMs = closeOptions.timeoutMs ?? defaults.closeTimeoutMs;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
@@ -92,8 +117,67 @@ export function createServer(options: ServerOptions): Server {
         logger.warn({ timeoutMs }, 'close timed out; cutting off calls still in flight');
         for (const transport of transports) transport.forceClose();
       }
+      await leaving;
       state = 'closed';
     },
   };
+  function providersOf(definitions: ServiceDefinition[]): Provider[] {
+    const serialization = context.serializers.names.join(',');
+    return addresses.flatMap((address) => definitions.map((definition) => {
+      const { protocol, host, port } = parseAddress(address);
+      const shown = advertised(host, options.advertiseHost);
+      const query = new URLSearchParams({ methods: [...definition.methods.keys()].join(','), weight: String(options.weight ?? 100), timestamp: String(startedAt), serialization });
+      const warmupMs = options.warmupMs ?? defaults.warmupMs;
+      if (warmupMs > 0) query.set('warmup', String(warmupMs));
+      if (definition.key.version) query.set('version', definition.key.version);
+      if (definition.key.group) query.set('group', definition.key.group);
+      return parseProviderUrl(`${protocol}://${shown.includes(':') ? `[${shown}]` : shown}:${port}/${definition.key.name}?${query.toString()}`);
+    }));
+  }
+
   return server;
+}
+
+/** The host to announce: the bound one, unless it is a wildcard that no client can dial. */
+function advertised(host: string, configured: string | undefined): string {
+  if (host !== '0.0.0.0' && host !== '::') return host;
+  if (configured !== undefined) return configured;
+  for (const addresses of Object.values(networkInterfaces())) {
+    const external = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (external !== undefined) return external.address;
+  }
+  return '127.0.0.1';
+}
+
+/** Registers a server's providers in its registry and takes them out again on close. */
+class Announcer {
+  private readonly registry: ReturnType<typeof openRegistry>;
+  private readonly registered: Provider[] = [];
+
+  constructor(spec: RegistrySpec, private readonly logger: Logger) {
+    this.registry = openRegistry(spec);
+    this.registry.catch(() => {});
+  }
+
+  async register(providers: Provider[]): Promise<void> {
+    const { registry } = await this.registry;
+    for (const provider of providers) {
+      await registry.register(provider);
+      this.registered.push(provider);
+      this.logger.info({ provider: providerUrl(provider) }, 'registered');
+    }
+  }
+
+  async close(): Promise<void> {
+    let opened;
+    try {
+      opened = await this.registry;
+    } catch {
+      return;
+    }
+    for (const provider of this.registered.splice(0)) {
+      await opened.registry.unregister(provider).catch((error: unknown) => this.logger.warn({ message: (error as Error).message }, 'unregister failed'));
+    }
+    if (opened.owned) await opened.registry.close();
+  }
 }

@@ -13,7 +13,7 @@ export interface ZooKeeperRegistryOptions {
   root?: string;
   /** Session timeout asked of the server (it clamps to 2–20 ticks). Default 30000. */
   sessionTimeoutMs?: number;
-  /** How long `register`, `unregister` and `ready` wait for a connection before UNAVAILABLE. Default 5000. */
+  /** How long `register` and `ready` wait for a connection before failing with UNAVAILABLE. Default 5000. */
   connectTimeoutMs?: number;
   /** Last known provider URLs per service, for consumers started while ZooKeeper is down; `false`: none. */
   cacheFile?: string | false;
@@ -100,7 +100,8 @@ export class ZooKeeperRegistry implements Registry {
     this.root = (options.root ?? '/dubbo').replace(/\/+$/, '');
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
-    this.cacheFile = options.cacheFile ?? join(tmpdir(), `switchyard-zookeeper-${(connectString + this.root).replace(/[^\w.-]+/g, '_')}.json`);
+    const cacheName = `switchyard-zookeeper-${(connectString + this.root).replace(/[^\w.-]+/g, '_')}.json`;
+    this.cacheFile = options.cacheFile ?? join(tmpdir(), cacheName);
     this.registerConsumers = options.registerConsumers ?? true;
     this.logger = options.logger ?? silentLogger;
   }
@@ -122,7 +123,9 @@ export class ZooKeeperRegistry implements Registry {
         const parsed: unknown = JSON.parse(await readFile(this.cacheFile, 'utf8'));
         if (typeof parsed === 'object' && parsed !== null) this.cache = parsed as Record<string, string[]>;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn({ err: error, file: this.cacheFile }, 'ignoring unreadable registry cache');
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+          this.logger.warn({ err: error, file: this.cacheFile }, 'ignoring unreadable registry cache');
+        }
       }
     }
     if (!this.closing) this.open(this.zk);
@@ -140,6 +143,7 @@ export class ZooKeeperRegistry implements Registry {
     const own: Own = { path: `${this.servicePath(provider.service.name)}/providers/${encodeURIComponent(url)}`, data: url, refs: 1 };
     const previous = this.providers.get(id);
     this.providers.set(id, own);
+    this.orphans.delete(own.path);
     if (previous && previous.path !== own.path) void this.drop(previous.path);
     try {
       await this.run((client) => this.ensure(client, own, () => this.providers.get(id) === own));
@@ -400,7 +404,8 @@ export class ZooKeeperRegistry implements Registry {
     this.consumers.set(key, own);
     const client = this.live;
     if (client) {
-      this.ensure(client, own, () => this.consumers.get(key) === own).catch((error: unknown) => this.failed(error, `registering consumer ${key}`));
+      this.ensure(client, own, () => this.consumers.get(key) === own)
+        .catch((error: unknown) => this.failed(error, `registering consumer ${key}`));
     }
     return { key, own };
   }

@@ -33,6 +33,11 @@ export class SerializerSet {
     }
   }
 
+  /** Names of the enabled serializers, in the order given. */
+  get names(): string[] {
+    return [...this.byName.keys()];
+  }
+
   byWireId(id: number): Serializer | undefined {
     return this.byId[id];
   }
