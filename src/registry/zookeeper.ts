@@ -91,7 +91,7 @@ export class ZooKeeperRegistry implements Registry {
   /** Nodes to delete once connected again (unregistered while disconnected). */
   private readonly orphans = new Set<string>();
   private readonly subscriptions = new Map<string, Subscription>();
-  private cache: Record<string, string[]> = {};
+  private readonly cache = new Map<string, string[]>();
   private cacheWrites: Promise<void> = Promise.resolve();
   private retryTimer?: NodeJS.Timeout;
   private closing?: Promise<void>;
@@ -121,7 +121,7 @@ export class ZooKeeperRegistry implements Registry {
     if (this.cacheFile) {
       try {
         const parsed: unknown = JSON.parse(await readFile(this.cacheFile, 'utf8'));
-        if (typeof parsed === 'object' && parsed !== null) this.cache = parsed as Record<string, string[]>;
+        for (const [name, urls] of Object.entries(parsed as object)) if (Array.isArray(urls)) this.cache.set(name, urls.map(String));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
           this.logger.warn({ err: error, file: this.cacheFile }, 'ignoring unreadable registry cache');
@@ -173,8 +173,8 @@ export class ZooKeeperRegistry implements Registry {
       };
       sub = created;
       this.subscriptions.set(service.name, sub);
-      const cached = this.cache[service.name];
-      if (Array.isArray(cached)) this.update(sub, cached, false);
+      const cached = this.cache.get(service.name);
+      if (cached) this.update(sub, cached, false);
       void created.watcher();
     }
     const listener: Listener = { onChange, seen: false };
@@ -363,19 +363,21 @@ export class ZooKeeperRegistry implements Registry {
   }
 
   private saveCache(name: string, urls: string[]): void {
-    this.cache[name] = urls;
+    this.cache.set(name, urls);
     const file = this.cacheFile;
     if (!file) return;
     // One queue per file: registries of this process that share it must not overwrite each other.
     const queued = (cacheQueues.get(file) ?? Promise.resolve()).then(async () => {
       // Other processes share the file: keep their services, replace ours.
-      let merged: Record<string, string[]>;
+      let merged: object;
       try {
-        merged = JSON.parse(await readFile(file, 'utf8')) as Record<string, string[]>;
+        merged = JSON.parse(await readFile(file, 'utf8')) as object;
+        if (typeof merged !== 'object' || merged === null || Array.isArray(merged)) merged = {};
       } catch {
         merged = {};
       }
-      merged[name] = this.cache[name] ?? urls;
+      // defineProperty: a service may be named `__proto__`.
+      Object.defineProperty(merged, name, { value: this.cache.get(name) ?? urls, enumerable: true, writable: true, configurable: true });
       const temporary = `${file}.${process.pid}.${++cacheSerial}.tmp`;
       await writeFile(temporary, JSON.stringify(merged, null, 2));
       await rename(temporary, file);
