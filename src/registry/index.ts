@@ -3,7 +3,10 @@ import { RpcError } from '../core/rpc-error.js';
 import { createEmbeddedRegistry } from './embedded.js';
 import type { Registry } from './registry.js';
 
-/** A registry given by address: `embedded`, `embedded:///some/dir`, or `zookeeper://host:port[,host:port]`. */
+/**
+ * A registry given by address: `embedded`, `embedded:///some/dir`, or
+ * `zookeeper://host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=]`.
+ */
 export type RegistrySpec = string | Registry;
 
 /**
@@ -20,10 +23,17 @@ export async function openRegistry(spec: RegistrySpec): Promise<{ registry: Regi
     const url = new URL(spec.replace(/^zookeeper:\/\/([^/?]*)/, 'zookeeper://placeholder'));
     const connectString = /^zookeeper:\/\/([^/?]*)/.exec(spec)![1]!;
     const root = url.pathname.length > 1 ? url.pathname : undefined;
-    const sessionTimeoutMs = url.searchParams.has('sessionTimeoutMs') ? Number(url.searchParams.get('sessionTimeoutMs')) : undefined;
+    const number = (key: string) => (url.searchParams.has(key) ? Number(url.searchParams.get(key)) : undefined);
+    const cacheFile = url.searchParams.get('cacheFile') ?? undefined;
     // Loaded only when asked for: the ZooKeeper client is an optional dependency.
     const { createZooKeeperRegistry } = await import('./zookeeper.js');
-    return { registry: await createZooKeeperRegistry(connectString, { root, sessionTimeoutMs }), owned: true };
+    const registry = await createZooKeeperRegistry(connectString, {
+      root,
+      sessionTimeoutMs: number('sessionTimeoutMs'),
+      connectTimeoutMs: number('connectTimeoutMs'),
+      cacheFile: cacheFile === 'false' ? false : cacheFile,
+    });
+    return { registry, owned: true };
   }
   throw new RpcError(Code.INVALID_ARGUMENT, `unknown registry ${JSON.stringify(spec)}; use 'embedded' or 'zookeeper://host:port'`);
 }
