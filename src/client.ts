@@ -51,7 +51,9 @@ export interface CallOptions {
   onResponseMetadata?: (metadata: Metadata) => void;
 }
 
-type Method<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+type Method<F> = F extends (...args: infer A) => infer R
+  ? (...args: A) => R extends AsyncIterable<infer V> ? AsyncIterable<V> : Promise<Awaited<R>>
+  : never;
 
 /** A remote method: call it like the local one, or `.with(options)` first for per-call options. */
 export type ProxyMethod<F> = Method<F> & { with(options: CallOptions): Method<F> };
@@ -172,8 +174,12 @@ export function createClient(options: ClientOptions = {}): Client {
   return {
     proxy<T>(definition: ServiceDefinition<T>, proxyOptions: ReferenceOptions & CallOptions = {}): ServiceProxy<T> {
       const stub = Object.create(null) as Record<string, unknown>;
-      for (const method of definition.methods.keys()) {
-        const bound = (callOptions: CallOptions & ReferenceOptions) => (...args: unknown[]) => invoke(definition as ServiceDefinition, method, args, callOptions);
+      for (const [method, methodOptions] of definition.methods) {
+        const streaming = methodOptions.stream === 'server';
+        const bound = (callOptions: CallOptions & ReferenceOptions) => (...args: unknown[]) => {
+          const result = invoke(definition as ServiceDefinition, method, args, callOptions);
+          return streaming ? lazyStream(result) : result;
+        };
         const plain = bound(proxyOptions);
         Object.defineProperty(plain, 'with', { value: (callOptions: CallOptions) => bound(merge(proxyOptions, callOptions)) });
         Object.defineProperty(plain, 'name', { value: method });
@@ -198,6 +204,27 @@ export function createClient(options: ClientOptions = {}): Client {
   };
 }
 
+/**
+ * The stream a streaming call resolves to, offered at once so that a proxy method can return an
+ * `AsyncIterable` like the implementation's; the first `next()` waits for the call to start.
+ */
+function lazyStream(started: Promise<unknown>): AsyncIterable<unknown> {
+  started.catch(() => {}); // reported through next(), not as an unhandled rejection
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<unknown> {
+      let inner: AsyncIterator<unknown> | undefined;
+      const open = async () => (inner ??= ((await started) as AsyncIterable<unknown>)[Symbol.asyncIterator]());
+      return {
+        next: async () => (await open()).next(),
+        return: async (value?: unknown) => {
+          const iterator = inner ?? (await started.then((stream) => (stream as AsyncIterable<unknown>)[Symbol.asyncIterator](), () => undefined));
+          return (await iterator?.return?.(value)) ?? { done: true, value };
+        },
+      };
+    },
+  };
+}
+
 function pickReferenceOptions(options: ReferenceOptions): ReferenceOptions {
   const picked: Record<string, unknown> = {};
   for (const key of referenceKeys) if (options[key] !== undefined) picked[key] = options[key];
@@ -213,7 +240,9 @@ function staticProvider(url: string, definition: ServiceDefinition, options: Ref
   if (version) query.set('version', version);
   if (group) query.set('group', group);
   const { protocol, host, port } = parseAddress(url);
-  return parseProviderUrl(`${protocol}://${host.includes(':') ? `[${host}]` : host}:${port}/${definition.key.name}?${query.toString()}`);
+  const provider = parseProviderUrl(`${protocol}://${host.includes(':') ? `[${host}]` : host}:${port}/${definition.key.name}?${query.toString()}`);
+  // The address is dialled as given: it may carry credentials or options (amqp://user:pass@host/?...).
+  return { ...provider, address: url };
 }
 
 function merge<T extends CallOptions>(base: T, over: CallOptions): T {

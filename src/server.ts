@@ -11,7 +11,7 @@ import type { ServiceDefinition } from './core/service.js';
 import { connectionOptions, defaults, type ConnectionSettings } from './options.js';
 import { SerializerSet } from './serialization/registry.js';
 import type { Serializer } from './serialization/serializer.js';
-import { createServerTransport } from './transport/registry.js';
+import { createServerTransport, isAnnounced } from './transport/registry.js';
 import type { ServerTransport } from './transport/transport.js';
 
 export interface ServerOptions extends ConnectionSettings {
@@ -123,7 +123,7 @@ export function createServer(options: ServerOptions): Server {
   };
   function providersOf(definitions: ServiceDefinition[]): Provider[] {
     const serialization = context.serializers.names.join(',');
-    return addresses.flatMap((address) => definitions.map((definition) => {
+    return addresses.filter(isAnnounced).flatMap((address) => definitions.map((definition) => {
       const { protocol, host, port } = parseAddress(address);
       const shown = advertised(host, options.advertiseHost);
       const query = new URLSearchParams({ methods: [...definition.methods.keys()].join(','), weight: String(options.weight ?? 100), timestamp: String(startedAt), serialization });

@@ -18,6 +18,11 @@ export interface MethodOptions {
   idempotent?: boolean;
   /** Checks the decoded arguments on the server before the implementation runs; throw to refuse. */
   validate?: (args: unknown[]) => void;
+  /**
+   * `'server'`: a server-streaming method. The implementation returns an `AsyncIterable` (an async
+   * generator, say); the caller's proxy method returns one too, and iterates the values as they come.
+   */
+  stream?: 'server';
 }
 
 /** The names of the methods of `T` that can be called remotely. */

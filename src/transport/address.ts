@@ -8,6 +8,9 @@ export interface Address {
   port: number;
 }
 
+// Ports implied by a scheme when an address leaves them out.
+const defaultPorts = new Map([['amqp', 5672], ['amqps', 5671], ['http', 80], ['https', 443]]);
+
 export function parseAddress(url: string): Address {
   let parsed: URL;
   try {
@@ -15,10 +18,11 @@ export function parseAddress(url: string): Address {
   } catch {
     throw new RpcError(Code.INVALID_ARGUMENT, `invalid address ${JSON.stringify(url)}`);
   }
-  const port = Number(parsed.port);
-  if (parsed.port === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
+  const scheme = parsed.protocol.slice(0, -1);
+  const port = parsed.port === '' ? (defaultPorts.get(scheme) ?? NaN) : Number(parsed.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RpcError(Code.INVALID_ARGUMENT, `address ${JSON.stringify(url)} needs a port`);
   }
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-  return { protocol: parsed.protocol.slice(0, -1), host, port };
+  return { protocol: scheme, host, port };
 }

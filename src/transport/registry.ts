@@ -10,20 +10,33 @@ import type { Channel, ServerContext, ServerTransport } from './transport.js';
 export type ServerTransportOptions = ConnectionOptions;
 export type ChannelOptions = TcpChannelOptions;
 
+/**
+ * One protocol: how to serve on an address and how to reach one. Each gets the whole URL, so a
+ * protocol can read what it needs from it (credentials, query options).
+ */
 interface TransportFactory {
-  server(host: string, port: number, context: ServerContext, options: ServerTransportOptions): ServerTransport;
-  channel(address: string, host: string, port: number, options: ChannelOptions): Channel;
+  server(url: string, context: ServerContext, options: ServerTransportOptions): ServerTransport;
+  channel(url: string, options: ChannelOptions): Channel;
+  /** False for protocols whose servers are found another way (a broker), not through a registry. */
+  announce?: boolean;
 }
 
 /** Protocols by URL scheme. Add one here to make `scheme://` addresses work. */
 const transports = new Map<string, TransportFactory>([
   ['tcp', {
-    server: (host, port, context, options) => new TcpServerTransport(host, port, context, options),
-    channel: (address, host, port, options) => new TcpChannel(address, host, port, options),
+    server: (url, context, options) => {
+      const { host, port } = parseAddress(url);
+      return new TcpServerTransport(host, port, context, options);
+    },
+    channel: (url, options) => {
+      const { host, port } = parseAddress(url);
+      return new TcpChannel(url, host, port, options);
+    },
   }],
 ]);
 
-function factoryFor(protocol: string, url: string): TransportFactory {
+function factoryFor(url: string): TransportFactory {
+  const { protocol } = parseAddress(url);
   const factory = transports.get(protocol);
   if (factory === undefined) {
     throw new RpcError(Code.INVALID_ARGUMENT, `no transport for ${JSON.stringify(url)} (known: ${[...transports.keys()].map((p) => `${p}://`).join(', ')})`);
@@ -32,11 +45,14 @@ function factoryFor(protocol: string, url: string): TransportFactory {
 }
 
 export function createServerTransport(url: string, context: ServerContext, options: ServerTransportOptions): ServerTransport {
-  const { protocol, host, port } = parseAddress(url);
-  return factoryFor(protocol, url).server(host, port, context, options);
+  return factoryFor(url).server(url, context, options);
+}
+
+/** Whether servers listening on `url` announce themselves in the registry. */
+export function isAnnounced(url: string): boolean {
+  return factoryFor(url).announce !== false;
 }
 
 export function createChannel(url: string, options: ChannelOptions): Channel {
-  const { protocol, host, port } = parseAddress(url);
-  return factoryFor(protocol, url).channel(url, host, port, options);
+  return factoryFor(url).channel(url, options);
 }
