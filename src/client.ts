@@ -49,6 +49,10 @@ export interface CallOptions {
   oneWay?: boolean;
   /** Receives the metadata the server sent back with its response. */
   onResponseMetadata?: (metadata: Metadata) => void;
+  /** Broker transports (amqp://): deliver to this one named server instead of any. */
+  targetServer?: string;
+  /** Broker transports (amqp://): deliver a one-way call to every server of the service. */
+  fanout?: boolean;
 }
 
 type Method<F> = F extends (...args: infer A) => infer R
@@ -154,7 +158,10 @@ export function createClient(options: ClientOptions = {}): Client {
     const timeoutMs = callOptions.timeoutMs ?? methodOptions.timeoutMs ?? options.timeoutMs;
     const deadline = callOptions.deadline ?? (timeoutMs === undefined ? undefined : Date.now() + timeoutMs);
     const metadata = callOptions.metadata === undefined ? undefined : new Metadata(callOptions.metadata);
-    const call = new ClientCall(definition, method, args, metadata, deadline, callOptions.signal, callOptions.oneWay ?? methodOptions.oneWay ?? false, reference);
+    const oneWay = callOptions.oneWay ?? callOptions.fanout ?? methodOptions.oneWay ?? false;
+    const call = new ClientCall(definition, method, args, metadata, deadline, callOptions.signal, oneWay, reference);
+    if (callOptions.targetServer !== undefined) call.targetServer = callOptions.targetServer;
+    if (callOptions.fanout === true) call.fanout = true;
     const result = handler(call);
     const onResponse = callOptions.onResponseMetadata;
     if (onResponse === undefined) return result;

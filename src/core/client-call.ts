@@ -4,6 +4,8 @@ import type { ServiceDefinition } from './service.js';
 
 /** A call on the client side; its metadata objects are made only when something touches them. */
 export class ClientCall<Route = unknown> implements Invocation {
+  targetServer?: string;
+  fanout?: boolean;
   private request: Metadata | undefined;
   private response: Metadata | undefined;
 

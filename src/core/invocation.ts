@@ -17,6 +17,10 @@ export interface Invocation {
   /** Fires when the caller cancels, the deadline passes or the server shuts down hard. */
   readonly signal: AbortSignal | undefined;
   readonly oneWay: boolean;
+  /** Broker transports: deliver to this one named server (oslo's `topic.server`) instead of any. */
+  readonly targetServer?: string;
+  /** Broker transports: deliver a one-way call to every server of the service. */
+  readonly fanout?: boolean;
 }
 
 /** The last step of a chain: sends the call (client) or runs the implementation (server). */

@@ -23,6 +23,11 @@ export interface MethodOptions {
    * generator, say); the caller's proxy method returns one too, and iterates the values as they come.
    */
   stream?: 'server';
+  /**
+   * HTTP transport: serve the method at this verb and path too (resource style, e.g.
+   * `{ method: 'GET', path: '/calculator/add' }`), besides `POST /<service>/<method>`.
+   */
+  http?: { method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path?: string };
 }
 
 /** The names of the methods of `T` that can be called remotely. */
