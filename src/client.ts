@@ -1,4 +1,5 @@
 import { ChannelPool } from './cluster/channel-pool.js';
+import type { CircuitEvent } from './cluster/circuit-breaker.js';
 import { Directory } from './cluster/directory.js';
 import { ClientCall } from './core/client-call.js';
 import { Code } from './core/code.js';
@@ -30,6 +31,8 @@ export interface ClientOptions extends ConnectionSettings, RoutingOptions {
   timeoutMs?: number;
   /** Interceptors around every call, the first outermost. */
   interceptors?: Interceptor[];
+  /** Told of every circuit breaker state change (also logged at info). */
+  onCircuitStateChange?: (event: CircuitEvent) => void;
   /** How long a call waits for discovery to find a provider before UNAVAILABLE. Default 3000 ms. */
   waitForProvidersMs?: number;
   connectTimeoutMs?: number;
@@ -78,7 +81,7 @@ export interface Client {
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
-const referenceKeys = ['version', 'group', 'loadBalance', 'cluster', 'retries', 'forks', 'hashArguments', 'virtualNodes', 'methods'] as const;
+const referenceKeys = ['version', 'group', 'loadBalance', 'cluster', 'retries', 'forks', 'hashArguments', 'virtualNodes', 'circuitBreaker', 'maxActivePerProvider', 'methods'] as const;
 
 /**
  * ```ts
@@ -103,6 +106,10 @@ export function createClient(options: ClientOptions = {}): Client {
   const logger = options.logger ?? defaults.logger;
   const registry = urls.length > 0 ? undefined : openRegistry(options.registry ?? 'embedded');
   registry?.catch((error: unknown) => logger.error({ message: (error as Error).message }, 'cannot open the registry'));
+  const onCircuitChange = (event: CircuitEvent) => {
+    logger.info({ ...event }, `circuit ${event.from} -> ${event.to}`);
+    options.onCircuitStateChange?.(event);
+  };
   const references = new Map<string, { reference: Reference; unsubscribe: Unsubscribe | undefined }>();
   let closed = false;
 
@@ -126,7 +133,9 @@ export function createClient(options: ClientOptions = {}): Client {
       forks: options.forks ?? 2,
       failbackRetries: 3,
       failbackDelayMs: 1000,
-    }, serializer, logger, options.waitForProvidersMs ?? 3000);
+      circuitBreaker: options.circuitBreaker,
+      maxActivePerProvider: options.maxActivePerProvider,
+    }, serializer, logger, options.waitForProvidersMs ?? 3000, onCircuitChange);
     const entry = { reference, unsubscribe: undefined as Unsubscribe | undefined };
     references.set(key, entry);
     if (registry === undefined) {

@@ -4,7 +4,8 @@ import { clusterStrategy, type ClusterContext, type ClusterName, type ClusterOpt
 import { Code } from './core/code.js';
 import type { Invocation } from './core/invocation.js';
 import type { Logger } from './core/logger.js';
-import type { RpcError } from './core/rpc-error.js';
+import { RpcError } from './core/rpc-error.js';
+import type { CircuitBreakerOptions, CircuitEvent } from './cluster/circuit-breaker.js';
 import type { ServiceDefinition } from './core/service.js';
 import type { Serializer } from './serialization/serializer.js';
 import type { Invoker } from './cluster/invoker.js';
@@ -23,6 +24,10 @@ export interface RoutingOptions {
   hashArguments?: number[];
   /** consistenthash: ring points per provider. Default 160. */
   virtualNodes?: number;
+  /** A circuit breaker per provider and method; `{}` for the defaults. Default: none. */
+  circuitBreaker?: CircuitBreakerOptions | false;
+  /** Calls this client may have in flight to one provider; beyond it, other providers are tried. Default: no limit. */
+  maxActivePerProvider?: number;
 }
 
 /** What a proxy is a reference to: which versions and groups, and how to reach them. */
@@ -51,10 +56,11 @@ export class Reference {
     readonly definition: ServiceDefinition,
     readonly directory: Directory,
     private readonly options: ReferenceOptions,
-    private readonly defaults: Required<Pick<RoutingOptions, 'loadBalance' | 'cluster' | 'retries' | 'forks'>> & Pick<ClusterOptions, 'failbackRetries' | 'failbackDelayMs'>,
+    private readonly defaults: RoutingOptions & Required<Pick<RoutingOptions, 'loadBalance' | 'cluster' | 'retries' | 'forks'>> & Pick<ClusterOptions, 'failbackRetries' | 'failbackDelayMs'>,
     private readonly serializer: Serializer,
     private readonly logger: Logger,
     private readonly waitForProvidersMs: number,
+    private readonly onCircuitChange: (event: CircuitEvent) => void,
   ) {}
 
   send(call: Invocation): Promise<unknown> {
@@ -76,14 +82,52 @@ export class Reference {
           balancer: createBalancer(merged.loadBalance, { hashArguments: merged.hashArguments, virtualNodes: merged.virtualNodes }),
           options: { retries: merged.retries, forks: merged.forks, failbackRetries: merged.failbackRetries, failbackDelayMs: merged.failbackDelayMs },
           logger: this.logger,
-          send: (invoker: Invoker, call: Invocation) => invoker.invoke(call, serializer),
-          mayRetry: (error: RpcError) => error.code === Code.UNAVAILABLE && (error.unprocessed || idempotent),
+          ...guards(method, merged.circuitBreaker, merged.maxActivePerProvider, this.onCircuitChange, (invoker, call) => invoker.invoke(call, serializer)),
+          mayRetry: (error: RpcError) =>
+            (error.unprocessed && (error.code === Code.UNAVAILABLE || error.code === Code.RESOURCE_EXHAUSTED)) || (idempotent && error.code === Code.UNAVAILABLE),
         },
       };
       this.plans.set(method, plan);
     }
     return plan;
   }
+}
+
+type Send = (invoker: Invoker, call: Invocation) => Promise<unknown>;
+
+/**
+ * The sending step of a method with its guards: the provider's circuit breaker and the limit of
+ * calls in flight to one provider. A refused call is `unprocessed`, so failover tries another provider.
+ */
+function guards(method: string, breakerOptions: CircuitBreakerOptions | false | undefined, maxActive: number | undefined,
+  onChange: (event: CircuitEvent) => void, send: Send): { send: Send; admits?: (invoker: Invoker) => boolean } {
+  const breakers = breakerOptions === undefined || breakerOptions === false ? undefined : breakerOptions;
+  if (breakers === undefined && maxActive === undefined) return { send };
+  const breakerOf = (invoker: Invoker) => breakers && invoker.breaker(method, breakers, onChange);
+  return {
+    admits: (invoker) => (maxActive === undefined || invoker.active < maxActive) && (breakerOf(invoker)?.admits ?? true),
+    send: (invoker, call) => {
+      if (maxActive !== undefined && invoker.active >= maxActive) {
+        return Promise.reject(new RpcError(Code.RESOURCE_EXHAUSTED, `${maxActive} calls already in flight to ${invoker.provider.address}`, { unprocessed: true }));
+      }
+      const breaker = breakerOf(invoker);
+      if (breaker === undefined) return send(invoker, call);
+      if (!breaker.tryAcquire()) {
+        return Promise.reject(new RpcError(Code.UNAVAILABLE, `circuit open for ${call.service.id}.${method} at ${invoker.provider.address}`, { unprocessed: true }));
+      }
+      const started = performance.now();
+      return send(invoker, call).then(
+        (value) => {
+          breaker.onSuccess(performance.now() - started);
+          return value;
+        },
+        (error: unknown) => {
+          breaker.onError(RpcError.from(error), performance.now() - started);
+          throw error;
+        },
+      );
+    },
+  };
 }
 
 function definedOnly(options: RoutingOptions): RoutingOptions {

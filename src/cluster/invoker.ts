@@ -4,6 +4,7 @@ import type { Provider } from '../registry/provider.js';
 import type { Serializer } from '../serialization/serializer.js';
 import type { Channel } from '../transport/transport.js';
 import type { Candidate } from './balancers/balancer.js';
+import { CircuitBreaker, type CircuitBreakerOptions, type CircuitEvent } from './circuit-breaker.js';
 
 // Weight of the newest sample in the latency average: about the last ten calls count.
 const EWMA_ALPHA = 0.2;
@@ -16,6 +17,7 @@ export class Invoker implements Candidate {
   active = 0;
   latencyEwmaMs = 0;
   private readonly target: string;
+  private breakers: Map<string, CircuitBreaker> | undefined;
 
   constructor(
     readonly provider: Provider,
@@ -28,6 +30,17 @@ export class Invoker implements Candidate {
   get available(): boolean {
     const state = this.channel.state;
     return state !== 'TRANSIENT_FAILURE' && state !== 'SHUTDOWN' && !this.channel.draining;
+  }
+
+  /** The circuit breaker of one method at this provider, made on first use. */
+  breaker(method: string, options: CircuitBreakerOptions, onChange: (event: CircuitEvent) => void): CircuitBreaker {
+    this.breakers ??= new Map();
+    let breaker = this.breakers.get(method);
+    if (breaker === undefined) {
+      breaker = new CircuitBreaker(this.provider.address, method, options, onChange);
+      this.breakers.set(method, breaker);
+    }
+    return breaker;
   }
 
   async invoke(call: Invocation, serializer: Serializer): Promise<unknown> {

@@ -13,8 +13,10 @@ export function pick(context: ClusterContext, call: Invocation, tried?: Readonly
   let fresh = tried === undefined || tried.size === 0 ? all : all.filter((invoker) => !tried.has(invoker));
   if (fresh.length === 0) throw noProvider(call, tried !== undefined && tried.size > 0);
   if (fresh.length === 1) return fresh[0]!;
-  if (!fresh.every((invoker) => invoker.available)) {
-    const available = fresh.filter((invoker) => invoker.available);
+  const admits = context.admits;
+  const usable = admits === undefined ? (invoker: Invoker) => invoker.available : (invoker: Invoker) => invoker.available && admits(invoker);
+  if (!fresh.every(usable)) {
+    const available = fresh.filter(usable);
     if (available.length > 0) fresh = available;
   }
   return context.balancer.select(fresh, call);

@@ -27,6 +27,8 @@ export interface ClusterContext {
   readonly logger: Logger;
   /** Sends the call to one provider. */
   send(invoker: Invoker, call: Invocation): Promise<unknown>;
+  /** Whether the provider takes calls of this method now (circuit not open, under its active limit). */
+  admits?(invoker: Invoker): boolean;
   /** Whether the call may run again after this error: it never ran, or its method is idempotent. */
   mayRetry(error: RpcError): boolean;
 }
