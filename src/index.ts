@@ -8,3 +8,6 @@ export { type Logger } from './core/logger.js';
 export { type Serializer } from './serialization/serializer.js';
 export { createServer, type Server, type ServerOptions, type CloseOptions } from './server.js';
 export { createClient, type Client, type ClientOptions, type CallOptions, type ServiceProxy, type ProxyMethod } from './client.js';
+export { resultCache, type ResultCache, type ResultCacheOptions, type ResultCacheStats, type CacheSettings } from './interceptors/index.js';
+export { concurrencyLimit, type ConcurrencyLimit, type ConcurrencyLimitOptions, type ConcurrencyLimitInterceptor, type ConcurrencyLimitStats } from './interceptors/index.js';
+export { rateLimit, type RateLimit, type RateLimitOptions, type RateLimitInterceptor, type RateLimitStats, type Scoped, type ServiceScoped } from './interceptors/index.js';

@@ -66,7 +66,10 @@ export class Reference {
   send(call: Invocation): Promise<unknown> {
     const plan = this.plan(call.method);
     if (this.directory.route(call.method).length > 0) return plan.strategy(plan.context, call);
-    return this.directory.ready(call, this.waitForProvidersMs).then(() => plan.strategy(plan.context, call));
+    // Whether or not providers turned up, the strategy decides what a caller sees (failsafe swallows
+    // "no provider" like any other failure).
+    const run = () => plan.strategy(plan.context, call);
+    return this.directory.ready(call, this.waitForProvidersMs).then(run, run);
   }
 
   private plan(method: string): MethodPlan {

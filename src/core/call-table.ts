@@ -1,7 +1,7 @@
 import { Code } from './code.js';
 import { chain, type Handler, type Interceptor } from './invocation.js';
 import { RpcError } from './rpc-error.js';
-import { runAsCurrent } from './server-call.js';
+import { runAsCurrent, streamAsCurrent } from './server-call.js';
 import type { MethodOptions, ServiceDefinition } from './service.js';
 
 /** One callable method: its definition and the handler chain that serves it. */
@@ -32,7 +32,8 @@ export class CallTable {
       // async, so that a synchronous throw reaches interceptors as a rejection like any other failure
       const run: Handler = async (call) => {
         if (options.validate !== undefined) validate(options.validate, call.args, definition.id, method);
-        return runAsCurrent(call, fn as (...args: unknown[]) => unknown, implementation);
+        const result = runAsCurrent(call, fn as (...args: unknown[]) => unknown, implementation);
+        return options.stream === 'server' && isAsyncIterable(result) ? streamAsCurrent(call, result) : result;
       };
       methods.set(method, { service: definition as ServiceDefinition, method, options, handler: chain(interceptors, run) });
     }
@@ -57,6 +58,11 @@ export class CallTable {
     return [...this.services.keys()];
   }
 
+  /** Every callable method, for transports that list or route them (HTTP paths, OpenAPI). */
+  *entries(): IterableIterator<MethodEntry> {
+    for (const methods of this.services.values()) yield* methods.values();
+  }
+
   private serviceNotFound(serviceId: string): RpcError {
     const name = serviceId.replace(/^[^/]*\//, '').replace(/:.*$/, '');
     const sameName = [...this.services.keys()].filter((id) => id.replace(/^[^/]*\//, '').replace(/:.*$/, '') === name);
@@ -72,4 +78,8 @@ function validate(check: (args: unknown[]) => void, args: unknown[], serviceId: 
     if (error instanceof RpcError) throw error;
     throw new RpcError(Code.INVALID_ARGUMENT, `invalid arguments for ${serviceId}.${method}: ${(error as Error).message}`);
   }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }

@@ -1,3 +1,4 @@
+import { toBase64 } from './base64.js';
 import { Code } from './code.js';
 import { RpcError } from './rpc-error.js';
 
@@ -60,7 +61,7 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
     const out: Record<string, string> = {};
     for (const [key, value] of this.entries) {
       Object.defineProperty(out, key, {
-        value: typeof value === 'string' ? value : Buffer.from(value).toString('base64'),
+        value: typeof value === 'string' ? value : toBase64(value),
         enumerable: true,
       });
     }

@@ -24,6 +24,31 @@ export function currentCall(): Invocation {
   return current;
 }
 
+/**
+ * A stream whose every step runs with `call` as the current call, so that an async generator
+ * (whose body starts only at the first `next()`) can read `currentCall()` too.
+ */
+export function streamAsCurrent(call: Invocation, stream: AsyncIterable<unknown>): AsyncIterable<unknown> {
+  return {
+    [Symbol.asyncIterator]() {
+      const iterator = stream[Symbol.asyncIterator]();
+      const step = (run: () => Promise<IteratorResult<unknown>>) => {
+        const previous = current;
+        current = call;
+        try {
+          return run();
+        } finally {
+          current = previous;
+        }
+      };
+      return {
+        next: (value?: unknown) => step(() => iterator.next(value)),
+        return: (value?: unknown) => step(() => iterator.return?.(value) ?? Promise.resolve({ value, done: true })),
+      };
+    },
+  };
+}
+
 /** Runs an implementation method with `call` as the current call for its synchronous part. */
 export function runAsCurrent(call: Invocation, fn: (...args: unknown[]) => unknown, self: unknown): unknown {
   const previous = current;

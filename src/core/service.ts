@@ -25,9 +25,10 @@ export interface MethodOptions {
   stream?: 'server';
   /**
    * HTTP transport: serve the method at this verb and path too (resource style, e.g.
-   * `{ method: 'GET', path: '/calculator/add' }`), besides `POST /<service>/<method>`.
+   * `{ method: 'GET', path: '/calculator/{a}', params: ['a', 'b'] }`), besides `POST /<service>/<method>`.
+   * `params` names the arguments in order; each is read from the path, the query or the JSON body.
    */
-  http?: { method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path?: string };
+  http?: { method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path?: string; params?: string[] };
 }
 
 /** The names of the methods of `T` that can be called remotely. */

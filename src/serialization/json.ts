@@ -1,3 +1,4 @@
+import { fromBase64, toBase64 } from '../core/base64.js';
 import type { Serializer } from './serializer.js';
 
 /**
@@ -18,7 +19,7 @@ export function jsonSerializer(): Serializer {
 
 function replacer(this: unknown, key: string, value: unknown): unknown {
   const raw = (this as Record<string, unknown>)[key];
-  if (raw instanceof Uint8Array) return { $bytes: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') };
+  if (raw instanceof Uint8Array) return { $bytes: toBase64(raw) };
   if (typeof value === 'bigint') return { $bigint: value.toString() };
   return value;
 }
@@ -28,7 +29,7 @@ function reviver(_key: string, value: unknown): unknown {
     const keys = Object.keys(value);
     if (keys.length === 1) {
       const tagged = value as { $bytes?: unknown; $bigint?: unknown };
-      if (typeof tagged.$bytes === 'string') return Buffer.from(tagged.$bytes, 'base64');
+      if (typeof tagged.$bytes === 'string') return fromBase64(tagged.$bytes);
       if (typeof tagged.$bigint === 'string' && /^-?\d+$/.test(tagged.$bigint)) return BigInt(tagged.$bigint);
     }
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type TestContext } from 'node:test';
 import type { CircuitEvent } from '../../src/cluster/circuit-breaker.js';
-import { Code, RpcError, createClient, createServer, defineService, type ClientOptions } from '../../src/index.js';
+import { Code, RpcError, createClient, createServer, defineService, type ClientOptions, type Server } from '../../src/index.js';
 
 interface Flaky {
   work(ms: number): Promise<string>;
@@ -16,7 +16,7 @@ async function cluster(t: TestContext, clientOptions: ClientOptions) {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-guards-'));
   const registry = `embedded://${dir}`;
   const state = { failing: true, calls: { good: 0, bad: 0 } as Record<string, number> };
-  const servers = [];
+  const servers: Server[] = [];
   for (const label of ['good', 'bad']) {
     const server = createServer({ listen: ['tcp://127.0.0.1:0'], registry, warmupMs: 0 });
     server.provide(FlakyService, {

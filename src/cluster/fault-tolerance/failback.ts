@@ -1,4 +1,5 @@
 import type { Invocation } from '../../core/invocation.js';
+import { Metadata } from '../../core/metadata.js';
 import { RpcError } from '../../core/rpc-error.js';
 import { pick } from './pick.js';
 import type { ClusterContext, ClusterStrategy } from './strategy.js';
@@ -9,24 +10,42 @@ import type { ClusterContext, ClusterStrategy } from './strategy.js';
  * that must get through eventually.
  */
 export const failback: ClusterStrategy = async (context, call) => {
+  const budget = call.deadline === undefined ? undefined : call.deadline - Date.now();
   try {
     return await context.send(pick(context, call), call);
   } catch (error) {
-    retryLater(context, call, RpcError.from(error), 1);
+    retryLater(context, call, budget, RpcError.from(error), 1);
     return undefined;
   }
 };
 
-function retryLater(context: ClusterContext, call: Invocation, error: RpcError, attempt: number): void {
+/**
+ * The call as a background attempt sends it: the caller already has its answer, so the attempt has
+ * no signal, and a deadline of the budget the call had, counted from the attempt.
+ */
+function backgroundCopy(call: Invocation, budget: number | undefined): Invocation {
+  return {
+    service: call.service,
+    method: call.method,
+    args: call.args,
+    metadata: call.metadata,
+    responseMetadata: new Metadata(),
+    deadline: budget === undefined ? undefined : Date.now() + Math.max(budget, 0),
+    signal: undefined,
+    oneWay: call.oneWay,
+  };
+}
+
+function retryLater(context: ClusterContext, original: Invocation, budget: number | undefined, error: RpcError, attempt: number): void {
   const { options, logger } = context;
-  const where = { service: call.service.id, method: call.method, code: error.code, attempt };
+  const where = { service: original.service.id, method: original.method, code: error.code, attempt };
   if (attempt > options.failbackRetries) {
     logger.error({ ...where, message: error.message }, 'failback call abandoned');
     return;
   }
   logger.warn({ ...where, message: error.message }, 'failback call failed; retrying in the background');
   setTimeout(() => {
-    // The caller has its answer: the background attempt is not bound by the original deadline.
+    const call = backgroundCopy(original, budget);
     let next: Promise<unknown>;
     try {
       next = context.send(pick(context, call), call);
@@ -35,7 +54,7 @@ function retryLater(context: ClusterContext, call: Invocation, error: RpcError, 
     }
     next.then(
       () => logger.info(where, 'failback call succeeded'),
-      (retryError: unknown) => retryLater(context, call, RpcError.from(retryError), attempt + 1),
+      (retryError: unknown) => retryLater(context, original, budget, RpcError.from(retryError), attempt + 1),
     );
   }, options.failbackDelayMs * 2 ** (attempt - 1)).unref();
 }

@@ -1,13 +1,14 @@
 import { connect as netConnect } from 'node:net';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { RpcError, fromWireError } from '../../core/rpc-error.js';
-import type { SerializerSet } from '../../serialization/registry.js';
+import { RpcError, fromWireError, toWireError } from '../../core/rpc-error.js';
+import { errorSerializer, type SerializerSet } from '../../serialization/registry.js';
 import type { Serializer } from '../../serialization/serializer.js';
 import { Backoff, type BackoffOptions } from '../backoff.js';
 import type { Channel, ChannelState } from '../transport.js';
 import { Connection, type ConnectionOptions } from './connection.js';
-import { Flags, FrameType, decodeMetadata, encodeMetadata, type Frame } from './frame.js';
+import { IncomingStream, STREAM_WINDOW } from './client-stream.js';
+import { Flags, FrameType, countBody, decodeMetadata, encodeMetadata, type Frame } from './frame.js';
 
 export interface TcpChannelOptions extends ConnectionOptions {
   connectTimeoutMs: number;
@@ -115,6 +116,10 @@ export class TcpChannel implements Channel {
 
 interface PendingCall {
   invocation: Invocation;
+  /** Server-streaming calls: where the items go. */
+  stream: IncomingStream | undefined;
+  /** The call's callback arguments, by argument index. */
+  callbacks: Array<((...args: unknown[]) => unknown) | undefined> | undefined;
   serializer: Serializer;
   resolve(value: unknown): void;
   reject(error: RpcError): void;
@@ -160,13 +165,21 @@ class ClientConnection {
       if (timeoutMs <= 0) return Promise.reject(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent', { unprocessed: true }));
     }
     if (invocation.signal?.aborted) return Promise.reject(cancelled(invocation.signal));
+    const streaming = invocation.service.methods.get(invocation.method)?.stream === 'server';
+    const { args, callbacks, indexes } = takeCallbacks(invocation.args);
+    const extra: Array<[string, string]> = [];
+    if (streaming) extra.push([':credit', String(STREAM_WINDOW)]);
+    if (indexes !== undefined) extra.push([':callbacks', indexes.join(',')]);
+    if (invocation.oneWay && extra.length > 0) {
+      return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, 'a one-way call can neither stream nor take callbacks', { unprocessed: true }));
+    }
     let body: Uint8Array;
     try {
-      body = serializer.encode(invocation.args);
+      body = serializer.encode(args);
     } catch (error) {
       return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, `cannot encode the arguments: ${(error as Error).message}`, { unprocessed: true }));
     }
-    const metadata = requestMetadata(invocation, serviceId, timeoutMs);
+    const metadata = requestMetadata(invocation, serviceId, timeoutMs, extra);
     if (metadata.length + body.byteLength > this.options.maxFrameSize) {
       return Promise.reject(new RpcError(Code.RESOURCE_EXHAUSTED, `request of ${metadata.length + body.byteLength} bytes exceeds the frame limit of ${this.options.maxFrameSize}`, { unprocessed: true }));
     }
@@ -177,7 +190,10 @@ class ClientConnection {
       return Promise.resolve(undefined);
     }
     return new Promise<unknown>((resolve, reject) => {
-      const pending: PendingCall = { invocation, serializer, resolve, reject, generation: this.connection.flushGeneration, timer: undefined, onAbort: undefined };
+      const pending: PendingCall = {
+        invocation, serializer, resolve, reject, stream: undefined, callbacks,
+        generation: this.connection.flushGeneration, timer: undefined, onAbort: undefined,
+      };
       if (timeoutMs !== undefined) {
         pending.timer = setTimeout(() => this.abandon(id, new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`)), timeoutMs);
       }
@@ -188,6 +204,13 @@ class ClientConnection {
       }
       this.pending.set(id, pending);
       this.connection.send(FrameType.REQUEST, 0, serializer.id, id, metadata, body);
+      if (streaming) {
+        pending.stream = new IncomingStream(
+          (count) => this.connection.send(FrameType.CREDIT, 0, 0, id, undefined, countBody(count)),
+          () => this.abandon(id, new RpcError(Code.CANCELLED, 'stream closed by the caller')),
+        );
+        resolve(pending.stream);
+      }
     });
   }
 
@@ -216,6 +239,10 @@ class ClientConnection {
   private onFrame(frame: Frame): void {
     if (frame.type === FrameType.RESPONSE) {
       this.onResponse(frame);
+    } else if (frame.type === FrameType.STREAM_ITEM) {
+      this.onStreamItem(frame);
+    } else if (frame.type === FrameType.CALLBACK) {
+      this.onCallback(frame);
     } else if (frame.type === FrameType.GOAWAY) {
       this.leaving = true;
       this.hooks.goAway();
@@ -236,12 +263,55 @@ class ClientConnection {
       }
       const serializer = this.options.serializers.forResponse(frame.serializer);
       if (serializer === undefined) throw new RpcError(Code.INTERNAL, `response in unknown serializer ${frame.serializer}`);
-      if ((frame.flags & Flags.ERROR) !== 0) call.reject(fromWireError(serializer.decode(frame.body)));
+      if ((frame.flags & Flags.ERROR) !== 0) settle(call, fromWireError(serializer.decode(frame.body)));
+      else if (call.stream !== undefined) call.stream.finish();
       else call.resolve(frame.body.length === 0 ? undefined : serializer.decode(frame.body));
     } catch (error) {
-      call.reject(RpcError.from(error, Code.INTERNAL));
+      settle(call, RpcError.from(error, Code.INTERNAL));
     }
     this.endIfDrained();
+  }
+
+  private onStreamItem(frame: Frame): void {
+    const call = this.pending.get(frame.requestId);
+    if (call?.stream === undefined) return;
+    let value: unknown;
+    try {
+      const serializer = this.options.serializers.forResponse(frame.serializer);
+      if (serializer === undefined) throw new RpcError(Code.INTERNAL, `stream item in unknown serializer ${frame.serializer}`);
+      value = serializer.decode(frame.body);
+    } catch (error) {
+      this.abandon(frame.requestId, RpcError.from(error, Code.INTERNAL));
+      return;
+    }
+    call.stream.push(value);
+  }
+
+  /** The server calls one of the caller's callback arguments; the answer goes back on this connection. */
+  private onCallback(frame: Frame): void {
+    let callId = -1;
+    let index = -1;
+    const answer = (flags: number, serializer: Serializer, value: unknown) =>
+      this.connection.send(FrameType.CALLBACK_RESPONSE, flags, serializer.id, frame.requestId, undefined, value === undefined ? undefined : serializer.encode(value));
+    const fail = (error: unknown) => answer(Flags.ERROR, errorSerializer, toWireError(RpcError.from(error)));
+    try {
+      decodeMetadata(frame.metadata, (key, value) => {
+        if (key === ':call') callId = Number(value);
+        else if (key === ':index') index = Number(value);
+      });
+      const fn = this.pending.get(callId)?.callbacks?.[index];
+      if (fn === undefined) throw new RpcError(Code.NOT_FOUND, `no callback ${index} for call ${callId}`);
+      const serializer = this.options.serializers.forResponse(frame.serializer);
+      if (serializer === undefined) throw new RpcError(Code.INVALID_ARGUMENT, `callback in unknown serializer ${frame.serializer}`);
+      const args = frame.body.length === 0 ? [] : serializer.decode(frame.body);
+      if (!Array.isArray(args)) throw new RpcError(Code.INVALID_ARGUMENT, 'callback arguments must be an array');
+      Promise.resolve()
+        .then(() => fn(...(args as unknown[])))
+        .then((value) => answer(0, serializer, value))
+        .catch(fail);
+    } catch (error) {
+      fail(error);
+    }
   }
 
   /** The caller gave up: fail the call now and tell the server to stop. */
@@ -251,7 +321,7 @@ class ClientConnection {
     this.pending.delete(id);
     this.release(call);
     this.connection.send(FrameType.CANCEL, 0, 0, id, undefined, undefined);
-    call.reject(error);
+    settle(call, error);
     this.endIfDrained();
   }
 
@@ -259,7 +329,7 @@ class ClientConnection {
     for (const call of this.pending.values()) {
       this.release(call);
       const unprocessed = call.generation === this.connection.flushGeneration;
-      call.reject(new RpcError(Code.UNAVAILABLE, `${reason.message} (call to ${this.address})`, { unprocessed, cause: reason }));
+      settle(call, new RpcError(Code.UNAVAILABLE, `${reason.message} (call to ${this.address})`, { unprocessed, cause: reason }));
     }
     this.pending.clear();
     this.hooks.closed();
@@ -280,7 +350,7 @@ class ClientConnection {
 }
 
 /** The metadata section of a request: cached pseudo-keys naming the target, then the rest. */
-function requestMetadata(invocation: Invocation, serviceId: string, timeoutMs: number | undefined): Buffer {
+function requestMetadata(invocation: Invocation, serviceId: string, timeoutMs: number | undefined, extra: Array<[string, string | Uint8Array]>): Buffer {
   let methods = targetCache.get(serviceId);
   if (methods === undefined) {
     methods = new Map();
@@ -292,10 +362,32 @@ function requestMetadata(invocation: Invocation, serviceId: string, timeoutMs: n
     methods.set(invocation.method, target);
   }
   const user = invocation.metadata;
-  if (timeoutMs === undefined && user.size === 0) return target;
-  const extra: Array<[string, string | Uint8Array]> = timeoutMs === undefined ? [] : [[':timeout', String(Math.ceil(timeoutMs))]];
+  if (timeoutMs === undefined && user.size === 0 && extra.length === 0) return target;
+  if (timeoutMs !== undefined) extra.push([':timeout', String(Math.ceil(timeoutMs))]);
   for (const entry of user) extra.push(entry);
   return Buffer.concat([target, encodeMetadata(extra)]);
+}
+
+/** A failed call: a stream reports it to its reader, any other call rejects. */
+function settle(call: PendingCall, error: RpcError): void {
+  if (call.stream !== undefined) call.stream.fail(error);
+  else call.reject(error);
+}
+
+/** Takes the function arguments out of a call, to be called back; null stands in their place on the wire. */
+function takeCallbacks(args: unknown[]): { args: unknown[]; callbacks?: PendingCall['callbacks']; indexes?: number[] } {
+  let out: unknown[] | undefined;
+  let callbacks: PendingCall['callbacks'];
+  let indexes: number[] | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (typeof arg !== 'function') continue;
+    out ??= args.slice();
+    (callbacks ??= [])[i] = arg as (...args: unknown[]) => unknown;
+    (indexes ??= []).push(i);
+    out[i] = null;
+  }
+  return { args: out ?? args, callbacks, indexes };
 }
 
 function cancelled(signal: AbortSignal): RpcError {

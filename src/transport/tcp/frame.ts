@@ -16,6 +16,10 @@ export const FrameType = {
   PONG: 5,
   CANCEL: 6,
   GOAWAY: 7,
+  STREAM_ITEM: 8,
+  CREDIT: 9,
+  CALLBACK: 10,
+  CALLBACK_RESPONSE: 11,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -58,7 +62,7 @@ export function readHeader(source: Buffer, offset: number, maxFrameSize: number)
   const version = source[offset + 2]!;
   if (version !== PROTOCOL_VERSION) throw new ProtocolError(`unsupported protocol version ${version}`);
   const type = source[offset + 3]!;
-  if (type < FrameType.REQUEST || type > FrameType.GOAWAY) throw new ProtocolError(`unknown frame type ${type}`);
+  if (type < FrameType.REQUEST || type > FrameType.CALLBACK_RESPONSE) throw new ProtocolError(`unknown frame type ${type}`);
   const metadataLength = source.readUInt32BE(offset + 12);
   const bodyLength = source.readUInt32BE(offset + 16);
   if (metadataLength + bodyLength > maxFrameSize) {
@@ -107,6 +111,10 @@ export interface RequestTarget {
   service: string | undefined;
   method: string | undefined;
   timeoutMs: number | undefined;
+  /** Streaming calls: how many items the server may send before it is granted more. */
+  credit?: number;
+  /** Indexes of the arguments that are the caller's callback functions. */
+  callbacks?: number[];
 }
 
 /**
@@ -153,7 +161,28 @@ export function decodeRequestMetadata(section: Buffer): { target: RequestTarget;
     else if (key === ':timeout') {
       if (!/^\d{1,12}$/.test(value)) throw new RpcError(Code.INVALID_ARGUMENT, `invalid :timeout ${JSON.stringify(value)}`);
       target.timeoutMs = Number(value);
+    } else if (key === ':credit') {
+      target.credit = wholeNumber(key, value);
+    } else if (key === ':callbacks') {
+      target.callbacks = value.split(',').map((index) => wholeNumber(key, index));
     }
   }, true);
   return { target, metadata };
+}
+
+function wholeNumber(key: string, value: string): number {
+  if (!/^\d{1,9}$/.test(value)) throw new RpcError(Code.INVALID_ARGUMENT, `invalid ${key} ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** Reads a u32 count carried as a 4-byte body (CREDIT frames). */
+export function readCount(body: Buffer): number {
+  if (body.length !== 4) throw new ProtocolError(`a count body has 4 bytes, not ${body.length}`);
+  return body.readUInt32BE(0);
+}
+
+export function countBody(count: number): Buffer {
+  const body = Buffer.allocUnsafe(4);
+  body.writeUInt32BE(count >>> 0, 0);
+  return body;
 }

@@ -7,7 +7,9 @@ import { errorSerializer } from '../../serialization/registry.js';
 import type { Serializer } from '../../serialization/serializer.js';
 import type { ServerContext, ServerTransport } from '../transport.js';
 import { Connection, type ConnectionOptions } from './connection.js';
-import { Flags, FrameType, ProtocolError, decodeRequestMetadata, encodeMetadata, type Frame } from './frame.js';
+import { Flags, FrameType, ProtocolError, decodeRequestMetadata, encodeMetadata, readCount, type Frame } from './frame.js';
+import { CallbackBridge } from './server-callbacks.js';
+import { DEFAULT_STREAM_CREDIT, OutgoingStream } from './server-stream.js';
 
 /** Serves the call table on one `tcp://host:port` address. */
 export class TcpServerTransport implements ServerTransport {
@@ -75,6 +77,8 @@ export class TcpServerTransport implements ServerTransport {
 class ServerConnection {
   private readonly connection: Connection;
   private readonly inFlight = new Map<number, ServerCall>();
+  private readonly streams = new Map<number, OutgoingStream>();
+  private readonly callbacks: CallbackBridge;
 
   constructor(
     socket: Socket,
@@ -87,9 +91,12 @@ class ServerConnection {
       onClose: (reason) => {
         for (const call of this.inFlight.values()) call.abort(reason);
         this.inFlight.clear();
+        for (const stream of this.streams.values()) stream.stop();
+        this.callbacks.close(reason);
         onClosed();
       },
     });
+    this.callbacks = new CallbackBridge(this.connection);
   }
 
   goAway(): void {
@@ -112,8 +119,15 @@ class ServerConnection {
           this.inFlight.delete(frame.requestId);
           call.abort(new RpcError(Code.CANCELLED, 'cancelled by the caller'));
         }
+        this.streams.get(frame.requestId)?.stop();
         return;
       }
+      case FrameType.CREDIT:
+        this.streams.get(frame.requestId)?.grant(readCount(frame.body));
+        return;
+      case FrameType.CALLBACK_RESPONSE:
+        this.callbacks.answer(frame, (id) => this.context.serializers.forResponse(id));
+        return;
       case FrameType.GOAWAY:
         // The client leaves; it closes the socket itself once its calls are answered.
         return;
@@ -158,9 +172,49 @@ class ServerConnection {
       this.reject(oneWay, id, serializer, new RpcError(Code.INVALID_ARGUMENT, 'arguments must be an array'));
       return;
     }
+    const streaming = entry.options.stream === 'server';
+    if (oneWay && (streaming || request.target.callbacks !== undefined)) {
+      this.reject(oneWay, id, serializer, new RpcError(Code.INVALID_ARGUMENT, 'a one-way call can neither stream nor take callbacks'));
+      return;
+    }
     const timeout = request.target.timeoutMs;
     const call = new ServerCall(entry.service, entry.method, args, request.metadata, timeout === undefined ? undefined : Date.now() + timeout, oneWay);
-    this.run(entry, call, id, serializer);
+    for (const index of request.target.callbacks ?? []) {
+      if (index >= args.length) {
+        this.reject(oneWay, id, serializer, new RpcError(Code.INVALID_ARGUMENT, `callback index ${index} is past the arguments`));
+        return;
+      }
+      args[index] = this.callbacks.proxy(id, index, call, serializer, () => this.inFlight.get(id) === call);
+    }
+    if (streaming) this.runStream(entry, call, id, serializer, request.target.credit ?? DEFAULT_STREAM_CREDIT);
+    else this.run(entry, call, id, serializer);
+  }
+
+  /** A server-streaming call: items as STREAM_ITEM frames, then an empty RESPONSE (or an error). */
+  private runStream(entry: MethodEntry, call: ServerCall, id: number, serializer: Serializer, credit: number): void {
+    this.inFlight.set(id, call);
+    const stream = new OutgoingStream(call, serializer, {
+      item: (body) => this.connection.send(FrameType.STREAM_ITEM, 0, serializer.id, id, undefined, body),
+      end: (error) => {
+        if (!this.settle(id, call)) return;
+        const metadata = call.hasResponseMetadata ? encodeMetadata(call.responseMetadata) : undefined;
+        if (error === undefined) this.connection.send(FrameType.RESPONSE, 0, serializer.id, id, metadata, undefined);
+        else this.respondError(id, serializer, error, metadata);
+      },
+    }, credit);
+    this.streams.set(id, stream);
+    let pending: Promise<unknown>;
+    try {
+      pending = entry.handler(call);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending
+      .then((result) => stream.run(result), (error: unknown) => stream.sink.end(RpcError.from(error)))
+      .finally(() => {
+        this.streams.delete(id);
+        call.finish();
+      });
   }
 
   private run(entry: MethodEntry, call: ServerCall, id: number, serializer: Serializer): void {

@@ -1,0 +1,178 @@
+import type { CallTable, MethodEntry } from '../../core/call-table.js';
+import { Code } from '../../core/code.js';
+import { RpcError } from '../../core/rpc-error.js';
+import { serviceId } from '../../core/service.js';
+
+type Segment = { literal: string } | { param: string };
+
+/** A method's resource-style mapping (`MethodOptions.http`), compiled. */
+export interface RestRoute {
+  readonly verb: string;
+  readonly path: string;
+  readonly segments: readonly Segment[];
+  readonly params: readonly string[];
+  readonly entry: MethodEntry;
+}
+
+export interface RestMatch {
+  route: RestRoute;
+  /** Values of the path's `{name}` segments, decoded. */
+  pathValues: Map<string, string>;
+}
+
+const paramName = /^[A-Za-z_$][\w$]*$/;
+
+/** The REST mappings of every provided method; recompiled when services are added. */
+export class Router {
+  private statics = new Map<string, RestRoute>();
+  private templates: RestRoute[] = [];
+  private compiledFor = -1;
+
+  constructor(
+    private readonly table: CallTable,
+    private readonly onInvalid: (error: RpcError) => void,
+  ) {}
+
+  /** Compiles the mappings now, throwing on the first invalid or conflicting one. */
+  compileStrict(): void {
+    this.compile((error) => {
+      throw error;
+    });
+  }
+
+  get routes(): RestRoute[] {
+    this.refresh();
+    return [...this.statics.values(), ...this.templates];
+  }
+
+  /** The mapping of `verb` and the decoded path segments, if one matches. */
+  match(verb: string, segments: readonly string[]): RestMatch | undefined {
+    this.refresh();
+    if (this.statics.size === 0 && this.templates.length === 0) return undefined;
+    const route = this.statics.get(`${verb} /${segments.join('/')}`);
+    if (route !== undefined) return { route, pathValues: new Map() };
+    for (const candidate of this.templates) {
+      if (candidate.verb !== verb || candidate.segments.length !== segments.length) continue;
+      const pathValues = new Map<string, string>();
+      const fits = candidate.segments.every((segment, i) => {
+        if ('literal' in segment) return segment.literal === segments[i];
+        pathValues.set(segment.param, segments[i]!);
+        return true;
+      });
+      if (fits) return { route: candidate, pathValues };
+    }
+    return undefined;
+  }
+
+  private refresh(): void {
+    // Services are only ever added, so their count tells whether the table changed.
+    if (this.table.serviceIds.length !== this.compiledFor) this.compile(this.onInvalid);
+  }
+
+  private compile(onInvalid: (error: RpcError) => void): void {
+    const statics = new Map<string, RestRoute>();
+    const templates: RestRoute[] = [];
+    const taken = new Map<string, string>();
+    for (const entry of this.table.entries()) {
+      const mapping = entry.options.http;
+      if (mapping === undefined) continue;
+      const where = `${entry.service.id}.${entry.method}`;
+      const route = compileRoute(entry, mapping, where, onInvalid);
+      if (route === undefined) continue;
+      const shape = `${route.verb} /${route.segments.map((s) => ('literal' in s ? s.literal : '{}')).join('/')}`;
+      const owner = taken.get(shape);
+      if (owner !== undefined) {
+        onInvalid(new RpcError(Code.INVALID_ARGUMENT, `HTTP mapping ${route.verb} ${route.path} of ${where} is already taken by ${owner}`));
+        continue;
+      }
+      taken.set(shape, where);
+      if (route.segments.every((s) => 'literal' in s)) statics.set(shape, route);
+      else templates.push(route);
+    }
+    this.statics = statics;
+    this.templates = templates;
+    this.compiledFor = this.table.serviceIds.length;
+  }
+}
+
+function compileRoute(entry: MethodEntry, mapping: NonNullable<MethodEntry['options']['http']>, where: string, onInvalid: (error: RpcError) => void): RestRoute | undefined {
+  const verb = mapping.method ?? 'POST';
+  const path = mapping.path ?? `/${entry.service.key.name}/${entry.method}`;
+  const params = mapping.params ?? [];
+  const invalid = (why: string) => {
+    onInvalid(new RpcError(Code.INVALID_ARGUMENT, `HTTP mapping ${verb} ${path} of ${where}: ${why}`));
+    return undefined;
+  };
+  if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(verb)) return invalid(`unsupported verb`);
+  if (!path.startsWith('/') || path.length < 2) return invalid('the path must start with / and name something');
+  for (const name of params) if (!paramName.test(name)) return invalid(`invalid parameter name ${JSON.stringify(name)}`);
+  if (new Set(params).size !== params.length) return invalid('a parameter is named twice');
+  const segments: Segment[] = [];
+  for (const part of path.slice(1).split('/')) {
+    const template = /^\{([^{}]*)\}$/.exec(part);
+    if (template !== null) {
+      const name = template[1]!;
+      if (!params.includes(name)) return invalid(`{${name}} is not one of params`);
+      segments.push({ param: name });
+    } else if (part.length === 0 || /[{}]/.test(part)) {
+      return invalid(`invalid path segment ${JSON.stringify(part)}`);
+    } else {
+      segments.push({ literal: part });
+    }
+  }
+  return { verb, path, segments, params, entry };
+}
+
+/** Splits a request path into decoded segments; a malformed escape is the caller's error. */
+export function pathSegments(pathname: string): string[] {
+  try {
+    return pathname.slice(1).split('/').map(decodeURIComponent);
+  } catch {
+    throw new RpcError(Code.INVALID_ARGUMENT, `malformed path ${JSON.stringify(pathname)}`);
+  }
+}
+
+/**
+ * The provided service a request names: `name` with the version and group headers. Without a
+ * version header, the one version served under that name and group, if there is exactly one.
+ */
+export function resolveService(table: CallTable, name: string, method: string, version: string | undefined, group: string | undefined): MethodEntry | RpcError {
+  const id = serviceId({ name, version: version || undefined, group: group || undefined });
+  const found = table.lookup(id, method);
+  if (!(found instanceof RpcError) || found.code !== Code.NOT_FOUND || version) return found;
+  const prefix = group ? `${group}/${name}:` : `${name}:`;
+  const candidates = table.serviceIds.filter((candidate) => candidate.startsWith(prefix));
+  if (candidates.length !== 1) return found;
+  return table.lookup(candidates[0], method);
+}
+
+/** Reads a query or path value: valid JSON is parsed (`1`, `true`, `"1"`, `[1,2]`), anything else is the text itself. */
+export function queryValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The arguments of a resource-style call, by the rules in docs/http.md. */
+export function restArgs(match: RestMatch, query: URLSearchParams, body: unknown, hasBody: boolean): unknown[] {
+  const { params } = match.route;
+  if (params.length === 0) return hasBody ? bodyArgs(body) : [];
+  if (hasBody && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+    throw new RpcError(Code.INVALID_ARGUMENT, `the body of ${match.route.verb} ${match.route.path} must be a JSON object with properties named as the params`);
+  }
+  const fields = hasBody ? (body as Record<string, unknown>) : undefined;
+  return params.map((name) => {
+    const fromPath = match.pathValues.get(name);
+    if (fromPath !== undefined) return queryValue(fromPath);
+    const fromQuery = query.get(name);
+    if (fromQuery !== null) return queryValue(fromQuery);
+    return fields !== undefined && Object.hasOwn(fields, name) ? fields[name] : undefined;
+  });
+}
+
+/** The default route's rule: a JSON array is the argument list; any other JSON value is the single argument. */
+export function bodyArgs(body: unknown): unknown[] {
+  return Array.isArray(body) ? body : [body];
+}
