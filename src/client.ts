@@ -135,6 +135,8 @@ export function createClient(options: ClientOptions = {}): Client {
       failbackDelayMs: 1000,
       circuitBreaker: options.circuitBreaker,
       maxActivePerProvider: options.maxActivePerProvider,
+      hashArguments: options.hashArguments,
+      virtualNodes: options.virtualNodes,
     }, serializer, logger, options.waitForProvidersMs ?? 3000, onCircuitChange);
     const entry = { reference, unsubscribe: undefined as Unsubscribe | undefined };
     references.set(key, entry);

@@ -11,3 +11,11 @@ export { createClient, type Client, type ClientOptions, type CallOptions, type S
 export { resultCache, type ResultCache, type ResultCacheOptions, type ResultCacheStats, type CacheSettings } from './interceptors/index.js';
 export { concurrencyLimit, type ConcurrencyLimit, type ConcurrencyLimitOptions, type ConcurrencyLimitInterceptor, type ConcurrencyLimitStats } from './interceptors/index.js';
 export { rateLimit, type RateLimit, type RateLimitOptions, type RateLimitInterceptor, type RateLimitStats, type Scoped, type ServiceScoped } from './interceptors/index.js';
+export { type Registry, type Unsubscribe } from './registry/registry.js';
+export { type Provider, providerUrl, parseProviderUrl } from './registry/provider.js';
+export { createEmbeddedRegistry, type EmbeddedRegistryOptions } from './registry/embedded.js';
+export { type ReferenceOptions, type RoutingOptions } from './reference.js';
+export { type CircuitBreakerOptions, type CircuitEvent, type CircuitState } from './cluster/circuit-breaker.js';
+export { type BalancerName } from './cluster/balancers/index.js';
+export { type ClusterName } from './cluster/fault-tolerance/index.js';
+export { createZooKeeperRegistry, type ZooKeeperRegistryOptions } from './registry/zookeeper.js';

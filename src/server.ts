@@ -28,6 +28,11 @@ export interface ServerOptions extends ConnectionSettings {
   warmupMs?: number;
   /** Host announced for listeners bound to 0.0.0.0 or ::. Default: the first non-internal IPv4 address. */
   advertiseHost?: string;
+  /**
+   * On close, leave the registry first and keep serving this long before draining, so consumers
+   * notice the provider is gone before it refuses anything. Default 0 (both at once).
+   */
+  unregisterDelayMs?: number;
   /** Interceptors around every call, the first outermost. */
   interceptors?: Interceptor[];
   /** Serializers requests may use. Default: msgpack and json. */
@@ -49,6 +54,11 @@ export interface Server {
   readonly addresses: readonly string[];
   /** Stops accepting, says GOAWAY, lets calls in flight finish up to the timeout, then closes. */
   close(options?: CloseOptions): Promise<void>;
+  /**
+   * Closes gracefully when the process gets one of `signals` (default SIGTERM and SIGINT), then
+   * exits with code 0 (1 if closing failed). Returns a function that removes the handlers.
+   */
+  closeOnSignals(signals?: NodeJS.Signals[], options?: CloseOptions): () => void;
 }
 
 /**
@@ -76,7 +86,10 @@ export function createServer(options: ServerOptions): Server {
     provide(definition, implementation) {
       table.provide(definition, implementation, interceptors);
       provided.push(definition as ServiceDefinition);
-      if (state === 'listening') void announcer?.register(providersOf([definition as ServiceDefinition]));
+      if (state === 'listening') {
+        announcer?.register(providersOf([definition as ServiceDefinition])).catch((error: unknown) =>
+          logger.error({ service: definition.id, message: (error as Error).message }, 'registration failed'));
+      }
       return server;
     },
 
@@ -103,9 +116,15 @@ export function createServer(options: ServerOptions): Server {
     async close(closeOptions = {}) {
       if (state === 'closing' || state === 'closed') return;
       state = 'closing';
-      // Leave the registry while draining: consumers stop choosing this server, and GOAWAY turns
-      // away those that still do, so neither has to wait for the other.
+      // Leave the registry before or while draining: consumers stop choosing this server, and
+      // GOAWAY turns away those that still do.
       const leaving = announcer?.close();
+      const delayMs = options.unregisterDelayMs ?? 0;
+      if (delayMs > 0) {
+        await leaving;
+        logger.info({ delayMs }, 'left the registry; serving on while consumers notice');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
       const timeoutMs = closeOptions.timeoutMs ?? defaults.closeTimeoutMs;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
@@ -120,7 +139,25 @@ export function createServer(options: ServerOptions): Server {
       await leaving;
       state = 'closed';
     },
+
+    closeOnSignals(signals = ['SIGTERM', 'SIGINT'], closeOptions = {}) {
+      const onSignal = (signal: NodeJS.Signals) => {
+        logger.info({ signal }, 'closing on signal');
+        server.close(closeOptions).then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ message: (error as Error).message }, 'close failed');
+            process.exit(1);
+          },
+        );
+      };
+      for (const signal of signals) process.once(signal, onSignal);
+      return () => {
+        for (const signal of signals) process.off(signal, onSignal);
+      };
+    },
   };
+
   function providersOf(definitions: ServiceDefinition[]): Provider[] {
     const serialization = context.serializers.names.join(',');
     return addresses.filter(isAnnounced).flatMap((address) => definitions.map((definition) => {

@@ -67,7 +67,7 @@ const unavailable = (message: string, cause?: unknown) => new RpcError(Code.UNAV
 /**
  * A registry on ZooKeeper in Dubbo's layout, readable by Dubbo tools:
  * providers are ephemeral nodes `/dubbo/<service>/providers/<encodeURIComponent(provider URL)>`,
- * consumers `/dubbo/<service>/consumers/<encodeURIComponent(consumer URL)>`. See docs/registry-zookeeper-notes.md.
+ * consumers `/dubbo/<service>/consumers/<encodeURIComponent(consumer URL)>`. See docs/registry.md (ZooKeeper).
  *
  * ```ts
  * const registry = await createZooKeeperRegistry('127.0.0.1:2181', { sessionTimeoutMs: 10_000 });
