@@ -44,7 +44,7 @@ test('a rolling restart of three providers under load, one by one with SIGTERM, 
     while (running) {
       calls++;
       try {
-        const label = await probe.write('k', 'v');
+        const label = await probe.write('k=v');
         byLabel.set(label, (byLabel.get(label) ?? 0) + 1);
       } catch (error) {
         failures.push(String(error));
