@@ -78,6 +78,7 @@ export function createServer(options: ServerOptions): Server {
   const announcer = options.registry === false ? undefined : new Announcer(options.registry ?? 'embedded', logger);
   const startedAt = Date.now();
   const provided: ServiceDefinition[] = [];
+  const implementations: unknown[] = [];
   let transports: ServerTransport[] = [];
   let addresses: string[] = [];
   let state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
@@ -86,6 +87,7 @@ export function createServer(options: ServerOptions): Server {
     provide(definition, implementation) {
       table.provide(definition, implementation, interceptors);
       provided.push(definition as ServiceDefinition);
+      implementations.push(implementation);
       if (state === 'listening') {
         announcer?.register(providersOf([definition as ServiceDefinition])).catch((error: unknown) =>
           logger.error({ service: definition.id, message: (error as Error).message }, 'registration failed'));
@@ -102,6 +104,7 @@ export function createServer(options: ServerOptions): Server {
       } catch (error) {
         for (const transport of transports) transport.forceClose();
         state = 'closed';
+        await Promise.all(implementations.map((implementation) => dispose(implementation, logger)));
         throw RpcError.from(error, Code.UNAVAILABLE);
       }
       logger.info({ addresses, services: table.serviceIds }, 'server listening');
@@ -137,6 +140,7 @@ export function createServer(options: ServerOptions): Server {
         for (const transport of transports) transport.forceClose();
       }
       await leaving;
+      await Promise.all(implementations.map((implementation) => dispose(implementation, logger)));
       state = 'closed';
     },
 
@@ -173,6 +177,17 @@ export function createServer(options: ServerOptions): Server {
   }
 
   return server;
+}
+
+/** Releases what an implementation holds (a worker pool, say) if it has `[Symbol.asyncDispose]`. */
+async function dispose(implementation: unknown, logger: Logger): Promise<void> {
+  const release = (implementation as Partial<AsyncDisposable> | null)?.[Symbol.asyncDispose];
+  if (typeof release !== 'function') return;
+  try {
+    await release.call(implementation);
+  } catch (error) {
+    logger.warn({ message: (error as Error).message }, 'releasing an implementation failed');
+  }
 }
 
 /** The host to announce: the bound one, unless it is a wildcard that no client can dial. */
