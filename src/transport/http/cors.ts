@@ -3,8 +3,8 @@ import { META_PREFIX } from './headers.js';
 
 /** Which browser pages may call the server from another origin. */
 export interface CorsOptions {
-  /** `'*'` for any origin, a list of exact origins (`'https://app.example.com'`), or a test. */
-  origins: '*' | readonly string[] | ((origin: string) => boolean);
+  /** `'*'` for any origin, or a list of exact origins (`'https://app.example.com'`). */
+  origins: '*' | readonly string[];
   /** Request headers allowed besides Switchyard's own (`content-type`, `x-switchyard-*`, `sy-meta-*`). */
   allowHeaders?: readonly string[];
   /** Response headers scripts may read besides the response's metadata headers. */
@@ -30,8 +30,7 @@ export class Cors {
     const origin = req.headers.origin;
     if (origin === undefined) return undefined;
     const { origins } = this.options;
-    const allowed = origins === '*' ? true : typeof origins === 'function' ? origins(origin) : origins.includes(origin);
-    if (!allowed) return undefined;
+    if (origins !== '*' && !origins.includes(origin)) return undefined;
     return origins === '*' && this.options.credentials !== true ? '*' : origin;
   }
 
@@ -41,28 +40,25 @@ export class Cors {
   }
 
   /** Answers a preflight from an allowed origin: 204 with what it may send. */
-  preflight(res: ServerResponse, origin: string, req: IncomingMessage): void {
-    this.originHeaders(res, origin);
-    res.setHeader('access-control-allow-methods', methods);
+  preflight(req: IncomingMessage, res: ServerResponse, origin: string): void {
+    const headers = this.headers(origin, []);
+    headers.push(['access-control-allow-methods', methods]);
     const requested = (req.headers['access-control-request-headers'] ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name.length > 0);
     const allowed = requested.filter((name) => this.headerAllowed(name));
-    if (allowed.length > 0) res.setHeader('access-control-allow-headers', allowed.join(', '));
-    res.setHeader('access-control-max-age', String(this.options.maxAgeSeconds ?? 600));
-    res.statusCode = 204;
+    if (allowed.length > 0) headers.push(['access-control-allow-headers', allowed.join(', ')]);
+    headers.push(['access-control-max-age', String(this.options.maxAgeSeconds ?? 600)]);
+    res.writeHead(204, Object.fromEntries(headers));
     res.end();
   }
 
-  /** Headers for an actual response to an allowed origin; `exposed` are the metadata headers it carries. */
-  respond(res: ServerResponse, origin: string, exposed: readonly string[]): void {
-    this.originHeaders(res, origin);
+  /** Headers of a response to an allowed origin; `exposed` are the metadata headers it carries. */
+  headers(origin: string, exposed: readonly string[]): Array<[string, string]> {
+    const headers: Array<[string, string]> = [['access-control-allow-origin', origin]];
+    if (origin !== '*') headers.push(['vary', 'Origin']);
+    if (this.options.credentials === true) headers.push(['access-control-allow-credentials', 'true']);
     const names = [...exposed, ...(this.options.exposeHeaders ?? [])];
-    if (names.length > 0) res.setHeader('access-control-expose-headers', names.join(', '));
-  }
-
-  private originHeaders(res: ServerResponse, origin: string): void {
-    res.setHeader('access-control-allow-origin', origin);
-    if (origin !== '*') res.setHeader('vary', 'Origin');
-    if (this.options.credentials === true) res.setHeader('access-control-allow-credentials', 'true');
+    if (names.length > 0) headers.push(['access-control-expose-headers', names.join(', ')]);
+    return headers;
   }
 
   private headerAllowed(name: string): boolean {

@@ -29,19 +29,23 @@ export function decodeError(status: number, statusText: string, body: Uint8Array
     } catch {
       value = undefined;
     }
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      const record = value as Record<string, unknown>;
-      const code = typeof record.code === 'string' ? codesByName.get(record.code) : isCode(record.code) ? record.code : undefined;
-      if (code !== undefined && code !== Code.OK) {
-        const details = record.details;
-        return new RpcError(code, typeof record.message === 'string' ? record.message : '', {
-          name: typeof record.name === 'string' && record.name.length > 0 ? record.name : 'RpcError',
-          details: typeof details === 'object' && details !== null && !Array.isArray(details) ? (details as Record<string, unknown>) : undefined,
-        });
-      }
-    }
+    const error = errorFromBody(value);
+    if (error !== undefined) return error;
   }
   const code = codeOf(status);
   const text = new TextDecoder().decode(body.subarray(0, 200)).trim();
   return new RpcError(code === Code.OK ? Code.UNKNOWN : code, `HTTP ${status}${statusText ? ` ${statusText}` : ''}${text ? `: ${text}` : ''}`);
+}
+
+/** The error an error body describes, or undefined if `value` is not one. */
+export function errorFromBody(value: unknown): RpcError | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  const code = typeof record.code === 'string' ? codesByName.get(record.code) : isCode(record.code) ? record.code : undefined;
+  if (code === undefined || code === Code.OK) return undefined;
+  const details = record.details;
+  return new RpcError(code, typeof record.message === 'string' ? record.message : '', {
+    name: typeof record.name === 'string' && record.name.length > 0 ? record.name : 'RpcError',
+    details: typeof details === 'object' && details !== null && !Array.isArray(details) ? (details as Record<string, unknown>) : undefined,
+  });
 }

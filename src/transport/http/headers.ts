@@ -11,6 +11,8 @@ export const Header = {
   timeout: 'x-switchyard-timeout-ms',
   /** `1`: the server answers 202 at once and runs the call without sending its result. */
   oneWay: 'x-switchyard-one-way',
+  /** Response header `1`: the server is shutting down; this connection closes after the answer. */
+  draining: 'x-switchyard-draining',
 } as const;
 
 /** Every metadata entry is a header `sy-meta-<key>`; binary values add `-bin` and are base64. */

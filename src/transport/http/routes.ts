@@ -52,16 +52,16 @@ export class Router {
     const route = this.statics.get(`${verb} /${segments.join('/')}`);
     if (route !== undefined) return { route, pathValues: new Map() };
     for (const candidate of this.templates) {
-      if (candidate.verb !== verb || candidate.segments.length !== segments.length) continue;
-      const pathValues = new Map<string, string>();
-      const fits = candidate.segments.every((segment, i) => {
-        if ('literal' in segment) return segment.literal === segments[i];
-        pathValues.set(segment.param, segments[i]!);
-        return true;
-      });
-      if (fits) return { route: candidate, pathValues };
+      if (candidate.verb !== verb) continue;
+      const pathValues = fit(candidate, segments);
+      if (pathValues !== undefined) return { route: candidate, pathValues };
     }
     return undefined;
+  }
+
+  /** The verbs mapped at a path, for a 405 answer's `Allow`. */
+  verbsAt(segments: readonly string[]): string[] {
+    return [...this.statics.values(), ...this.templates].filter((route) => fit(route, segments) !== undefined).map((route) => route.verb);
   }
 
   private refresh(): void {
@@ -95,6 +95,17 @@ export class Router {
   }
 }
 
+function fit(route: RestRoute, segments: readonly string[]): Map<string, string> | undefined {
+  if (route.segments.length !== segments.length) return undefined;
+  const pathValues = new Map<string, string>();
+  for (let i = 0; i < segments.length; i++) {
+    const segment = route.segments[i]!;
+    if ('param' in segment) pathValues.set(segment.param, segments[i]!);
+    else if (segment.literal !== segments[i]) return undefined;
+  }
+  return pathValues;
+}
+
 function compileRoute(entry: MethodEntry, mapping: NonNullable<MethodEntry['options']['http']>, where: string, onInvalid: (error: RpcError) => void): RestRoute | undefined {
   const verb = mapping.method ?? 'POST';
   const path = mapping.path ?? `/${entry.service.key.name}/${entry.method}`;
@@ -125,8 +136,10 @@ function compileRoute(entry: MethodEntry, mapping: NonNullable<MethodEntry['opti
 
 /** Splits a request path into decoded segments; a malformed escape is the caller's error. */
 export function pathSegments(pathname: string): string[] {
+  const segments = pathname.slice(1).split('/');
+  if (!pathname.includes('%')) return segments;
   try {
-    return pathname.slice(1).split('/').map(decodeURIComponent);
+    return segments.map(decodeURIComponent);
   } catch {
     throw new RpcError(Code.INVALID_ARGUMENT, `malformed path ${JSON.stringify(pathname)}`);
   }

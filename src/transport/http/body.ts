@@ -1,0 +1,60 @@
+import type { IncomingMessage } from 'node:http';
+import { Code } from '../../core/code.js';
+import { RpcError } from '../../core/rpc-error.js';
+
+/** The body was over the limit: answered with 413, and the connection is not reused. */
+export class BodyTooLarge extends RpcError {
+  constructor(limit: number, declared?: number) {
+    super(Code.RESOURCE_EXHAUSTED, declared === undefined
+      ? `request body exceeds the limit of ${limit} bytes`
+      : `request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
+  }
+}
+
+const empty = new Uint8Array(0);
+
+/**
+ * Reads a request body of at most `limit` bytes. A declared length over the limit fails before
+ * anything is read; a body that grows past it while streaming fails as soon as it does, and
+ * reading stops there. Chunks are kept as received and copied once at the end.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(new BodyTooLarge(limit, Number(declared)));
+  if (req.readableEnded) return Promise.resolve(empty);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('aborted', onAborted);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.pause();
+        reject(new BodyTooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      if (chunks.length === 0) resolve(empty);
+      else if (chunks.length === 1) resolve(chunks[0]!);
+      else resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      cleanup();
+      reject(new RpcError(Code.CANCELLED, `request body not received: ${error.message}`));
+    };
+    const onAborted = () => onError(new Error('the client went away'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('aborted', onAborted);
+  });
+}

@@ -1,0 +1,193 @@
+import { Code } from '../../core/code.js';
+import type { Invocation } from '../../core/invocation.js';
+import { RpcError } from '../../core/rpc-error.js';
+import { jsonSerializer } from '../../serialization/json.js';
+import { Backoff, defaultBackoff, type BackoffOptions } from '../backoff.js';
+import type { Channel, ChannelState } from '../transport.js';
+import { decodeError } from './errors.js';
+import { Header, isJson, metadataHeaders, readMetadata, splitServiceId } from './headers.js';
+import { readLimited, readLines } from './response-body.js';
+
+export interface HttpChannelOptions {
+  /** Largest response body (or stream line) read; larger ones fail with RESOURCE_EXHAUSTED. Default 16 MiB. */
+  maxResponseBytes?: number;
+  /** How long the channel reports TRANSIENT_FAILURE after the server could not be reached. */
+  backoff?: BackoffOptions;
+  /** The `fetch` to send with; default the global one. */
+  fetch?: typeof fetch;
+}
+
+const json = jsonSerializer();
+// Node's fetch reports these when nothing was sent: safe to retry elsewhere.
+const notSent = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * The client side of one `http://host:port` provider address: every call is a `fetch` of
+ * `POST /<service>/<method>` with the arguments as a JSON array. Runs in Node and in browsers.
+ */
+export class HttpChannel implements Channel {
+  readonly address: string;
+  private readonly base: string;
+  private readonly maxResponseBytes: number;
+  private readonly fetch: typeof fetch;
+  private readonly backoff: Backoff;
+  private readonly calls = new Set<AbortController>();
+  private readonly urls = new Map<string, string>();
+  private retryAt = 0;
+  private used = false;
+  private shutdown = false;
+  private leaving = false;
+  private idle: (() => void) | undefined;
+
+  constructor(address: string, options: HttpChannelOptions = {}) {
+    const url = new URL(address);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RpcError(Code.INVALID_ARGUMENT, `not an http:// address: ${JSON.stringify(address)}`);
+    this.address = address;
+    this.base = url.origin;
+    this.maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
+    this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.backoff = new Backoff(options.backoff ?? defaultBackoff);
+  }
+
+  get state(): ChannelState {
+    if (this.shutdown) return 'SHUTDOWN';
+    if (Date.now() < this.retryAt) return 'TRANSIENT_FAILURE';
+    return this.used ? 'READY' : 'IDLE';
+  }
+
+  /** True while the server's answers say it is shutting down. */
+  get draining(): boolean {
+    return this.leaving;
+  }
+
+  async call(invocation: Invocation, _serializer: unknown, serviceId: string): Promise<unknown> {
+    if (this.shutdown) throw new RpcError(Code.UNAVAILABLE, `channel to ${this.address} is closed`, { unprocessed: true });
+    let timeoutMs: number | undefined;
+    if (invocation.deadline !== undefined) {
+      timeoutMs = Math.ceil(invocation.deadline - Date.now());
+      if (timeoutMs <= 0) throw new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent', { unprocessed: true });
+    }
+    const signal = invocation.signal;
+    if (signal?.aborted) throw cancelled(signal);
+    let headers: Record<string, string>;
+    let body: Uint8Array;
+    try {
+      headers = this.headers(invocation, serviceId, timeoutMs);
+      body = json.encode(invocation.args);
+    } catch (error) {
+      throw new RpcError(Code.INVALID_ARGUMENT, `cannot send the call: ${(error as Error).message}`, { unprocessed: true, cause: error });
+    }
+
+    const controller = new AbortController();
+    let reason: RpcError | undefined;
+    const abort = (error: RpcError) => {
+      reason ??= error;
+      controller.abort(error);
+    };
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => abort(new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`)), timeoutMs);
+    const onAbort = () => abort(cancelled(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.calls.add(controller);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      this.calls.delete(controller);
+      if (this.calls.size === 0) this.idle?.();
+    };
+
+    let response: Response;
+    try {
+      response = await this.fetch(this.urlOf(serviceId, invocation.method), { method: 'POST', headers, body, signal: controller.signal });
+    } catch (error) {
+      release();
+      if (reason !== undefined) throw reason;
+      this.retryAt = Date.now() + this.backoff.next();
+      const code = ((error as { cause?: { code?: unknown } }).cause?.code);
+      throw new RpcError(Code.UNAVAILABLE, `cannot reach ${this.address}: ${describe(error)}`, { unprocessed: typeof code === 'string' && notSent.has(code), cause: error });
+    }
+    this.used = true;
+    this.retryAt = 0;
+    this.backoff.reset();
+    this.leaving = response.headers.get(Header.draining) === '1';
+    let streaming = false;
+    try {
+      const metadata = readMetadata(response.headers);
+      if (metadata !== undefined) for (const [key, value] of metadata) invocation.responseMetadata.set(key, value);
+      const contentType = response.headers.get('content-type');
+      if (response.ok && response.body !== null && contentType?.startsWith('application/x-ndjson')) {
+        streaming = true;
+        return guard(readLines(response.body, json, this.maxResponseBytes, release), () => reason);
+      }
+      const bytes = await readLimited(response, this.maxResponseBytes);
+      if (!response.ok) throw decodeError(response.status, response.statusText, bytes, isJson(contentType));
+      return bytes.byteLength === 0 ? undefined : json.decode(bytes);
+    } catch (error) {
+      throw reason ?? RpcError.from(error, Code.INTERNAL);
+    } finally {
+      if (!streaming) release();
+    }
+  }
+
+  async close(timeoutMs = 5000): Promise<void> {
+    this.shutdown = true;
+    if (this.calls.size === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        for (const controller of this.calls) controller.abort(new RpcError(Code.CANCELLED, 'client closed'));
+        resolve();
+      }, timeoutMs);
+      this.idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private urlOf(serviceId: string, method: string): string {
+    const key = `${serviceId}\0${method}`;
+    let url = this.urls.get(key);
+    if (url === undefined) {
+      url = `${this.base}/${encodeURIComponent(splitServiceId(serviceId).name)}/${encodeURIComponent(method)}`;
+      this.urls.set(key, url);
+    }
+    return url;
+  }
+
+  private headers(invocation: Invocation, serviceId: string, timeoutMs: number | undefined): Record<string, string> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const { version, group } = splitServiceId(serviceId);
+    if (version !== undefined) headers[Header.version] = version;
+    if (group !== undefined) headers[Header.group] = group;
+    if (timeoutMs !== undefined) headers[Header.timeout] = String(timeoutMs);
+    if (invocation.oneWay) headers[Header.oneWay] = '1';
+    if (invocation.metadata.size > 0) for (const [name, value] of metadataHeaders(invocation.metadata)) headers[name] = value;
+    return headers;
+  }
+}
+
+/** A stream whose failures after a deadline or cancel say so, rather than "aborted". */
+function guard(items: AsyncGenerator<unknown>, reason: () => RpcError | undefined): AsyncIterable<unknown> {
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => items.next().catch((error: unknown) => {
+        throw reason() ?? RpcError.from(error, Code.UNAVAILABLE);
+      }),
+      return: (value?: unknown) => items.return(value),
+    }),
+  };
+}
+
+function cancelled(signal: AbortSignal): RpcError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof RpcError) return reason;
+  return new RpcError(Code.CANCELLED, reason instanceof Error ? `cancelled: ${reason.message}` : 'cancelled by the caller', { cause: reason });
+}
+
+function describe(error: unknown): string {
+  const cause = (error as { cause?: { message?: unknown } }).cause;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof cause?.message === 'string' ? `${message} (${cause.message})` : message;
+}

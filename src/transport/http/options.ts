@@ -1,0 +1,65 @@
+import { Code } from '../../core/code.js';
+import { RpcError } from '../../core/rpc-error.js';
+import { parseAddress } from '../address.js';
+import type { CorsOptions } from './cors.js';
+
+/** A listen address `http://host:port?…` with the HTTP server's options read out of its query. */
+export interface HttpListenAddress {
+  readonly host: string;
+  readonly port: number;
+  /** Largest request body accepted; larger ones get 413 (RESOURCE_EXHAUSTED). Default 1 MiB. */
+  readonly maxBodyBytes: number;
+  /** Cross-origin access for browsers; none unless `cors` is given. */
+  readonly cors: CorsOptions | undefined;
+  /** Serve `GET /openapi.json`. Default true. */
+  readonly openapi: boolean;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+const keys = ['maxBodyBytes', 'cors', 'corsHeaders', 'corsExpose', 'corsCredentials', 'corsMaxAge', 'openapi'];
+
+/**
+ * Reads `http://0.0.0.0:8080?maxBodyBytes=2097152&cors=https://app.example.com,https://admin.example.com`.
+ * `cors=*` allows any origin; `corsHeaders`, `corsExpose` (comma lists), `corsCredentials=true` and
+ * `corsMaxAge` (seconds) refine it; `openapi=false` turns the description off.
+ */
+export function parseHttpListenAddress(url: string): HttpListenAddress {
+  const { host, port } = parseAddress(url);
+  const query = new URL(url).searchParams;
+  for (const key of query.keys()) {
+    if (!keys.includes(key)) throw new RpcError(Code.INVALID_ARGUMENT, `unknown option ${JSON.stringify(key)} in ${JSON.stringify(url)} (known: ${keys.join(', ')})`);
+  }
+  const maxBodyBytes = whole(query, 'maxBodyBytes') ?? DEFAULT_MAX_BODY_BYTES;
+  const origins = query.get('cors');
+  let cors: CorsOptions | undefined;
+  if (origins !== null) {
+    cors = {
+      origins: origins === '*' ? '*' : list(origins),
+      allowHeaders: list(query.get('corsHeaders') ?? ''),
+      exposeHeaders: list(query.get('corsExpose') ?? ''),
+      credentials: flag(query, 'corsCredentials') ?? false,
+      maxAgeSeconds: whole(query, 'corsMaxAge') ?? 600,
+    };
+    if (cors.origins !== '*' && cors.origins.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'cors needs * or a comma-separated list of origins');
+  }
+  return { host, port, maxBodyBytes, cors, openapi: flag(query, 'openapi') ?? true };
+}
+
+function list(value: string): string[] {
+  return value.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+}
+
+function whole(query: URLSearchParams, key: string): number | undefined {
+  const value = query.get(key);
+  if (value === null) return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw new RpcError(Code.INVALID_ARGUMENT, `${key} must be a whole number, not ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function flag(query: URLSearchParams, key: string): boolean | undefined {
+  const value = query.get(key);
+  if (value === null) return undefined;
+  if (value !== 'true' && value !== 'false') throw new RpcError(Code.INVALID_ARGUMENT, `${key} must be true or false, not ${JSON.stringify(value)}`);
+  return value === 'true';
+}
