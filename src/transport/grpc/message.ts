@@ -26,6 +26,17 @@ export function frameMessage(message: Uint8Array, compressed: boolean): Buffer |
   return framed;
 }
 
+/** Where a reader hands the messages it completes: an object, so that no closure is made per call. */
+export interface MessageSink {
+  onMessage(message: ReceivedMessage): void;
+}
+
+/** Bytes shared by the readers of one connection, so that many streams cannot add up to too much. */
+export interface ByteBudget {
+  take(bytes: number): boolean;
+  give(bytes: number): void;
+}
+
 /** One message as received: still compressed when the flag says so. */
 export interface ReceivedMessage {
   compressed: boolean;
@@ -38,21 +49,33 @@ export interface ReceivedMessage {
  * against the limit before anything is allocated.
  */
 export class MessageReader {
-  private readonly header = Buffer.alloc(PREFIX_SIZE);
+  // Made only for a prefix split across chunks, which small messages never are.
+  private header: Buffer | undefined;
   private headerFill = 0;
   private body: Buffer | undefined;
   private bodyFill = 0;
   private compressed = false;
 
-  constructor(private readonly maxMessageSize: number) {}
+  private held = 0;
+
+  constructor(
+    private readonly maxMessageSize: number,
+    private readonly budget?: ByteBudget,
+  ) {}
+
+  /** Returns the bytes taken from the budget for messages that spanned chunks. */
+  release(): void {
+    if (this.held > 0) this.budget?.give(this.held);
+    this.held = 0;
+  }
 
   /** True while a message has begun and not ended: a stream that ends now was cut short. */
   get partial(): boolean {
     return this.headerFill > 0 || this.body !== undefined;
   }
 
-  /** Feeds a chunk; calls `onMessage` for each message it completes; throws an `RpcError` on bad framing. */
-  push(chunk: Buffer, onMessage: (message: ReceivedMessage) => void): void {
+  /** Feeds a chunk; hands each message it completes to `sink`; throws an `RpcError` on bad framing. */
+  push(chunk: Buffer, sink: MessageSink): void {
     let offset = 0;
     while (offset < chunk.length) {
       const body = this.body;
@@ -63,7 +86,7 @@ export class MessageReader {
         offset += n;
         if (this.bodyFill === body.length) {
           this.body = undefined;
-          onMessage({ compressed: this.compressed, data: body });
+          sink.onMessage({ compressed: this.compressed, data: body });
         }
         continue;
       }
@@ -73,22 +96,27 @@ export class MessageReader {
         length = chunk.readUInt32BE(offset + 1);
         offset += PREFIX_SIZE;
       } else {
+        const header = (this.header ??= Buffer.alloc(PREFIX_SIZE));
         const n = Math.min(PREFIX_SIZE - this.headerFill, chunk.length - offset);
-        chunk.copy(this.header, this.headerFill, offset, offset + n);
+        chunk.copy(header, this.headerFill, offset, offset + n);
         this.headerFill += n;
         offset += n;
         if (this.headerFill < PREFIX_SIZE) return;
         this.headerFill = 0;
-        this.compressed = this.flag(this.header[0]!);
-        length = this.header.readUInt32BE(1);
+        this.compressed = this.flag(header[0]!);
+        length = header.readUInt32BE(1);
       }
       if (length > this.maxMessageSize) {
         throw new RpcError(Code.RESOURCE_EXHAUSTED, `message of ${length} bytes exceeds the limit of ${this.maxMessageSize}`);
       }
       if (chunk.length - offset >= length) {
-        onMessage({ compressed: this.compressed, data: chunk.subarray(offset, offset + length) });
+        sink.onMessage({ compressed: this.compressed, data: chunk.subarray(offset, offset + length) });
         offset += length;
       } else {
+        if (this.budget !== undefined) {
+          if (!this.budget.take(length)) throw new RpcError(Code.RESOURCE_EXHAUSTED, `connection has too many bytes of partly received messages to take ${length} more`);
+          this.held += length;
+        }
         this.body = Buffer.allocUnsafe(length);
         this.bodyFill = 0;
       }

@@ -1,0 +1,264 @@
+import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { Code } from '../../core/code.js';
+import type { Invocation } from '../../core/invocation.js';
+import { RpcError } from '../../core/rpc-error.js';
+import type { MethodCodec } from './codec.js';
+import { decompress, isEncoding, type Encoding } from './compression.js';
+import { parseContentType } from './content-type.js';
+import { MessageReader, type ReceivedMessage } from './message.js';
+import { readMetadata } from './metadata.js';
+import { ResponseStream } from './response-stream.js';
+import { codeForHttpStatus, readStatus } from './status.js';
+
+// The call rides on its stream, so that the stream's listeners are shared functions, not closures.
+const kCall = Symbol('call');
+type Carrier = ClientHttp2Stream & { [kCall]?: ClientCallStream };
+
+function onStreamResponse(this: Carrier, headers: IncomingHttpHeaders): void {
+  this[kCall]!.onResponse(headers);
+}
+function onStreamData(this: Carrier, chunk: Buffer): void {
+  this[kCall]!.onData(chunk);
+}
+function onStreamTrailers(this: Carrier, trailers: IncomingHttpHeaders): void {
+  this[kCall]!.onTrailers(trailers);
+}
+function onStreamEnd(this: Carrier): void {
+  this[kCall]!.onEnd();
+}
+function onStreamClose(this: Carrier): void {
+  this[kCall]!.onClose();
+}
+function expireCall(call: ClientCallStream): void {
+  call.expire();
+}
+
+/** What a call needs besides its invocation. */
+export interface CallPlan {
+  readonly codec: MethodCodec;
+  readonly headers: OutgoingHttpHeaders;
+  readonly streaming: boolean;
+  readonly maxMessageSize: number;
+  readonly address: string;
+}
+
+// gRPC's reading of RST_STREAM codes for a stream that ended without a status.
+const resetCodes = new Map<number, [Code, string]>([
+  [constants.NGHTTP2_REFUSED_STREAM, [Code.UNAVAILABLE, 'stream refused by the server']],
+  [constants.NGHTTP2_CANCEL, [Code.CANCELLED, 'stream cancelled by the server']],
+  [constants.NGHTTP2_ENHANCE_YOUR_CALM, [Code.RESOURCE_EXHAUSTED, 'server asked to enhance your calm']],
+  [constants.NGHTTP2_INADEQUATE_SECURITY, [Code.PERMISSION_DENIED, 'inadequate security']],
+]);
+
+/**
+ * One call on one HTTP/2 stream: sends the request message, then reads response headers,
+ * messages and trailers. Unary calls resolve with the one response message; server-streaming
+ * calls resolve, once the response headers arrive, with a `ResponseStream`.
+ */
+export class ClientCallStream {
+  private readonly reader: MessageReader;
+  private stream: ClientHttp2Stream | undefined;
+  private session: ClientHttp2Session | undefined;
+  private message: ReceivedMessage | undefined;
+  private responses: ResponseStream | undefined;
+  private encoding: Encoding = 'identity';
+  private status: RpcError | null | undefined; // null: OK
+  private timer: NodeJS.Timeout | undefined;
+  private onAbort: (() => void) | undefined;
+  private settled = false;
+  private finished = false;
+
+  constructor(
+    private readonly invocation: Invocation,
+    private readonly plan: CallPlan,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (error: RpcError) => void,
+  ) {
+    this.reader = new MessageReader(plan.maxMessageSize);
+  }
+
+  /** Opens the stream and writes the request; `body` is the framed request message. Throws if no stream can be opened. */
+  start(session: ClientHttp2Session, body: Buffer | [Buffer, Uint8Array]): void {
+    const { invocation } = this;
+    let stream: ClientHttp2Stream;
+    try {
+      stream = session.request(this.plan.headers);
+    } catch (error) {
+      // The connection takes no more streams (closing, or out of stream ids): the call never left.
+      throw new RpcError(Code.UNAVAILABLE, `cannot open a stream to ${this.plan.address}: ${(error as Error).message}`, { unprocessed: true, cause: error });
+    }
+    this.stream = stream;
+    this.session = session; // a closed stream forgets its session; 'close' needs to know its state
+    (stream as Carrier)[kCall] = this;
+    stream.on('error', noop);
+    stream.on('response', onStreamResponse);
+    stream.on('data', onStreamData);
+    stream.on('trailers', onStreamTrailers);
+    stream.on('end', onStreamEnd);
+    stream.on('close', onStreamClose);
+    if (invocation.deadline !== undefined) this.timer = setTimeout(expireCall, invocation.deadline - Date.now(), this);
+    const signal = invocation.signal;
+    if (signal !== undefined) {
+      this.onAbort = () => this.abandon(cancelled(signal));
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+    if (Array.isArray(body)) {
+      stream.write(body[0]);
+      stream.end(body[1]);
+    } else {
+      stream.end(body);
+    }
+    if (invocation.oneWay) this.settle(undefined, undefined);
+  }
+
+  // expire and the on* methods below are called by the deadline timer, the stream's listeners and
+  // the message reader; nothing else calls them.
+  expire(): void {
+    this.abandon(new RpcError(Code.DEADLINE_EXCEEDED, `deadline exceeded (call to ${this.plan.address})`));
+  }
+
+  /** The caller gave up (deadline, signal): fail now and reset the stream. */
+  private abandon(error: RpcError): void {
+    if (this.finished) return;
+    this.stream?.close(constants.NGHTTP2_CANCEL);
+    this.finish(error);
+  }
+
+  onResponse(headers: IncomingHttpHeaders): void {
+    const httpStatus = Number(headers[':status']);
+    this.keepMetadata(headers);
+    if (httpStatus !== 200) {
+      this.status = new RpcError(codeForHttpStatus(httpStatus), `HTTP status ${httpStatus} from ${this.plan.address}`);
+      return;
+    }
+    if (headers['grpc-status'] !== undefined) {
+      this.status = readStatus(headers) ?? null; // Trailers-Only
+      return;
+    }
+    if (parseContentType(headers['content-type'] as string | undefined) === undefined) {
+      this.status = new RpcError(Code.UNKNOWN, `response content-type ${JSON.stringify(headers['content-type'])} is not gRPC`);
+      return;
+    }
+    const encoding = headers['grpc-encoding'];
+    if (typeof encoding === 'string' && encoding !== 'identity') {
+      if (!isEncoding(encoding)) return this.abandon(new RpcError(Code.INTERNAL, `response in unsupported grpc-encoding ${encoding}`));
+      this.encoding = encoding;
+    }
+    if (this.plan.streaming) {
+      this.responses = new ResponseStream(this.stream!, () => this.abandon(new RpcError(Code.CANCELLED, 'response stream closed by the caller')));
+      this.settle(this.responses, undefined);
+    }
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.finished || this.status !== undefined) return;
+    try {
+      this.reader.push(chunk, this);
+    } catch (error) {
+      this.abandon(RpcError.from(error, Code.INTERNAL));
+    }
+  }
+
+  onMessage(message: ReceivedMessage): void {
+    const responses = this.responses;
+    if (responses !== undefined) {
+      responses.push(() => this.decode(message));
+      return;
+    }
+    if (this.message !== undefined) throw new RpcError(Code.INTERNAL, 'unary response carries more than one message');
+    this.message = message;
+  }
+
+  onTrailers(trailers: IncomingHttpHeaders): void {
+    this.keepMetadata(trailers);
+    this.status = readStatus(trailers) ?? null;
+  }
+
+  onEnd(): void {
+    if (this.finished) return;
+    const status = this.status;
+    if (status === undefined) return; // no status: 'close' tells what happened to the stream
+    if (status !== null) return this.finish(status);
+    if (this.reader.partial) return this.finish(new RpcError(Code.INTERNAL, 'response ended inside a message'));
+    if (this.plan.streaming || this.invocation.oneWay) return this.finish(undefined);
+    const message = this.message;
+    if (message === undefined) return this.finish(new RpcError(Code.INTERNAL, 'unary response carries no message'));
+    this.decode(message).then(
+      (value) => {
+        this.settle(value, undefined);
+        this.finish(undefined);
+      },
+      (error: unknown) => this.finish(RpcError.from(error, Code.INTERNAL)),
+    );
+  }
+
+  onClose(): void {
+    if (this.finished) return;
+    // A status arrived and the stream was reset after it (as servers do to stop a request): done.
+    if (this.status !== undefined && !this.reader.partial) return this.onEnd();
+    const stream = this.stream!;
+    const rst = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
+    const known = resetCodes.get(rst);
+    const session = this.session!;
+    let error: RpcError;
+    if (rst === constants.NGHTTP2_REFUSED_STREAM || stream.id === undefined) {
+      error = new RpcError(Code.UNAVAILABLE, `stream refused by ${this.plan.address}`, { unprocessed: true });
+    } else if (session.destroyed || (known === undefined && session.closed)) {
+      error = new RpcError(Code.UNAVAILABLE, `connection to ${this.plan.address} lost`);
+    } else {
+      const [code, text] = known ?? [Code.INTERNAL, rst === constants.NGHTTP2_NO_ERROR ? 'response ended without a grpc-status' : `stream closed with HTTP/2 error ${rst} and no grpc-status`];
+      error = new RpcError(code, `${text} (call to ${this.plan.address})`);
+    }
+    this.finish(error);
+  }
+
+  private keepMetadata(headers: IncomingHttpHeaders): void {
+    const received = readMetadata(headers);
+    if (received === undefined) return;
+    const into = this.invocation.responseMetadata;
+    for (const [key, value] of received) into.set(key, value);
+  }
+
+  private decode(message: ReceivedMessage): Promise<unknown> {
+    const { codec, maxMessageSize } = this.plan;
+    if (!message.compressed) {
+      try {
+        return Promise.resolve(codec.decodeResponse(message.data));
+      } catch (error) {
+        return Promise.reject(RpcError.from(error, Code.INTERNAL));
+      }
+    }
+    return decompress(this.encoding, message.data, maxMessageSize).then((data) => codec.decodeResponse(data));
+  }
+
+  /** Resolves or rejects the call's promise, once. */
+  private settle(value: unknown, error: RpcError | undefined): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (error !== undefined) this.reject(error);
+    else this.resolve(value);
+  }
+
+  /** The call is over: release its timer and listener, and report how it ended. */
+  private finish(error: RpcError | undefined): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.onAbort !== undefined) this.invocation.signal?.removeEventListener('abort', this.onAbort);
+    if (this.responses !== undefined) this.responses.close(error);
+    if (error !== undefined) this.settle(undefined, error);
+    else if (this.plan.streaming && !this.settled) {
+      const empty = new ResponseStream(this.stream!, noop); // Trailers-Only OK: a stream of nothing
+      empty.close(undefined);
+      this.settle(empty, undefined);
+    }
+  }
+}
+
+function cancelled(signal: AbortSignal): RpcError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof RpcError) return reason;
+  return new RpcError(Code.CANCELLED, reason instanceof Error ? `cancelled: ${reason.message}` : 'cancelled by the caller', { cause: reason });
+}
+
+function noop(): void {}

@@ -1,0 +1,269 @@
+import { connect as connectHttp2, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
+import { connect as connectTcp } from 'node:net';
+import { Code } from '../../core/code.js';
+import type { Invocation } from '../../core/invocation.js';
+import { RpcError } from '../../core/rpc-error.js';
+import type { Serializer } from '../../serialization/serializer.js';
+import { parseAddress } from '../address.js';
+import { Backoff } from '../backoff.js';
+import type { TcpChannelOptions } from '../tcp/client.js';
+import type { Channel, ChannelState } from '../transport.js';
+import { ClientCallStream, type CallPlan } from './client-call.js';
+import { serializerCodec, type MethodCodec } from './codec.js';
+import { ACCEPT_ENCODING, compress } from './compression.js';
+import { contentTypeFor } from './content-type.js';
+import { frameMessage } from './message.js';
+import { writeMetadata } from './metadata.js';
+import { IDLE_GOAWAY, channelSettings, type GrpcChannelSettings } from './options.js';
+import { protoServiceOf } from './proto-registry.js';
+import { formatTimeout } from './timeout.js';
+
+const USER_AGENT = 'switchyard-grpc/0.1';
+const COMPRESS_FROM = 1024;
+
+/**
+ * The client side of one `grpc://` address: one HTTP/2 connection carrying every call to it as a
+ * stream, opened on first use and again after it is lost (with backoff after failed attempts). A
+ * GOAWAY sends new calls to a new connection while the old one finishes its calls.
+ */
+export class GrpcChannel implements Channel {
+  private readonly settings: GrpcChannelSettings;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly authority: string;
+  private readonly backoff: Backoff;
+  private readonly plans = new Map<string, { codec: MethodCodec; headers: OutgoingHttpHeaders; streaming: boolean }>();
+  private current: ClientHttp2Session | undefined;
+  private connecting: Promise<ClientHttp2Session> | undefined;
+  private readonly sessions = new Set<ClientHttp2Session>();
+  private retryAt = 0;
+  private lastError: RpcError | undefined;
+  private shutdown = false;
+  private goAwayReceived = false;
+
+  constructor(
+    readonly address: string,
+    private readonly options: TcpChannelOptions,
+  ) {
+    ({ host: this.host, port: this.port } = parseAddress(address));
+    this.authority = `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
+    this.settings = channelSettings(address, options.maxFrameSize);
+    this.backoff = new Backoff(options.backoff);
+  }
+
+  get state(): ChannelState {
+    if (this.shutdown) return 'SHUTDOWN';
+    if (this.current !== undefined) return 'READY';
+    if (this.connecting !== undefined) return 'CONNECTING';
+    return Date.now() < this.retryAt ? 'TRANSIENT_FAILURE' : 'IDLE';
+  }
+
+  get draining(): boolean {
+    return this.goAwayReceived;
+  }
+
+  call(invocation: Invocation, serializer: Serializer, serviceId: string): Promise<unknown> {
+    let plan: CallPlan;
+    let body: Uint8Array;
+    try {
+      if (invocation.deadline !== undefined && invocation.deadline <= Date.now()) {
+        throw new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent');
+      }
+      if (invocation.signal?.aborted === true) throw new RpcError(Code.CANCELLED, 'cancelled before the call was sent');
+      plan = this.plan(invocation, serializer, serviceId);
+      body = this.encode(invocation, plan.codec);
+    } catch (error) {
+      const rpcError = RpcError.from(error, Code.INVALID_ARGUMENT);
+      return Promise.reject(new RpcError(rpcError.code, rpcError.message, { name: rpcError.name, details: rpcError.details, unprocessed: true }));
+    }
+    if (this.settings.compression !== 'identity' && body.length >= COMPRESS_FROM) {
+      return compress(this.settings.compression, body).then(
+        (zipped) => this.send(invocation, plan, frameMessage(zipped, true)),
+        (error: unknown) => Promise.reject(new RpcError(Code.INTERNAL, `cannot compress the request: ${(error as Error).message}`, { unprocessed: true })),
+      );
+    }
+    return this.send(invocation, plan, frameMessage(body, false));
+  }
+
+  async close(timeoutMs = 5000): Promise<void> {
+    this.shutdown = true;
+    this.current = undefined;
+    await Promise.all([...this.sessions].map((session) => closeSession(session, timeoutMs)));
+  }
+
+  private send(invocation: Invocation, plan: CallPlan, body: Buffer | [Buffer, Uint8Array]): Promise<unknown> {
+    const ready = this.current;
+    if (ready !== undefined && !ready.closed && !ready.destroyed) return this.start(ready, invocation, plan, body);
+    if (this.shutdown) return Promise.reject(new RpcError(Code.UNAVAILABLE, `channel to ${this.address} is closed`, { unprocessed: true }));
+    if (this.state === 'TRANSIENT_FAILURE') {
+      return Promise.reject(new RpcError(Code.UNAVAILABLE, `${this.address} unreachable, next attempt in ${this.retryAt - Date.now()} ms: ${this.lastError?.message}`, { unprocessed: true }));
+    }
+    return this.connect().then((session) => this.start(session, invocation, plan, body));
+  }
+
+  private start(session: ClientHttp2Session, invocation: Invocation, plan: CallPlan, body: Buffer | [Buffer, Uint8Array], retry = true): Promise<unknown> {
+    let settle: [(value: unknown) => void, (error: RpcError) => void] | undefined;
+    const result = new Promise<unknown>((resolve, reject) => (settle = [resolve, reject]));
+    try {
+      new ClientCallStream(invocation, plan, settle![0], settle![1]).start(session, body);
+      return result;
+    } catch (error) {
+      // This connection opens no more streams: retire it, and try once on a new one.
+      if (this.current === session) this.current = undefined;
+      if (!session.closed) session.close();
+      if (retry && !this.shutdown) return this.connect().then((fresh) => this.start(fresh, invocation, plan, body, false));
+      return Promise.reject(error);
+    }
+  }
+
+  /** The codec, headers and shape of a call; headers without deadline and metadata are made once. */
+  private plan(invocation: Invocation, serializer: Serializer, serviceId: string): CallPlan {
+    const key = `${serviceId}\0${invocation.method}\0${serializer.name}`;
+    let known = this.plans.get(key);
+    if (known === undefined) {
+      const proto = protoServiceOf(invocation.service)?.methods.get(invocation.method);
+      const codec = proto?.codec ?? serializerCodec(serializer);
+      const { name, version, group } = parseServiceId(serviceId);
+      const headers: OutgoingHttpHeaders = {
+        ':method': 'POST',
+        ':scheme': 'http',
+        ':authority': this.authority,
+        ':path': `/${name}/${proto?.protoName ?? invocation.method}`,
+        'content-type': contentTypeFor(codec.name),
+        te: 'trailers',
+        'user-agent': USER_AGENT,
+        'grpc-accept-encoding': ACCEPT_ENCODING,
+      };
+      if (this.settings.compression !== 'identity') headers['grpc-encoding'] = this.settings.compression;
+      if (version !== undefined) headers['switchyard-version'] = version;
+      if (group !== undefined) headers['switchyard-group'] = group;
+      const streaming = invocation.service.methods.get(invocation.method)?.stream === 'server';
+      known = { codec, headers: Object.freeze(headers), streaming };
+      this.plans.set(key, known);
+    }
+    let headers = known.headers;
+    const metadata = invocation.metadata;
+    if (invocation.deadline !== undefined || metadata.size > 0) {
+      headers = { ...headers };
+      if (invocation.deadline !== undefined) headers['grpc-timeout'] = formatTimeout(invocation.deadline - Date.now());
+      writeMetadata(metadata, headers);
+    }
+    return { codec: known.codec, headers, streaming: known.streaming, maxMessageSize: this.settings.maxMessageSize, address: this.address };
+  }
+
+  private encode(invocation: Invocation, codec: MethodCodec): Uint8Array {
+    let body: Uint8Array;
+    try {
+      body = codec.encodeRequest(invocation.args);
+    } catch (error) {
+      if (error instanceof RpcError) throw error;
+      throw new RpcError(Code.INVALID_ARGUMENT, `cannot encode the arguments: ${(error as Error).message}`);
+    }
+    if (body.length > this.settings.maxMessageSize) {
+      throw new RpcError(Code.RESOURCE_EXHAUSTED, `request message of ${body.length} bytes exceeds the limit of ${this.settings.maxMessageSize}`);
+    }
+    return body;
+  }
+
+  private connect(): Promise<ClientHttp2Session> {
+    this.connecting ??= new Promise<ClientHttp2Session>((resolve, reject) => {
+      const session = connectHttp2(`http://${this.authority}`, {
+        settings: { enablePush: false, initialWindowSize: this.settings.initialWindowSize },
+        maxSessionMemory: Math.max(10, Math.ceil((2 * this.settings.maxMessageSize) / 1048576)),
+        createConnection: () => connectTcp({ host: this.host, port: this.port, noDelay: true }),
+      });
+      const timer = setTimeout(() => session.destroy(new Error(`connect timed out after ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        this.connecting = undefined;
+        this.retryAt = Date.now() + this.backoff.next();
+        this.lastError = new RpcError(Code.UNAVAILABLE, `cannot connect to ${this.address}: ${error.message}`, { unprocessed: true, cause: error });
+        session.destroy();
+        reject(this.lastError);
+      };
+      session.once('error', fail);
+      // Ready once the server's SETTINGS are in: its stream and header limits then apply to our calls.
+      session.once('remoteSettings', () => {
+        clearTimeout(timer);
+        session.off('error', fail);
+        this.connecting = undefined;
+        if (this.shutdown) {
+          session.destroy();
+          reject(new RpcError(Code.UNAVAILABLE, `channel to ${this.address} is closed`, { unprocessed: true }));
+          return;
+        }
+        this.adopt(session);
+        resolve(session);
+      });
+    });
+    return this.connecting;
+  }
+
+  /** A connected session becomes the current one, with keepalive and GOAWAY handling. */
+  private adopt(session: ClientHttp2Session): void {
+    this.goAwayReceived = false;
+    this.backoff.reset();
+    this.current = session;
+    this.sessions.add(session);
+    if (this.settings.initialWindowSize > 65_535) session.setLocalWindowSize(4 * this.settings.initialWindowSize);
+    session.on('error', (error) => this.options.logger.debug({ address: this.address, message: error.message }, 'grpc connection error'));
+    let idle = false;
+    session.on('goaway', (_code: number, _last: number, data?: Buffer) => {
+      // The server is leaving: new calls go to a new connection. An idle connection closed by the
+      // server is not a server leaving, and does not mark this address as draining.
+      if (this.current === session) this.current = undefined;
+      idle ||= data?.toString() === IDLE_GOAWAY;
+      if (!idle) this.goAwayReceived = true;
+    });
+    const heartbeat = this.settings.keepaliveMs > 0 ? this.keepalive(session) : undefined;
+    session.once('close', () => {
+      if (heartbeat !== undefined) clearInterval(heartbeat);
+      this.sessions.delete(session);
+      if (this.current === session) this.current = undefined;
+    });
+  }
+
+  /** PINGs every `keepaliveMs`; a PING unanswered for `idleTimeoutMs` ends the connection. */
+  private keepalive(session: ClientHttp2Session): NodeJS.Timeout {
+    let lastPong = Date.now();
+    const timer = setInterval(() => {
+      if (Date.now() - lastPong > Math.max(this.options.idleTimeoutMs, this.settings.keepaliveMs)) {
+        session.destroy(new Error(`no answer to PING from ${this.address} for ${this.options.idleTimeoutMs} ms`));
+        return;
+      }
+      try {
+        session.ping((error) => {
+          if (error === null) lastPong = Date.now();
+        });
+      } catch {
+        // too many PINGs outstanding: the next tick decides whether the peer is gone
+      }
+    }, this.settings.keepaliveMs);
+    timer.unref();
+    return timer;
+  }
+}
+
+/** Closes a session once its streams end, or cuts it off after `timeoutMs`. */
+function closeSession(session: ClientHttp2Session, timeoutMs: number): Promise<void> {
+  if (session.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => session.destroy(), timeoutMs);
+    session.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    session.close();
+  });
+}
+
+/** `group/name:version` back into its parts. */
+function parseServiceId(id: string): { name: string; version: string | undefined; group: string | undefined } {
+  const slash = id.indexOf('/');
+  const colon = id.indexOf(':');
+  return {
+    group: slash === -1 ? undefined : id.slice(0, slash),
+    name: id.slice(slash + 1, colon === -1 ? undefined : colon),
+    version: colon === -1 ? undefined : id.slice(colon + 1),
+  };
+}

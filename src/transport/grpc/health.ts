@@ -1,0 +1,165 @@
+import { Code } from '../../core/code.js';
+import type { CallTable, MethodEntry } from '../../core/call-table.js';
+import type { Invocation } from '../../core/invocation.js';
+import { RpcError } from '../../core/rpc-error.js';
+import { defineService } from '../../core/service.js';
+import type { MethodCodec } from './codec.js';
+import { protoService, registerProtoService, type ProtoMethod } from './proto-registry.js';
+
+export type HealthStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+
+/** `grpc.health.v1.Health`, as a Switchyard client calls it: `client.proxy(GrpcHealthService).check({ service: '' })`. */
+export interface Health {
+  check(request: { service?: string }): Promise<{ status: HealthStatus }>;
+  watch(request: { service?: string }): AsyncIterable<{ status: HealthStatus }>;
+}
+
+const NAME = 'grpc.health.v1.Health';
+const statuses: HealthStatus[] = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
+
+/** The standard gRPC health checking service, served by every `grpc://` listener. */
+export const HealthService = defineService<Health>(NAME, { methods: { check: {}, watch: { stream: 'server' } } });
+
+// The two messages are one field each; they are written by hand so that health checks need no protobufjs.
+const codec: MethodCodec = {
+  name: 'proto',
+  encodeRequest: (args) => encodeString((args[0] as { service?: string } | undefined)?.service ?? ''),
+  decodeRequest: (bytes) => [{ service: readField1(bytes, 2) ?? '' }],
+  encodeResponse: (value) => encodeStatus((value as { status?: HealthStatus | number }).status),
+  decodeResponse: (bytes) => {
+    const status = readField1(bytes, 0) ?? 0;
+    return { status: statuses[status as number] ?? 'UNKNOWN' };
+  },
+};
+
+const methods: ProtoMethod[] = [
+  { name: 'check', protoName: 'Check', path: `/${NAME}/Check`, codec },
+  { name: 'watch', protoName: 'Watch', path: `/${NAME}/Watch`, codec },
+];
+registerProtoService(HealthService, protoService(NAME, methods));
+
+/**
+ * Answers health checks for one listener: `''` (the whole server) and every provided service name
+ * or id are SERVING until the listener drains, then NOT_SERVING. `Watch` streams send the status
+ * and then each change; they end once they have reported NOT_SERVING, so they never hold up a drain.
+ */
+export class HealthReporter {
+  private draining = false;
+  private readonly wakers = new Set<() => void>();
+  readonly check: MethodEntry;
+  readonly watch: MethodEntry;
+
+  constructor(private readonly table: CallTable) {
+    const options = { stream: undefined };
+    this.check = { service: HealthService, method: 'check', options, handler: async (call) => this.answer(call) };
+    this.watch = { service: HealthService, method: 'watch', options: { stream: 'server' }, handler: async (call) => this.follow(call) };
+  }
+
+  setDraining(): void {
+    this.draining = true;
+    for (const wake of this.wakers) wake();
+  }
+
+  status(service: string): HealthStatus {
+    const known = service === '' || this.table.serviceIds.some((id) => id === service || id.replace(/^[^/]*\//, '').replace(/:.*$/, '') === service);
+    if (!known) return 'SERVICE_UNKNOWN';
+    return this.draining ? 'NOT_SERVING' : 'SERVING';
+  }
+
+  private answer(call: Invocation): { status: HealthStatus } {
+    const service = serviceOf(call);
+    const status = this.status(service);
+    if (status === 'SERVICE_UNKNOWN') throw new RpcError(Code.NOT_FOUND, `unknown service ${JSON.stringify(service)}`);
+    return { status };
+  }
+
+  private async *follow(call: Invocation): AsyncGenerator<{ status: HealthStatus }> {
+    const service = serviceOf(call);
+    const signal = call.signal;
+    let last: HealthStatus | undefined;
+    while (signal?.aborted !== true) {
+      const status = this.status(service);
+      if (status !== last) {
+        last = status;
+        yield { status };
+      }
+      if (status === 'NOT_SERVING') return;
+      // A service not provided yet may be provided later: look again each second.
+      await this.changed(signal, status === 'SERVICE_UNKNOWN' ? 1000 : undefined);
+    }
+  }
+
+  private changed(signal: AbortSignal | undefined, pollMs: number | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.wakers.delete(done);
+        signal?.removeEventListener('abort', done);
+        if (timer !== undefined) clearTimeout(timer);
+        resolve();
+      };
+      const timer = pollMs === undefined ? undefined : setTimeout(done, pollMs);
+      this.wakers.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+function serviceOf(call: Invocation): string {
+  const service = (call.args[0] as { service?: unknown } | undefined)?.service;
+  return typeof service === 'string' ? service : '';
+}
+
+function encodeString(text: string): Uint8Array {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length === 0) return new Uint8Array(0);
+  return Buffer.concat([Buffer.from([0x0a]), varint(bytes.length), bytes]);
+}
+
+function encodeStatus(status: HealthStatus | number | undefined): Uint8Array {
+  const value = typeof status === 'number' ? status : statuses.indexOf(status ?? 'UNKNOWN');
+  return value <= 0 ? new Uint8Array(0) : Uint8Array.of(0x08, value);
+}
+
+function varint(value: number): Buffer {
+  const out: number[] = [];
+  while (value > 0x7f) {
+    out.push((value & 0x7f) | 0x80);
+    value >>>= 7;
+  }
+  out.push(value);
+  return Buffer.from(out);
+}
+
+/** Field 1 of a message: a string for wire type 2, a number for wire type 0; other fields are skipped. */
+function readField1(bytes: Uint8Array, wireType: 0 | 2): string | number | undefined {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  let found: string | number | undefined;
+  const read = (): number => {
+    let value = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      if (offset >= buffer.length) throw new RpcError(Code.INVALID_ARGUMENT, 'truncated health message');
+      const byte = buffer[offset++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+    throw new RpcError(Code.INVALID_ARGUMENT, 'malformed varint in health message');
+  };
+  while (offset < buffer.length) {
+    const tag = read();
+    const field = Math.floor(tag / 8);
+    const type = tag & 7;
+    let value: string | number | undefined;
+    if (type === 0) value = read();
+    else if (type === 2) {
+      const length = read();
+      if (offset + length > buffer.length) throw new RpcError(Code.INVALID_ARGUMENT, 'truncated health message');
+      value = buffer.toString('utf8', offset, offset + length);
+      offset += length;
+    } else if (type === 1) offset += 8;
+    else if (type === 5) offset += 4;
+    else throw new RpcError(Code.INVALID_ARGUMENT, `unsupported wire type ${type} in health message`);
+    if (field === 1 && type === wireType) found = value;
+  }
+  return found;
+}

@@ -1,0 +1,73 @@
+import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { Code } from '../../core/code.js';
+import type { Metadata, MetadataValue } from '../../core/metadata.js';
+import { RpcError } from '../../core/rpc-error.js';
+import type { ServerCall } from '../../core/server-call.js';
+import { ACCEPT_ENCODING, type Encoding } from './compression.js';
+import { contentTypeFor } from './content-type.js';
+import { writeMetadata } from './metadata.js';
+import { writeErrorStatus } from './status.js';
+
+// The headers of most responses (no metadata, no compression), made once per content type.
+const plainHeaders = new Map<string, OutgoingHttpHeaders>();
+
+/** Response headers; throws an INTERNAL `RpcError` when the handler set metadata that cannot be sent. */
+export function responseHeaders(codec: string, encoding: Encoding, metadata: Metadata | undefined): OutgoingHttpHeaders {
+  if (metadata === undefined && encoding === 'identity') {
+    let headers = plainHeaders.get(codec);
+    if (headers === undefined) {
+      headers = Object.freeze({ ':status': 200, 'content-type': contentTypeFor(codec), 'grpc-accept-encoding': ACCEPT_ENCODING });
+      plainHeaders.set(codec, headers);
+    }
+    return headers;
+  }
+  const headers: OutgoingHttpHeaders = { ':status': 200, 'content-type': contentTypeFor(codec), 'grpc-accept-encoding': ACCEPT_ENCODING };
+  if (encoding !== 'identity') headers['grpc-encoding'] = encoding;
+  if (metadata !== undefined) {
+    try {
+      writeMetadata(metadata, headers);
+    } catch (error) {
+      throw new RpcError(Code.INTERNAL, `cannot send the response metadata: ${(error as Error).message}`);
+    }
+  }
+  return headers;
+}
+
+/** `trailers` plus the response metadata that was set, or changed, after the headers went out. */
+export function lateMetadata(trailers: OutgoingHttpHeaders, call: ServerCall | undefined, sent: ReadonlyMap<string, MetadataValue> | undefined): OutgoingHttpHeaders {
+  if (call?.hasResponseMetadata !== true) return trailers;
+  const late: Array<[string, MetadataValue]> = [];
+  for (const [key, value] of call.responseMetadata) if (sent?.get(key) !== value) late.push([key, value]);
+  if (late.length === 0) return trailers;
+  const out = { ...trailers };
+  try {
+    writeMetadata(late, out);
+  } catch {
+    return trailers; // the status matters more than metadata that cannot be sent
+  }
+  return out;
+}
+
+/**
+ * Answers with the status alone (gRPC's Trailers-Only response): one HEADERS frame that ends the
+ * stream. If the request is still arriving, the stream is then reset, so the client stops sending.
+ */
+export function trailersOnly(stream: ServerHttp2Stream, codec: string | undefined, error: RpcError, metadata?: Metadata): void {
+  const headers: OutgoingHttpHeaders = { ':status': 200, 'content-type': contentTypeFor(codec ?? 'proto') };
+  if (metadata !== undefined) {
+    try {
+      writeMetadata(metadata, headers);
+    } catch {
+      // metadata that cannot be sent is dropped; the error status matters more
+    }
+  }
+  writeErrorStatus(error, headers);
+  stream.respond(headers, { endStream: true });
+  if (!stream.readableEnded) stream.close(constants.NGHTTP2_NO_ERROR);
+}
+
+/** A response that is not gRPC: wrong HTTP method or content type. */
+export function plainHttp(stream: ServerHttp2Stream, status: number, extra: OutgoingHttpHeaders = {}): void {
+  stream.respond({ ':status': status, ...extra }, { endStream: true });
+  if (!stream.readableEnded) stream.close(constants.NGHTTP2_NO_ERROR);
+}

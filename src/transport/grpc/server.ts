@@ -1,0 +1,200 @@
+import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { Code } from '../../core/code.js';
+import { RpcError } from '../../core/rpc-error.js';
+import { parseAddress } from '../address.js';
+import type { ConnectionOptions } from '../tcp/connection.js';
+import type { ServerContext, ServerTransport } from '../transport.js';
+import { ACCEPT_ENCODING, isEncoding, type Encoding } from './compression.js';
+import { parseContentType } from './content-type.js';
+import { Exchange, type ExchangeEnv } from './handler.js';
+import { HealthReporter } from './health.js';
+import { readMetadata } from './metadata.js';
+import { IDLE_GOAWAY, serverSettings, type GrpcServerSettings } from './options.js';
+import { plainHttp, trailersOnly } from './response.js';
+import { Router } from './route.js';
+import { SessionGuard } from './session-guard.js';
+import { parseTimeout } from './timeout.js';
+
+/** Sweeps (one each `idleTimeoutMs`) a connection must stay idle through before it is closed. */
+const IDLE_SWEEPS = 4;
+
+/**
+ * Serves the call table on one `grpc://host:port` address: gRPC over cleartext HTTP/2 (h2c with
+ * prior knowledge), as `@grpc/grpc-js` and every other gRPC implementation speak it.
+ */
+export class GrpcServerTransport implements ServerTransport {
+  private readonly settings: GrpcServerSettings;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly health: HealthReporter;
+  private readonly router: Router;
+  /** Each connection with what its calls need, its guard included. */
+  private readonly sessions = new Map<ServerHttp2Session, ExchangeEnv>();
+  private server: Http2Server | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private draining = false;
+  private forced = false;
+  private allClosed: (() => void) | undefined;
+  private readonly cancelled = new RpcError(Code.CANCELLED, 'cancelled by the caller');
+  private readonly shutDown = new RpcError(Code.UNAVAILABLE, 'server shut down');
+
+  constructor(
+    url: string,
+    private readonly context: ServerContext,
+    private readonly options: ConnectionOptions,
+  ) {
+    ({ host: this.host, port: this.port } = parseAddress(url));
+    this.settings = serverSettings(url, options.maxFrameSize);
+    this.health = new HealthReporter(context.table);
+    this.router = new Router(context.table, context.serializers, this.health);
+  }
+
+  listen(): Promise<string> {
+    const server = createServer({
+      settings: {
+        maxConcurrentStreams: this.settings.maxConcurrentStreams,
+        maxHeaderListSize: this.settings.maxHeaderListSize,
+        initialWindowSize: this.settings.initialWindowSize,
+        enablePush: false,
+      },
+      maxHeaderListPairs: 256,
+      // nghttp2's own buffers for one connection, in MB: room for a few messages at the size limit.
+      maxSessionMemory: Math.max(10, Math.ceil((2 * this.settings.maxMessageSize) / 1048576)),
+    });
+    this.server = server;
+    // One timer for all connections (not one refreshed on every frame): a connection without calls
+    // or PINGs through IDLE_SWEEPS sweeps is closed politely.
+    this.sweeper = setInterval(() => this.closeIdle(), this.options.idleTimeoutMs).unref();
+    server.on('session', (session) => this.accept(session));
+    server.on('stream', (stream, headers) => this.onStream(stream, headers));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, this.host, () => {
+        server.off('error', reject);
+        server.on('error', (error) => this.context.logger.error({ message: error.message }, 'grpc listener error'));
+        const bound = server.address();
+        const port = typeof bound === 'object' && bound !== null ? bound.port : this.port;
+        resolve(`grpc://${this.host.includes(':') ? `[${this.host}]` : this.host}:${port}`);
+      });
+    });
+  }
+
+  drain(): Promise<void> {
+    this.draining = true;
+    clearInterval(this.sweeper);
+    this.health.setDraining();
+    this.server?.close();
+    const done = new Promise<void>((resolve) => {
+      this.allClosed = resolve;
+    });
+    for (const session of this.sessions.keys()) if (!session.closed) session.close();
+    this.checkClosed();
+    return done;
+  }
+
+  forceClose(): void {
+    clearInterval(this.sweeper);
+    this.forced = true;
+    this.draining = true;
+    this.server?.close();
+    for (const session of this.sessions.keys()) session.destroy();
+  }
+
+  private accept(session: ServerHttp2Session): void {
+    if (this.draining) {
+      session.destroy();
+      return;
+    }
+    const guard = new SessionGuard(this.settings);
+    this.sessions.set(session, {
+      settings: this.settings,
+      guard,
+      abortReason: () => (this.forced ? this.shutDown : this.cancelled),
+      punish: () => this.punish(session, guard),
+    });
+    session.on('error', (error) => this.context.logger.debug({ message: error.message }, 'grpc connection error'));
+    session.on('close', () => {
+      this.sessions.delete(session);
+      this.checkClosed();
+    });
+    if (this.settings.initialWindowSize > 65_535) session.setLocalWindowSize(4 * this.settings.initialWindowSize);
+    session.on('ping', () => guard.activity++);
+  }
+
+  private onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    stream.on('error', noop);
+    const env = this.sessions.get(stream.session as ServerHttp2Session);
+    if (env === undefined || !env.guard.admits || this.draining) {
+      stream.close(constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    if (headers[':method'] !== 'POST') return plainHttp(stream, 405, { allow: 'POST' });
+    const subtype = parseContentType(headers['content-type']);
+    if (subtype === undefined) return plainHttp(stream, 415, { 'accept-post': 'application/grpc' });
+    const route = this.router.resolve(headers[':path'], header(headers, 'switchyard-version'), header(headers, 'switchyard-group'));
+    if (route instanceof RpcError) return trailersOnly(stream, subtype, route);
+    const codec = this.router.codec(route, subtype);
+    if (codec instanceof RpcError) return trailersOnly(stream, subtype, codec);
+    let deadline: number | undefined;
+    const timeout = headers['grpc-timeout'];
+    if (timeout !== undefined) {
+      const ms = parseTimeout(timeout as string);
+      if (ms === undefined) return trailersOnly(stream, subtype, new RpcError(Code.INTERNAL, `malformed grpc-timeout ${JSON.stringify(timeout)}`));
+      deadline = Date.now() + ms;
+    }
+    const encoding = header(headers, 'grpc-encoding') ?? 'identity';
+    if (!isEncoding(encoding)) {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(Code.UNIMPLEMENTED), 'grpc-message': `unsupported grpc-encoding ${encoding}`, 'grpc-accept-encoding': ACCEPT_ENCODING }, { endStream: true });
+      return;
+    }
+    let metadata;
+    try {
+      metadata = readMetadata(headers);
+    } catch (error) {
+      return trailersOnly(stream, subtype, RpcError.from(error, Code.INVALID_ARGUMENT));
+    }
+    new Exchange(stream, {
+      entry: route.entry,
+      codec,
+      metadata,
+      deadline,
+      encoding,
+      responseEncoding: this.responseEncoding(headers),
+    }, env);
+  }
+
+  /** The listener's compression if the client says it can read it. */
+  private responseEncoding(headers: IncomingHttpHeaders): Encoding {
+    const wanted = this.settings.compression;
+    if (wanted === 'identity') return wanted;
+    const accepted = header(headers, 'grpc-accept-encoding');
+    return accepted !== undefined && accepted.split(',').some((name) => name.trim() === wanted) ? wanted : 'identity';
+  }
+
+  private closeIdle(): void {
+    for (const [session, { guard }] of this.sessions) {
+      if (session.closed || session.destroyed || !guard.idle(IDLE_SWEEPS)) continue;
+      session.goaway(constants.NGHTTP2_NO_ERROR, 0, Buffer.from(IDLE_GOAWAY));
+      session.close();
+    }
+  }
+
+  /** Too many resets: tell the client to calm down and drop the connection with all its calls. */
+  private punish(session: ServerHttp2Session, guard: SessionGuard): void {
+    if (session.destroyed) return;
+    guard.running = Number.POSITIVE_INFINITY; // refuse whatever else arrives before it is gone
+    this.context.logger.warn({ maxResets: this.settings.maxResets, windowMs: this.settings.resetWindowMs }, 'grpc client reset too many streams; closing its connection');
+    session.destroy(new Error('too many streams reset'), constants.NGHTTP2_ENHANCE_YOUR_CALM); // GOAWAY with this code
+  }
+
+  private checkClosed(): void {
+    if (this.draining && this.sessions.size === 0) this.allClosed?.();
+  }
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function noop(): void {}
