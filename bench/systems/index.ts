@@ -36,6 +36,10 @@ export const systems: Record<string, () => Promise<System>> = {
   raw: async () => (await import('./raw.js')).raw,
   'grpc-js': async () => (await import('./grpc.js')).grpc,
   switchyard: async () => (await import('./switchyard.js')).switchyard,
+  'switchyard-http': async () => (await import('./http.js')).switchyardHttp,
+  'switchyard-grpc': async () => (await import('./switchyard-grpc.js')).switchyardGrpc,
+  'switchyard-amqp': async () => (await import('./amqp.js')).amqp,
+  amqplib: async () => (await import('./amqplib.js')).amqplibBaseline,
 };
 
 export const systemNames = Object.keys(systems);

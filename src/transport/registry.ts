@@ -1,6 +1,12 @@
 import { Code } from '../core/code.js';
 import { RpcError } from '../core/rpc-error.js';
 import { parseAddress } from './address.js';
+import { AmqpChannel } from './amqp/client.js';
+import { AmqpServerTransport } from './amqp/server.js';
+import { GrpcChannel } from './grpc/client.js';
+import { GrpcServerTransport } from './grpc/server.js';
+import { HttpChannel } from './http/client.js';
+import { HttpServerTransport } from './http/server.js';
 import { TcpChannel, type TcpChannelOptions } from './tcp/client.js';
 import type { ConnectionOptions } from './tcp/connection.js';
 import { TcpServerTransport } from './tcp/server.js';
@@ -33,6 +39,13 @@ const transports = new Map<string, TransportFactory>([
       return new TcpChannel(url, host, port, options);
     },
   }],
+  ['amqp', {
+    server: (url, context, options) => new AmqpServerTransport(url, context, options),
+    channel: (url, options) => new AmqpChannel(url, options),
+    announce: false,
+  }],
+  ['http', { server: (url, context) => new HttpServerTransport(url, context), channel: (url, options) => new HttpChannel(url, { maxResponseBytes: options.maxFrameSize, backoff: options.backoff }) }],
+  ['grpc', { server: (url, context, options) => new GrpcServerTransport(url, context, options), channel: (url, options) => new GrpcChannel(url, options) }],
 ]);
 
 function factoryFor(url: string): TransportFactory {

@@ -1,0 +1,244 @@
+import type { Channel as BrokerChannel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
+import { Code } from '../../core/code.js';
+import type { Invocation } from '../../core/invocation.js';
+import { RpcError, fromWireError } from '../../core/rpc-error.js';
+import type { ChannelOptions } from '../registry.js';
+import { brokerError, cancelled, connectionLost, queueFull, unroutable } from './errors.js';
+import { CANCEL_TYPE, ERROR_TYPE, fromHeaders, toHeaders, type ContentTypes } from './message.js';
+import type { AmqpAddress } from './options.js';
+import { declareExchange, declareFanoutExchange, fanoutExchangeOf } from './topology.js';
+
+const REPLY_TO = 'amq.rabbitmq.reply-to';
+const EMPTY = Buffer.alloc(0);
+
+/** A call checked and encoded, ready to publish. */
+export interface Outgoing {
+  invocation: Invocation;
+  body: Buffer;
+  contentType: string;
+  topic: string;
+  exchange: string;
+  routingKey: string;
+  fanout: boolean;
+  /** How errors name where the call went. */
+  what: string;
+}
+
+interface Pending {
+  request: Outgoing;
+  resolve(value: unknown): void;
+  reject(error: RpcError): void;
+  returned: boolean;
+  timer: NodeJS.Timeout | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/**
+ * What one broker connection carries for a client: the confirm channel that publishes requests
+ * (mandatory, with a confirm each) and consumes their replies from direct reply-to, and the calls
+ * waiting on it, by correlation id.
+ */
+export class ClientSession {
+  private readonly pending = new Map<string, Pending>();
+  private nextId = 1;
+  private dead: RpcError | undefined;
+  private readonly fanoutDeclared = new Map<string, Promise<void> | true>();
+  private admin: Promise<BrokerChannel> | undefined;
+  private onDrained: (() => void) | undefined;
+
+  private constructor(
+    private readonly model: ChannelModel,
+    private readonly channel: ConfirmChannel,
+    private readonly target: AmqpAddress,
+    private readonly contentTypes: ContentTypes,
+    private readonly options: ChannelOptions,
+  ) {}
+
+  static async open(model: ChannelModel, target: AmqpAddress, contentTypes: ContentTypes, options: ChannelOptions): Promise<ClientSession> {
+    const channel = await model.createConfirmChannel();
+    const session = new ClientSession(model, channel, target, contentTypes, options);
+    channel.on('error', (error: Error) => options.logger.debug({ message: error.message }, 'broker channel error'));
+    channel.on('return', (message: Message) => session.onReturn(message));
+    // The channel alone can die (a publish to an exchange deleted meanwhile): start over on a new connection.
+    channel.on('close', () => {
+      session.fail(new RpcError(Code.UNAVAILABLE, 'broker channel closed'));
+      void model.close().catch(() => undefined);
+    });
+    // Consume replies before the first publish names direct reply-to, or the broker closes the channel.
+    await channel.consume(REPLY_TO, (message) => session.onReply(message), { noAck: true });
+    await declareExchange(channel, target.exchange);
+    return session;
+  }
+
+  send(request: Outgoing): Promise<unknown> {
+    if (this.dead !== undefined) return Promise.reject(new RpcError(Code.UNAVAILABLE, this.dead.message, { unprocessed: true }));
+    if (request.fanout) {
+      const declared = this.declareFanout(request.exchange);
+      if (declared !== true) return declared.then(() => this.publish(request));
+    }
+    return this.publish(request);
+  }
+
+  /** Resolves once no call waits for an answer; calls still waiting after `timeoutMs` are cancelled. */
+  drain(timeoutMs: number): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        for (const [id, pending] of this.pending) this.settle(id, pending, new RpcError(Code.CANCELLED, 'client closed'));
+        resolve();
+      }, timeoutMs);
+      this.onDrained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** The connection is gone: every call waiting on it fails. */
+  fail(reason: RpcError): void {
+    if (this.dead !== undefined) return;
+    this.dead = reason;
+    for (const [id, pending] of this.pending) this.settle(id, pending, connectionLost(reason, this.target.display));
+  }
+
+  private publish(request: Outgoing): Promise<unknown> {
+    if (this.dead !== undefined) return Promise.reject(new RpcError(Code.UNAVAILABLE, this.dead.message, { unprocessed: true }));
+    const { invocation } = request;
+    let left: number | undefined;
+    if (invocation.deadline !== undefined) {
+      left = invocation.deadline - Date.now();
+      if (left <= 0) return Promise.reject(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent', { unprocessed: true }));
+    }
+    const id = String(this.nextId++);
+    const properties: Options.Publish = { contentType: request.contentType, type: invocation.method, correlationId: id, mandatory: true };
+    if (!invocation.oneWay) properties.replyTo = REPLY_TO;
+    if (left !== undefined) properties.expiration = String(Math.ceil(left));
+    const metadata = invocation.metadata;
+    const headers = toHeaders(metadata.size === 0 ? undefined : metadata, invocation.deadline);
+    if (headers !== undefined) properties.headers = headers;
+    return new Promise<unknown>((resolve, reject) => {
+      const pending: Pending = { request, resolve, reject, returned: false, timer: undefined, onAbort: undefined };
+      this.pending.set(id, pending);
+      try {
+        this.channel.publish(request.exchange, request.routingKey, request.body, properties, (error: unknown) => this.onConfirm(id, pending, error));
+      } catch (error) {
+        this.pending.delete(id);
+        const code = error instanceof RangeError ? Code.INVALID_ARGUMENT : Code.UNAVAILABLE;
+        reject(new RpcError(code, `cannot publish the request: ${(error as Error).message}`, { unprocessed: true, cause: error }));
+        return;
+      }
+      if (left !== undefined) {
+        pending.timer = setTimeout(() => this.abandon(id, new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${left} ms exceeded`)), left);
+      }
+      const signal = invocation.signal;
+      if (signal !== undefined) {
+        pending.onAbort = () => this.abandon(id, cancelled(signal));
+        signal.addEventListener('abort', pending.onAbort, { once: true });
+        // Aborted while the call waited for its fanout exchange: the listener came too late to fire.
+        if (signal.aborted) pending.onAbort();
+      }
+    });
+  }
+
+  private onConfirm(id: string, pending: Pending, error: unknown): void {
+    if (this.pending.get(id) !== pending) return;
+    if (error != null) {
+      // A closing channel fails its unconfirmed publishes too; fail() reports those.
+      if ((error as Error).message === 'message nacked') this.settle(id, pending, queueFull(pending.request.what));
+      return;
+    }
+    if (pending.request.invocation.oneWay) this.settle(id, pending, pending.returned ? unroutable(pending.request.what) : undefined);
+  }
+
+  private onReturn(message: Message): void {
+    const id = message.properties.correlationId as string | undefined;
+    const pending = id === undefined ? undefined : this.pending.get(id);
+    if (pending === undefined) return;
+    // A one-way call learns its fate from the confirm that follows; a call fails now.
+    if (pending.request.invocation.oneWay) pending.returned = true;
+    else this.settle(id!, pending, unroutable(pending.request.what));
+  }
+
+  private onReply(message: ConsumeMessage | null): void {
+    if (message === null) return;
+    const { correlationId, contentType, headers, type } = message.properties;
+    const pending = this.pending.get(correlationId as string);
+    if (pending === undefined) return; // timed out or cancelled: a late answer is dropped
+    const invocation = pending.request.invocation;
+    let error: RpcError | undefined;
+    let value: unknown;
+    try {
+      const metadata = fromHeaders(headers);
+      if (metadata !== undefined) for (const [key, v] of metadata) invocation.responseMetadata.set(key, v);
+      const body = message.content;
+      if (body.length > this.options.maxFrameSize) throw new RpcError(Code.RESOURCE_EXHAUSTED, `reply of ${body.length} bytes exceeds the limit of ${this.options.maxFrameSize}`);
+      const serializer = this.contentTypes.serializerFor(contentType as string | undefined);
+      if (serializer === undefined) throw new RpcError(Code.INTERNAL, `reply in unknown content type ${JSON.stringify(contentType)}`);
+      if (type === ERROR_TYPE) error = fromWireError(serializer.decode(body));
+      else value = body.length === 0 ? undefined : serializer.decode(body);
+    } catch (thrown) {
+      error = RpcError.from(thrown, Code.INTERNAL);
+    }
+    this.settle(correlationId as string, pending, error, value);
+  }
+
+  /** The caller gave up: fail the call now, and tell the servers of its topic to stop it. */
+  private abandon(id: string, error: RpcError): void {
+    const pending = this.pending.get(id);
+    if (pending === undefined) return;
+    this.settle(id, pending, error);
+    if (!pending.request.invocation.oneWay) this.sendCancel(pending.request.topic, id);
+  }
+
+  private sendCancel(topic: string, id: string): void {
+    const exchange = fanoutExchangeOf(this.target.exchange, topic);
+    const publish = (): void => {
+      if (this.dead !== undefined) return;
+      // Same channel, same reply-to: the broker names it as it named the request's.
+      this.channel.publish(exchange, '', EMPTY, { type: CANCEL_TYPE, correlationId: id, replyTo: REPLY_TO });
+    };
+    const declared = this.declareFanout(exchange);
+    if (declared === true) publish();
+    else declared.then(publish, () => undefined);
+  }
+
+  private settle(id: string, pending: Pending, error: RpcError | undefined, value?: unknown): void {
+    this.pending.delete(id);
+    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    if (pending.onAbort !== undefined) pending.request.invocation.signal?.removeEventListener('abort', pending.onAbort);
+    if (error === undefined) pending.resolve(value);
+    else pending.reject(error);
+    if (this.pending.size === 0) this.onDrained?.();
+  }
+
+  /** Fanout exchanges are declared on first use, on a channel of their own (a refused declaration closes it). */
+  private declareFanout(exchange: string): Promise<void> | true {
+    const known = this.fanoutDeclared.get(exchange);
+    if (known !== undefined) return known;
+    const declaring = this.adminChannel()
+      .then((admin) => declareFanoutExchange(admin, exchange))
+      .then(
+        () => {
+          this.fanoutDeclared.set(exchange, true);
+        },
+        (error: unknown) => {
+          this.fanoutDeclared.delete(exchange);
+          this.admin = undefined;
+          throw brokerError(error, `cannot declare exchange ${exchange}`);
+        },
+      );
+    this.fanoutDeclared.set(exchange, declaring);
+    return declaring;
+  }
+
+  private adminChannel(): Promise<BrokerChannel> {
+    this.admin ??= this.model.createChannel().then((channel) => {
+      channel.on('error', () => undefined);
+      channel.on('close', () => {
+        this.admin = undefined;
+      });
+      return channel;
+    });
+    return this.admin;
+  }
+}

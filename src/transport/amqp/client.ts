@@ -1,0 +1,126 @@
+import { Code } from '../../core/code.js';
+import type { Invocation } from '../../core/invocation.js';
+import { RpcError } from '../../core/rpc-error.js';
+import type { Serializer } from '../../serialization/serializer.js';
+import type { ChannelOptions } from '../registry.js';
+import type { Channel, ChannelState } from '../transport.js';
+import { cancelled } from './errors.js';
+import { BrokerLink } from './link.js';
+import { contentTypeOf, ContentTypes } from './message.js';
+import { parseAmqpAddress, type AmqpAddress } from './options.js';
+import { ClientSession, type Outgoing } from './client-session.js';
+import { routeOf, topicOf } from './topology.js';
+
+const validServer = /^[A-Za-z0-9_.:@-]{1,100}$/;
+
+/**
+ * The client side of an `amqp://` address: one broker connection (replaced by itself when lost)
+ * whose confirm channel publishes every request and receives every reply through direct reply-to.
+ */
+export class AmqpChannel implements Channel {
+  private readonly target: AmqpAddress;
+  private readonly link: BrokerLink<ClientSession>;
+  private readonly contentTypes: ContentTypes;
+  private closing: Promise<void> | undefined;
+  /** Checked topics by service id, so a call does not check its topic again. */
+  private readonly topics = new Map<string, string>();
+
+  constructor(
+    readonly address: string,
+    private readonly options: ChannelOptions,
+  ) {
+    this.target = parseAmqpAddress(address, Math.max(1, Math.ceil(options.heartbeatIntervalMs / 1000)));
+    this.contentTypes = new ContentTypes(options.serializers);
+    this.link = new BrokerLink(
+      { url: this.target.brokerUrl, connectionName: `switchyard client ${this.target.display}`, connectTimeoutMs: options.connectTimeoutMs, backoff: options.backoff, logger: options.logger },
+      {
+        open: (model) => ClientSession.open(model, this.target, this.contentTypes, options),
+        lost: (session, reason) => session.fail(reason),
+      },
+    );
+  }
+
+  get state(): ChannelState {
+    return this.closing === undefined ? this.link.state : 'SHUTDOWN';
+  }
+
+  get draining(): boolean {
+    return this.closing !== undefined;
+  }
+
+  call(invocation: Invocation, serializer: Serializer, serviceId: string): Promise<unknown> {
+    let request: Outgoing;
+    try {
+      request = this.prepare(invocation, serializer, serviceId);
+    } catch (error) {
+      return Promise.reject(RpcError.from(error, Code.INVALID_ARGUMENT));
+    }
+    const session = this.link.current;
+    if (session !== undefined) return session.send(request);
+    if (this.link.state === 'TRANSIENT_FAILURE') {
+      return Promise.reject(new RpcError(Code.UNAVAILABLE, `broker of ${this.target.display} unreachable: ${this.link.failure?.message}`, { unprocessed: true }));
+    }
+    return bounded(this.link.connect(), invocation).then((connected) => connected.send(request));
+  }
+
+  close(timeoutMs = 5000): Promise<void> {
+    this.closing ??= (async () => {
+      await this.link.current?.drain(timeoutMs);
+      await this.link.close();
+    })();
+    return this.closing;
+  }
+
+  /** Checks and encodes a call before it waits for anything, so that bad calls fail at once. */
+  private prepare(invocation: Invocation, serializer: Serializer, serviceId: string): Outgoing {
+    if (this.closing !== undefined) throw new RpcError(Code.UNAVAILABLE, `channel to ${this.target.display} is closed`, { unprocessed: true });
+    const fanout = invocation.fanout === true;
+    const targetServer = invocation.targetServer;
+    if (fanout && !invocation.oneWay) throw new RpcError(Code.INVALID_ARGUMENT, 'a fanout call is one-way; it cannot wait for a result', { unprocessed: true });
+    if (fanout && targetServer !== undefined) throw new RpcError(Code.INVALID_ARGUMENT, 'a call is either fanout or for one target server, not both', { unprocessed: true });
+    if (targetServer !== undefined && !validServer.test(targetServer)) {
+      throw new RpcError(Code.INVALID_ARGUMENT, `invalid target server ${JSON.stringify(targetServer)}: letters, digits and _.:@- only`, { unprocessed: true });
+    }
+    if (invocation.deadline !== undefined && invocation.deadline <= Date.now()) {
+      throw new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent', { unprocessed: true });
+    }
+    if (invocation.signal?.aborted) throw cancelled(invocation.signal);
+    let topic = this.topics.get(serviceId);
+    if (topic === undefined) {
+      topic = topicOf(serviceId);
+      this.topics.set(serviceId, topic);
+    }
+    let encoded: Uint8Array;
+    try {
+      encoded = serializer.encode(invocation.args);
+    } catch (error) {
+      throw new RpcError(Code.INVALID_ARGUMENT, `cannot encode the arguments: ${(error as Error).message}`, { unprocessed: true });
+    }
+    if (encoded.byteLength > this.options.maxFrameSize) {
+      throw new RpcError(Code.RESOURCE_EXHAUSTED, `request of ${encoded.byteLength} bytes exceeds the limit of ${this.options.maxFrameSize}`, { unprocessed: true });
+    }
+    const body = Buffer.isBuffer(encoded) ? encoded : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+    const route = routeOf(this.target.exchange, topic, targetServer, fanout);
+    const what = fanout ? `fanout of ${topic}` : route.routingKey;
+    return { invocation, body, contentType: contentTypeOf(serializer), topic, exchange: route.exchange, routingKey: route.routingKey, fanout, what };
+  }
+}
+
+/** Waits for a connection no longer than the call's deadline and signal allow. */
+function bounded<T>(connecting: Promise<T>, invocation: Invocation): Promise<T> {
+  const { deadline, signal } = invocation;
+  if (deadline === undefined && signal === undefined) return connecting;
+  return new Promise<T>((resolve, reject) => {
+    const timer = deadline === undefined ? undefined
+      : setTimeout(() => finish(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded while connecting to the broker', { unprocessed: true })), Math.max(0, deadline - Date.now()));
+    const onAbort = (): void => finish(cancelled(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    function finish(error: RpcError | undefined, value?: T): void {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve(value as T);
+      else reject(error);
+    }
+    connecting.then((value) => finish(undefined, value), (error: unknown) => finish(RpcError.from(error, Code.UNAVAILABLE)));
+  });
+}

@@ -1,0 +1,46 @@
+import { Code } from '../../core/code.js';
+import { RpcError } from '../../core/rpc-error.js';
+
+/**
+ * The one place where broker failures become status codes:
+ *
+ * | broker says | code |
+ * | --- | --- |
+ * | connection refused, lost, closed by the broker (320), timed out | `UNAVAILABLE` |
+ * | login refused (403 during the handshake) | `UNAUTHENTICATED` |
+ * | access refused to a vhost, exchange or queue (403, 530) | `PERMISSION_DENIED` |
+ * | a name exists with other arguments (406), or is locked by another connection (405) | `FAILED_PRECONDITION` |
+ * | a request returned as unroutable (mandatory flag) | `UNAVAILABLE`, never processed |
+ * | a request refused by a full queue (negative confirm, `x-overflow: reject-publish`) | `RESOURCE_EXHAUSTED`, never processed |
+ */
+export function brokerError(error: unknown, doing: string): RpcError {
+  if (error instanceof RpcError) return error;
+  const message = `${doing}: ${error instanceof Error ? error.message : String(error)}`;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 403 || code === 530 || /ACCESS[-_]REFUSED/.test(message)) {
+    const login = /login|auth|PLAIN|credentials/i.test(message);
+    return new RpcError(login ? Code.UNAUTHENTICATED : Code.PERMISSION_DENIED, message, { cause: error, unprocessed: true });
+  }
+  if (code === 406 || code === 405 || /PRECONDITION[-_]FAILED|RESOURCE[-_]LOCKED/.test(message)) {
+    return new RpcError(Code.FAILED_PRECONDITION, message, { cause: error, unprocessed: true });
+  }
+  return new RpcError(Code.UNAVAILABLE, message, { cause: error, unprocessed: true });
+}
+
+export function unroutable(what: string): RpcError {
+  return new RpcError(Code.UNAVAILABLE, `no server is bound for ${what} (returned by the broker as unroutable)`, { unprocessed: true });
+}
+
+export function queueFull(what: string): RpcError {
+  return new RpcError(Code.RESOURCE_EXHAUSTED, `the broker refused the request for ${what}: its queue is full (maxQueueLength)`, { unprocessed: true });
+}
+
+export function connectionLost(reason: RpcError, address: string): RpcError {
+  return new RpcError(Code.UNAVAILABLE, `${reason.message} (call to ${address})`, { cause: reason });
+}
+
+export function cancelled(signal: AbortSignal): RpcError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof RpcError) return reason;
+  return new RpcError(Code.CANCELLED, reason instanceof Error ? `cancelled: ${reason.message}` : 'cancelled by the caller', { cause: reason });
+}

@@ -1,0 +1,214 @@
+import type { ConsumeMessage, Options } from 'amqplib';
+import { Code } from '../../core/code.js';
+import type { MethodEntry } from '../../core/call-table.js';
+import { RpcError, toWireError } from '../../core/rpc-error.js';
+import { ServerCall } from '../../core/server-call.js';
+import { errorSerializer } from '../../serialization/registry.js';
+import type { Serializer } from '../../serialization/serializer.js';
+import { defaultBackoff } from '../backoff.js';
+import type { ServerTransportOptions } from '../registry.js';
+import type { ServerContext, ServerTransport } from '../transport.js';
+import { BrokerLink } from './link.js';
+import { CANCEL_TYPE, ContentTypes, ERROR_TYPE, RESULT_TYPE, asBuffer, contentTypeOf, deadlineOf, fromHeaders, toHeaders } from './message.js';
+import { parseAmqpAddress, type AmqpAddress } from './options.js';
+import { ServerSession } from './server-session.js';
+import { topologyOf } from './topology.js';
+
+const CONNECT_TIMEOUT_MS = 5000;
+
+interface Reply {
+  to: string;
+  correlationId: string | undefined;
+}
+
+/**
+ * Serves the call table through a RabbitMQ broker: consumes each service's shared, server and
+ * fanout queues, runs each request, then acknowledges it and publishes the reply. Services must
+ * be provided before `listen()`.
+ */
+export class AmqpServerTransport implements ServerTransport {
+  private readonly target: AmqpAddress;
+  private readonly link: BrokerLink<ServerSession>;
+  private readonly contentTypes: ContentTypes;
+  private readonly running = new Map<ServerCall, ServerSession>();
+  private onIdle: (() => void) | undefined;
+
+  constructor(
+    url: string,
+    private readonly context: ServerContext,
+    private readonly options: ServerTransportOptions,
+  ) {
+    this.target = parseAmqpAddress(url, Math.max(1, Math.ceil(options.heartbeatIntervalMs / 1000)));
+    this.contentTypes = new ContentTypes(context.serializers);
+    this.link = new BrokerLink(
+      { url: this.target.brokerUrl, connectionName: `switchyard server ${this.target.display}`, connectTimeoutMs: CONNECT_TIMEOUT_MS, backoff: defaultBackoff, logger: context.logger },
+      {
+        open: (model) => {
+          const topologies = context.table.serviceIds.map((id) => [id, topologyOf(this.target, id)] as [string, ReturnType<typeof topologyOf>]);
+          return ServerSession.open(model, this.target, topologies, (session, serviceId, message) => this.deliver(session, serviceId, message), context.logger);
+        },
+        lost: (session, reason) => this.lost(session, reason),
+      },
+    );
+  }
+
+  async listen(): Promise<string> {
+    for (const id of this.context.table.serviceIds) topologyOf(this.target, id);
+    await this.link.connect();
+    return this.target.display;
+  }
+
+  async drain(): Promise<void> {
+    this.link.stopReconnecting();
+    const session = this.link.current;
+    await session?.stopConsuming();
+    if (this.running.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.onIdle = resolve;
+      });
+    }
+    await session?.deleteIdleQueues();
+    await this.link.close();
+  }
+
+  forceClose(): void {
+    this.link.stopReconnecting();
+    const reason = new RpcError(Code.UNAVAILABLE, 'server shut down');
+    for (const call of [...this.running.keys()]) call.abort(reason);
+    this.running.clear();
+    this.onIdle?.();
+    void this.link.close();
+  }
+
+  /** Calls still running on a lost connection are aborted: their requests go back to the queue. */
+  private lost(session: ServerSession, reason: RpcError): void {
+    session.markLost();
+    for (const [call, owner] of this.running) {
+      if (owner === session) call.abort(new RpcError(Code.UNAVAILABLE, reason.message));
+    }
+  }
+
+  private deliver(session: ServerSession, serviceId: string, message: ConsumeMessage | null): void {
+    if (message === null) {
+      this.context.logger.warn({ service: serviceId }, 'the broker cancelled a consumer; reconnecting');
+      session.restart();
+      return;
+    }
+    // Delivered just before its connection went: the broker has requeued it already.
+    if (!session.isAlive) return;
+    const { type, replyTo, correlationId, contentType } = message.properties as { type?: unknown; replyTo?: unknown; correlationId?: unknown; contentType?: unknown };
+    const headers = message.properties.headers as Record<string, unknown> | undefined;
+    const reply: Reply | undefined = typeof replyTo === 'string' && replyTo.length > 0
+      ? { to: replyTo, correlationId: typeof correlationId === 'string' ? correlationId : undefined }
+      : undefined;
+    if (type === CANCEL_TYPE) {
+      session.ack(message);
+      if (reply !== undefined) session.calls.get(`${reply.to}\0${reply.correlationId}`)?.abort(new RpcError(Code.CANCELLED, 'cancelled by the caller'));
+      return;
+    }
+    const serializer = this.contentTypes.serializerFor(typeof contentType === 'string' ? contentType : undefined);
+    if (serializer === undefined) {
+      const enabled = this.context.serializers.names.map((name) => contentTypeOf(this.context.serializers.named(name))).join(', ');
+      this.refuse(session, message, reply, errorSerializer, new RpcError(Code.INVALID_ARGUMENT, `content type ${JSON.stringify(contentType)} is not enabled on this server (enabled: ${enabled})`));
+      return;
+    }
+    const entry = this.context.table.lookup(serviceId, typeof type === 'string' && type.length > 0 ? type : undefined);
+    if (entry instanceof RpcError) {
+      this.refuse(session, message, reply, serializer, entry);
+      return;
+    }
+    const deadline = deadlineOf(headers);
+    if (deadline !== undefined && deadline <= Date.now()) {
+      this.refuse(session, message, reply, serializer, new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was delivered'));
+      return;
+    }
+    const body = message.content;
+    if (body.length > this.options.maxFrameSize) {
+      this.refuse(session, message, reply, serializer, new RpcError(Code.RESOURCE_EXHAUSTED, `request of ${body.length} bytes exceeds the limit of ${this.options.maxFrameSize}`));
+      return;
+    }
+    let args: unknown;
+    try {
+      args = body.length === 0 ? [] : serializer.decode(body);
+    } catch (error) {
+      this.refuse(session, message, reply, serializer, new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${(error as Error).message}`));
+      return;
+    }
+    if (!Array.isArray(args)) {
+      this.refuse(session, message, reply, serializer, new RpcError(Code.INVALID_ARGUMENT, 'arguments must be an array'));
+      return;
+    }
+    const call = new ServerCall(entry.service, entry.method, args, fromHeaders(headers), deadline, reply === undefined);
+    this.run(session, message, entry, call, reply, serializer);
+  }
+
+  private run(session: ServerSession, message: ConsumeMessage, entry: MethodEntry, call: ServerCall, reply: Reply | undefined, serializer: Serializer): void {
+    const key = reply === undefined ? undefined : `${reply.to}\0${reply.correlationId}`;
+    this.running.set(call, session);
+    if (key !== undefined) session.calls.set(key, call);
+    let pending: Promise<unknown>;
+    try {
+      pending = entry.handler(call);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    const done = (result: unknown, error: RpcError | undefined): void => {
+      call.finish();
+      if (key !== undefined && session.calls.get(key) === call) session.calls.delete(key);
+      const wasRunning = this.running.delete(call);
+      if (this.running.size === 0) this.onIdle?.();
+      // A request whose connection was lost is back in its queue: no ack, no reply.
+      if (!wasRunning || !session.isAlive) return;
+      // Ack first: a reply address the broker chokes on must not bring the request back.
+      session.ack(message);
+      if (reply === undefined) {
+        if (error !== undefined) this.context.logger.warn({ service: entry.service.id, method: entry.method, code: error.code, message: error.message }, 'one-way call failed');
+        return;
+      }
+      if (error !== undefined) {
+        this.sendError(session, reply, serializer, error, call);
+        return;
+      }
+      let body: Uint8Array | undefined;
+      try {
+        body = result === undefined ? undefined : serializer.encode(result);
+      } catch (thrown) {
+        this.sendError(session, reply, serializer, new RpcError(Code.INTERNAL, `cannot encode the result: ${(thrown as Error).message}`), call);
+        return;
+      }
+      if (body !== undefined && body.byteLength > this.options.maxFrameSize) {
+        this.sendError(session, reply, serializer, new RpcError(Code.RESOURCE_EXHAUSTED, `response of ${body.byteLength} bytes exceeds the limit of ${this.options.maxFrameSize}`), call);
+        return;
+      }
+      session.reply(reply.to, asBuffer(body), this.replyProperties(reply, serializer, RESULT_TYPE, call));
+    };
+    pending.then((result) => done(result, undefined), (error: unknown) => done(undefined, RpcError.from(error)));
+  }
+
+  private refuse(session: ServerSession, message: ConsumeMessage, reply: Reply | undefined, serializer: Serializer, error: RpcError): void {
+    session.ack(message);
+    if (reply === undefined) {
+      this.context.logger.warn({ code: error.code, message: error.message }, 'one-way call refused');
+      return;
+    }
+    this.sendError(session, reply, serializer, error, undefined);
+  }
+
+  private sendError(session: ServerSession, reply: Reply, serializer: Serializer, error: RpcError, call: ServerCall | undefined): void {
+    let body: Uint8Array;
+    try {
+      body = serializer.encode(toWireError(error));
+    } catch {
+      serializer = errorSerializer;
+      body = serializer.encode({ code: error.code, name: error.name, message: error.message });
+    }
+    session.reply(reply.to, asBuffer(body), this.replyProperties(reply, serializer, ERROR_TYPE, call));
+  }
+
+  private replyProperties(reply: Reply, serializer: Serializer, type: string, call: ServerCall | undefined): Options.Publish {
+    const properties: Options.Publish = { contentType: contentTypeOf(serializer), type };
+    if (reply.correlationId !== undefined) properties.correlationId = reply.correlationId;
+    if (call?.hasResponseMetadata) properties.headers = toHeaders(call.responseMetadata, undefined);
+    return properties;
+  }
+}
