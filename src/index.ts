@@ -19,3 +19,6 @@ export { type CircuitBreakerOptions, type CircuitEvent, type CircuitState } from
 export { type BalancerName } from './cluster/balancers/index.js';
 export { type ClusterName } from './cluster/fault-tolerance/index.js';
 export { createZooKeeperRegistry, type ZooKeeperRegistryOptions } from './registry/zookeeper.js';
+export { WorkerPool, inWorkers, workerCall, WorkerCall, type WorkerPoolOptions, type WorkerPoolStats, type PoolRunOptions, type WorkerImplementation } from './executor/index.js';
+export { defineServiceFromProto, type ProtoServiceOptions } from './transport/grpc/proto.js';
+export { HealthService as GrpcHealthService, type Health as GrpcHealth, type HealthStatus as GrpcHealthStatus } from './transport/grpc/health.js';

@@ -36,6 +36,27 @@ interface Gate {
   readonly scope: Scope;
 }
 
+/** The gates of one method, outermost first. */
+class Gates {
+  constructor(
+    readonly gates: readonly Gate[],
+    readonly streaming: boolean,
+  ) {}
+
+  /** Takes a place at every gate, or returns the gate that is full and takes none. */
+  enter(): Gate | undefined {
+    const { gates } = this;
+    for (let i = 0; i < gates.length; i++) if (gates[i]!.active >= gates[i]!.max) return gates[i];
+    for (let i = 0; i < gates.length; i++) gates[i]!.active++;
+    return undefined;
+  }
+
+  leave(): void {
+    const { gates } = this;
+    for (let i = 0; i < gates.length; i++) gates[i]!.active--;
+  }
+}
+
 /**
  * Bounds how many calls execute at once (a bulkhead), per service and per method. A call over a
  * limit is refused at once with RESOURCE_EXHAUSTED, never queued; an admitted call holds its place
@@ -55,42 +76,50 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
     return { max: integerAtLeast(settings.max, 0, `concurrencyLimit max of ${scope.label}`), active: 0, scope };
   });
   const counts = { active: 0, admitted: 0, rejected: 0 };
+  const plans = new Map<string, Map<string, Gates | null>>();
+
+  function plan(call: Invocation): Gates | null {
+    let byMethod = plans.get(call.service.id);
+    if (byMethod === undefined) plans.set(call.service.id, (byMethod = new Map()));
+    let gates = byMethod.get(call.method);
+    if (gates === undefined) {
+      const levels = table.levels(call.service.id, call.method);
+      gates = levels.length === 0 ? null : new Gates(levels, call.service.methods.get(call.method)?.stream === 'server');
+      byMethod.set(call.method, gates);
+    }
+    return gates;
+  }
+
+  function leave(gates: Gates): void {
+    gates.leave();
+    counts.active--;
+  }
 
   const interceptor: Interceptor = (next) => (call) => {
-    const gates = table.levels(call.service.id, call.method);
-    if (gates.length === 0) return next(call);
-    for (const gate of gates) {
-      if (gate.active >= gate.max) {
-        counts.rejected++;
-        return Promise.reject(exhausted(gate, call));
-      }
+    const gates = plan(call);
+    if (gates === null) return next(call);
+    const full = gates.enter();
+    if (full !== undefined) {
+      counts.rejected++;
+      return Promise.reject(exhausted(full, call));
     }
-    for (const gate of gates) gate.active++;
     counts.active++;
     counts.admitted++;
-    let held = true;
-    const release = (): void => {
-      if (!held) return;
-      held = false;
-      for (const gate of gates) gate.active--;
-      counts.active--;
-    };
     let result: Promise<unknown>;
     try {
       result = next(call);
     } catch (error) {
-      release();
+      leave(gates);
       return Promise.reject(error);
     }
-    const streaming = call.service.methods.get(call.method)?.stream === 'server';
     return result.then(
       (value) => {
-        if (streaming && isAsyncIterable(value)) return releasedAtEnd(value, call.signal, release);
-        release();
+        if (gates.streaming && isAsyncIterable(value)) return releasedAtEnd(value, call.signal, () => leave(gates));
+        leave(gates);
         return value;
       },
       (error: unknown) => {
-        release();
+        leave(gates);
         throw error;
       },
     );
@@ -111,7 +140,10 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 
 /** The stream as it is, calling `release` once when it ends, fails, is closed early or the call is aborted. */
 function releasedAtEnd(stream: AsyncIterable<unknown>, signal: AbortSignal | undefined, release: () => void): AsyncIterable<unknown> {
+  let held = true;
   const done = (): void => {
+    if (!held) return;
+    held = false;
     signal?.removeEventListener('abort', done);
     release();
   };

@@ -1,8 +1,8 @@
-import { LRUCache } from 'lru-cache';
 import { Code } from '../core/code.js';
 import type { Invocation, Interceptor } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
 import type { ServiceDefinition } from '../core/service.js';
+import { MethodCache, type Entry } from './method-cache.js';
 import { entriesOf, integerAtLeast, invalidOptions, positiveNumber } from './scopes.js';
 import { stableKey } from './stable-key.js';
 
@@ -48,22 +48,6 @@ export interface ResultCache extends Interceptor {
 
 const defaultSettings: Required<CacheSettings> = { ttlMs: 60_000, max: 1000 };
 
-/** A value kept in the cache; boxed because a result may be undefined or null. */
-interface Entry {
-  readonly value: unknown;
-}
-
-/** A call in flight that identical calls join. */
-interface Flight {
-  readonly promise: Promise<unknown>;
-  readonly deadline: number | undefined;
-}
-
-interface MethodCache {
-  readonly results: LRUCache<string, Entry>;
-  readonly flights: Map<string, Flight>;
-}
-
 /**
  * Caches successful results on the client, keyed by service, method and a stable key of the
  * arguments (see `stableKey`). Identical calls made while one is in flight share its outcome
@@ -93,7 +77,7 @@ export function resultCache(options: ResultCacheOptions): ResultCache {
       const settings = configured(call.service.id, call.method);
       const options = call.service.methods.get(call.method);
       const cacheable = settings !== undefined && options !== undefined && options.stream === undefined && options.oneWay !== true;
-      cache = cacheable ? newMethodCache(settings) : null;
+      cache = cacheable ? new MethodCache(settings.ttlMs, settings.max) : null;
       byMethod.set(call.method, cache);
     }
     return cache;
@@ -101,18 +85,17 @@ export function resultCache(options: ResultCacheOptions): ResultCache {
 
   const interceptor: Interceptor = (next) => (call) => {
     const cache = cacheOf(call);
-    if (cache === null || call.oneWay || call.targetServer !== undefined) return next(call);
+    if (cache === null || call.oneWay || call.targetServer !== undefined || call.signal?.aborted === true) return next(call);
     const key = stableKey(call.args);
     if (key === undefined) return next(call);
-    const hit = cache.results.get(key);
-    if (hit !== undefined) {
+    const found = cache.find(key);
+    if (found !== undefined) {
+      if (found.promise !== undefined) {
+        counts.coalesced++;
+        return follow(found.promise, found.deadline, call);
+      }
       counts.hits++;
-      return Promise.resolve(hit.value);
-    }
-    const inFlight = cache.flights.get(key);
-    if (inFlight !== undefined) {
-      counts.coalesced++;
-      return follow(inFlight, call);
+      return Promise.resolve(found.value);
     }
     counts.misses++;
     let promise: Promise<unknown>;
@@ -121,19 +104,7 @@ export function resultCache(options: ResultCacheOptions): ResultCache {
     } catch (error) {
       return Promise.reject(error);
     }
-    const flight: Flight = { promise, deadline: call.deadline };
-    cache.flights.set(key, flight);
-    promise.then(
-      (value) => {
-        // Unless it was invalidated meanwhile, the result is kept.
-        if (cache.flights.get(key) !== flight) return;
-        cache.flights.delete(key);
-        cache.results.set(key, { value });
-      },
-      () => {
-        if (cache.flights.get(key) === flight) cache.flights.delete(key);
-      },
-    );
+    cache.start(key, promise, call.deadline);
     return promise;
   };
 
@@ -147,32 +118,18 @@ export function resultCache(options: ResultCacheOptions): ResultCache {
   return Object.assign(interceptor, {
     invalidate(service: ServiceDefinition | string, method?: string, args?: unknown[]): number {
       const serviceId = typeof service === 'string' ? service : service.id;
+      const key = args === undefined ? undefined : stableKey(args);
+      if (args !== undefined && key === undefined) return 0;
       let dropped = 0;
-      for (const cache of methodCaches(serviceId, method)) {
-        if (args === undefined) {
-          dropped += cache.results.size;
-          cache.results.clear();
-          cache.flights.clear();
-          continue;
-        }
-        const key = stableKey(args);
-        if (key === undefined) continue;
-        if (cache.results.delete(key)) dropped++;
-        cache.flights.delete(key);
-      }
+      for (const cache of methodCaches(serviceId, method)) dropped += key === undefined ? cache.clear() : cache.delete(key);
       return dropped;
     },
     clear(): void {
-      for (const byMethod of caches.values()) {
-        for (const cache of byMethod.values()) {
-          cache?.results.clear();
-          cache?.flights.clear();
-        }
-      }
+      for (const byMethod of caches.values()) for (const cache of byMethod.values()) cache?.clear();
     },
     stats(): ResultCacheStats {
       let size = 0;
-      for (const byMethod of caches.values()) for (const cache of byMethod.values()) size += cache?.results.size ?? 0;
+      for (const byMethod of caches.values()) for (const cache of byMethod.values()) size += cache?.size ?? 0;
       return { ...counts, size };
     },
   });
@@ -204,19 +161,14 @@ function checked(settings: CacheSettings, what: string): CacheSettings {
   return out;
 }
 
-function newMethodCache(settings: Required<CacheSettings>): MethodCache {
-  const ttl = Number.isFinite(settings.ttlMs) ? Math.max(1, Math.ceil(settings.ttlMs)) : undefined;
-  return { results: new LRUCache<string, Entry>({ max: settings.max, ttl }), flights: new Map() };
-}
-
 /**
  * A joined call's own view of the shared outcome: it still ends early when its own signal fires or
  * its own deadline, if sooner than the leader's, passes.
  */
-function follow(flight: Flight, call: Invocation): Promise<unknown> {
+function follow(shared: Promise<unknown>, leaderDeadline: Entry['deadline'], call: Invocation): Promise<unknown> {
   const { signal, deadline } = call;
-  const sooner = deadline !== undefined && (flight.deadline === undefined || deadline < flight.deadline);
-  if (signal === undefined && !sooner) return flight.promise;
+  const sooner = deadline !== undefined && (leaderDeadline === undefined || deadline < leaderDeadline);
+  if (signal === undefined && !sooner) return shared;
   if (signal?.aborted) return Promise.reject(cancelled(signal.reason));
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
@@ -235,7 +187,7 @@ function follow(flight: Flight, call: Invocation): Promise<unknown> {
         reject(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded'));
       }, Math.max(0, deadline - Date.now()));
     }
-    flight.promise.then(
+    shared.then(
       (value) => {
         settle();
         resolve(value);

@@ -13,9 +13,16 @@
  * stableKey([{ b: 2, a: 1 }]) === stableKey([{ a: 1, b: 2 }]);   // true
  * ```
  */
-export function stableKey(value: unknown): string | undefined {
+export function stableKey(args: readonly unknown[]): string | undefined {
   try {
-    return encode(value, new Set());
+    // The usual arguments are a few scalars: key them without the general walk.
+    let key = '[';
+    for (let i = 0; i < args.length; i++) {
+      if (i > 0) key += ',';
+      const arg = args[i];
+      key += typeof arg === 'object' && arg !== null ? encodeObject(arg, new Set([args])) : encode(arg, undefined);
+    }
+    return `${key}]`;
   } catch (error) {
     if (error === unkeyable || error instanceof RangeError) return undefined;
     throw error;
@@ -27,7 +34,7 @@ const unkeyable = Symbol('unkeyable');
 
 const opaque = [Error, Promise, WeakMap, WeakSet, WeakRef];
 
-function encode(value: unknown, ancestors: Set<object>): string {
+function encode(value: unknown, ancestors: Set<object> | undefined): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -40,7 +47,7 @@ function encode(value: unknown, ancestors: Set<object>): string {
     case 'bigint':
       return `n${value}`;
     case 'object':
-      return value === null ? 'z' : encodeObject(value, ancestors);
+      return value === null ? 'z' : encodeObject(value, ancestors ?? new Set());
     default:
       throw unkeyable; // function, symbol
   }
