@@ -21,6 +21,18 @@ addExtension({
 });
 
 const MAX_DEPTH = 64;
+// Binary values at least this large are written by reference rather than copied into the encoding.
+const LARGE_BINARY = 16 * 1024;
+
+const isLargeBinary = (value: unknown): value is Uint8Array => value instanceof Uint8Array && value.byteLength >= LARGE_BINARY;
+
+/** A msgpack bin 32 header for `length` bytes. */
+function binHeader(length: number): Buffer {
+  const header = Buffer.allocUnsafe(5);
+  header[0] = 0xc6;
+  header.writeUInt32BE(length, 1);
+  return header;
+}
 
 /**
  * Returns `value` itself when it holds no Map (the common case, found without copying), else a
@@ -63,5 +75,17 @@ export function msgpackSerializer(): Serializer {
     name: 'msgpack',
     encode: (value) => packr.pack(boxMaps(value, 0)),
     decode: (bytes) => packr.unpack(bytes as Buffer),
+    // A large binary value, alone or among the arguments of a call, is passed through by reference:
+    // the encoding is the msgpack framing around it, written back to back with it.
+    encodeChunks(value) {
+      if (isLargeBinary(value)) return [binHeader(value.byteLength), value];
+      if (!Array.isArray(value) || value.length > 15 || !value.some(isLargeBinary)) return undefined;
+      const chunks: Uint8Array[] = [Buffer.of(0x90 | value.length)];
+      for (const item of value) {
+        if (isLargeBinary(item)) chunks.push(binHeader(item.byteLength), item);
+        else chunks.push(packr.pack(boxMaps(item, 0)));
+      }
+      return chunks;
+    },
   };
 }

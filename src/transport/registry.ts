@@ -1,12 +1,7 @@
 import { Code } from '../core/code.js';
 import { RpcError } from '../core/rpc-error.js';
 import { parseAddress } from './address.js';
-import { AmqpChannel } from './amqp/client.js';
-import { AmqpServerTransport } from './amqp/server.js';
-import { GrpcChannel } from './grpc/client.js';
-import { GrpcServerTransport } from './grpc/server.js';
-import { HttpChannel } from './http/client.js';
-import { HttpServerTransport } from './http/server.js';
+import { LazyChannel, LazyServerTransport } from './lazy.js';
 import { TcpChannel, type TcpChannelOptions } from './tcp/client.js';
 import type { ConnectionOptions } from './tcp/connection.js';
 import { TcpServerTransport } from './tcp/server.js';
@@ -39,13 +34,21 @@ const transports = new Map<string, TransportFactory>([
       return new TcpChannel(url, host, port, options);
     },
   }],
+  // Other protocols load their modules only when an address of theirs is used.
   ['amqp', {
-    server: (url, context, options) => new AmqpServerTransport(url, context, options),
-    channel: (url, options) => new AmqpChannel(url, options),
+    server: (url, context, options) => new LazyServerTransport(async () => new (await import('./amqp/server.js')).AmqpServerTransport(url, context, options)),
+    channel: (url, options) => new LazyChannel(url, async () => new (await import('./amqp/client.js')).AmqpChannel(url, options)),
     announce: false,
   }],
-  ['http', { server: (url, context) => new HttpServerTransport(url, context), channel: (url, options) => new HttpChannel(url, { maxResponseBytes: options.maxFrameSize, backoff: options.backoff }) }],
-  ['grpc', { server: (url, context, options) => new GrpcServerTransport(url, context, options), channel: (url, options) => new GrpcChannel(url, options) }],
+  ['http', {
+    server: (url, context) => new LazyServerTransport(async () => new (await import('./http/server.js')).HttpServerTransport(url, context)),
+    channel: (url, options) => new LazyChannel(url, async () =>
+      new (await import('./http/client.js')).HttpChannel(url, { maxResponseBytes: options.maxFrameSize, backoff: options.backoff })),
+  }],
+  ['grpc', {
+    server: (url, context, options) => new LazyServerTransport(async () => new (await import('./grpc/server.js')).GrpcServerTransport(url, context, options)),
+    channel: (url, options) => new LazyChannel(url, async () => new (await import('./grpc/client.js')).GrpcChannel(url, options)),
+  }],
 ]);
 
 function factoryFor(url: string): TransportFactory {

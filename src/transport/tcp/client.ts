@@ -3,7 +3,7 @@ import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
 import { RpcError, fromWireError, toWireError } from '../../core/rpc-error.js';
 import { errorSerializer, type SerializerSet } from '../../serialization/registry.js';
-import type { Serializer } from '../../serialization/serializer.js';
+import { bodyLength, encodeBody, type Body, type Serializer } from '../../serialization/serializer.js';
 import { Backoff, type BackoffOptions } from '../backoff.js';
 import type { Channel, ChannelState } from '../transport.js';
 import { Connection, type ConnectionOptions } from './connection.js';
@@ -173,15 +173,16 @@ class ClientConnection {
     if (invocation.oneWay && extra.length > 0) {
       return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, 'a one-way call can neither stream nor take callbacks', { unprocessed: true }));
     }
-    let body: Uint8Array;
+    let body: Body;
     try {
-      body = serializer.encode(args);
+      body = encodeBody(serializer, args);
     } catch (error) {
       return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, `cannot encode the arguments: ${(error as Error).message}`, { unprocessed: true }));
     }
     const metadata = requestMetadata(invocation, serviceId, timeoutMs, extra);
-    if (metadata.length + body.byteLength > this.options.maxFrameSize) {
-      return Promise.reject(new RpcError(Code.RESOURCE_EXHAUSTED, `request of ${metadata.length + body.byteLength} bytes exceeds the frame limit of ${this.options.maxFrameSize}`, { unprocessed: true }));
+    const size = metadata.length + bodyLength(body);
+    if (size > this.options.maxFrameSize) {
+      return Promise.reject(new RpcError(Code.RESOURCE_EXHAUSTED, `request of ${size} bytes exceeds the frame limit of ${this.options.maxFrameSize}`, { unprocessed: true }));
     }
     const id = this.nextId;
     this.nextId = id === MAX_REQUEST_ID ? 1 : id + 1;

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { Code } from '../../core/code.js';
 import type { Logger } from '../../core/logger.js';
 import { RpcError } from '../../core/rpc-error.js';
+import { bodyLength, type Body } from '../../serialization/serializer.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { FrameType, HEADER_SIZE, ProtocolError, encodeMetadata, writeHeader, type Frame } from './frame.js';
 
@@ -61,19 +62,22 @@ export class Connection {
   }
 
   /** Queues a frame; all frames queued in one tick go out in one write. */
-  send(type: number, flags: number, serializer: number, requestId: number, metadata: Buffer | undefined, body: Uint8Array | undefined): void {
+  send(type: number, flags: number, serializer: number, requestId: number, metadata: Buffer | undefined, body: Body | undefined): void {
     if (this.closed) return;
     const metaLength = metadata?.length ?? 0;
-    const bodyLength = body?.byteLength ?? 0;
-    const inline = bodyLength <= INLINE_BODY_LIMIT;
-    const head = Buffer.allocUnsafe(HEADER_SIZE + metaLength + (inline ? bodyLength : 0));
-    writeHeader(head, 0, { type, flags, serializer, requestId, metadataLength: metaLength, bodyLength });
+    const length = bodyLength(body);
+    const single = body instanceof Uint8Array ? body : undefined;
+    const inline = single !== undefined && length <= INLINE_BODY_LIMIT;
+    const head = Buffer.allocUnsafe(HEADER_SIZE + metaLength + (inline ? length : 0));
+    writeHeader(head, 0, { type, flags, serializer, requestId, metadataLength: metaLength, bodyLength: length });
     if (metadata !== undefined) metadata.copy(head, HEADER_SIZE);
-    if (inline && body !== undefined) head.set(body, HEADER_SIZE + metaLength);
+    if (inline) head.set(single, HEADER_SIZE + metaLength);
     this.queue.push(head);
     if (!inline && body !== undefined) {
-      const view = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-      this.queue.push(view);
+      const pieces: readonly Uint8Array[] = single !== undefined ? [single] : (body as readonly Uint8Array[]);
+      for (const chunk of pieces) {
+        this.queue.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      }
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;

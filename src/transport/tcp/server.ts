@@ -4,7 +4,7 @@ import type { MethodEntry } from '../../core/call-table.js';
 import { RpcError, toWireError } from '../../core/rpc-error.js';
 import { ServerCall } from '../../core/server-call.js';
 import { errorSerializer } from '../../serialization/registry.js';
-import type { Serializer } from '../../serialization/serializer.js';
+import { bodyLength, encodeBody, type Body, type Serializer } from '../../serialization/serializer.js';
 import type { ServerContext, ServerTransport } from '../transport.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { Flags, FrameType, ProtocolError, decodeRequestMetadata, encodeMetadata, readCount, type Frame } from './frame.js';
@@ -229,15 +229,15 @@ class ServerConnection {
       (result) => {
         call.finish();
         if (call.oneWay || !this.settle(id, call)) return;
-        let body: Uint8Array | undefined;
+        let body: Body | undefined;
         try {
-          body = result === undefined ? undefined : serializer.encode(result);
+          body = result === undefined ? undefined : encodeBody(serializer, result);
         } catch (error) {
           this.respondError(id, serializer, new RpcError(Code.INTERNAL, `cannot encode the result: ${(error as Error).message}`));
           return;
         }
         const metadata = call.hasResponseMetadata ? encodeMetadata(call.responseMetadata) : undefined;
-        const size = (metadata?.length ?? 0) + (body?.byteLength ?? 0);
+        const size = (metadata?.length ?? 0) + bodyLength(body);
         if (size > this.options.maxFrameSize) {
           this.respondError(id, serializer, new RpcError(Code.RESOURCE_EXHAUSTED, `response of ${size} bytes exceeds the frame limit of ${this.options.maxFrameSize}`));
           return;
