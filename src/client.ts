@@ -150,22 +150,22 @@ export function createClient(options: ClientOptions = {}): Client {
     return reference;
   }
 
-  function invoke(definition: ServiceDefinition, method: string, args: unknown[], callOptions: CallOptions & ReferenceOptions = {}): Promise<unknown> {
+  function invoke(definition: ServiceDefinition, method: string, args: unknown[], callOptions: CallOptions & ReferenceOptions = {}, known?: () => Reference): Promise<unknown> {
     try {
-      return start(definition, method, args, callOptions);
+      return start(definition, method, args, callOptions, known);
     } catch (error) {
       // Bad options (e.g. an invalid metadata key) or a throwing interceptor: still a rejection.
       return Promise.reject(RpcError.from(error));
     }
   }
 
-  function start(definition: ServiceDefinition, method: string, args: unknown[], callOptions: CallOptions & ReferenceOptions): Promise<unknown> {
+  function start(definition: ServiceDefinition, method: string, args: unknown[], callOptions: CallOptions & ReferenceOptions, known?: () => Reference): Promise<unknown> {
     const methodOptions = definition.methods.get(method);
     if (methodOptions === undefined) {
       return Promise.reject(new RpcError(Code.UNIMPLEMENTED, `method ${JSON.stringify(method)} is not declared by service ${definition.id}`, { unprocessed: true }));
     }
     if (!Array.isArray(args)) return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, 'args must be an array', { unprocessed: true }));
-    const reference = referenceFor(definition, pickReferenceOptions(callOptions));
+    const reference = known?.() ?? referenceFor(definition, pickReferenceOptions(callOptions));
     const timeoutMs = callOptions.timeoutMs ?? methodOptions.timeoutMs ?? options.timeoutMs;
     const deadline = callOptions.deadline ?? (timeoutMs === undefined ? undefined : Date.now() + timeoutMs);
     const metadata = callOptions.metadata === undefined ? undefined : new Metadata(callOptions.metadata);
@@ -194,9 +194,14 @@ export function createClient(options: ClientOptions = {}): Client {
       const stub = Object.create(null) as Record<string, unknown>;
       for (const [method, methodOptions] of definition.methods) {
         const streaming = methodOptions.stream === 'server';
-        const bound = (callOptions: CallOptions & ReferenceOptions) => (...args: unknown[]) => {
-          const result = invoke(definition as ServiceDefinition, method, args, callOptions);
-          return streaming ? lazyStream(result) : result;
+        const bound = (callOptions: CallOptions & ReferenceOptions) => {
+          // A proxy's reference options are fixed: look its reference up once, not per call.
+          let reference: Reference | undefined;
+          const known = () => (reference ??= referenceFor(definition as ServiceDefinition, pickReferenceOptions(callOptions)));
+          return (...args: unknown[]) => {
+            const result = invoke(definition as ServiceDefinition, method, args, callOptions, known);
+            return streaming ? lazyStream(result) : result;
+          };
         };
         const plain = bound(proxyOptions);
         Object.defineProperty(plain, 'with', { value: (callOptions: CallOptions) => bound(merge(proxyOptions, callOptions)) });
