@@ -4,6 +4,7 @@
  * See bench/README.md for what is measured and how to read it.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,28 @@ import { findWorkload, workloads, type Workload } from './workloads.js';
 import type { Command, Report } from './worker.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+// Children run a bundle of worker.ts with plain node, as production code runs: under a TypeScript
+// loader, every module a process loads adds loader work and heap, which would tax the systems made
+// of many modules (Switchyard) against the one-file baseline.
+const BUILD_DIR = fileURLToPath(new URL('./.build/', import.meta.url));
+const WORKER = join(BUILD_DIR, 'worker.js');
+
+async function bundleWorker(): Promise<void> {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
+    outdir: BUILD_DIR,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    outExtension: { '.js': '.js' },
+    logLevel: 'error',
+  });
+  await writeFile(join(BUILD_DIR, 'package.json'), '{ "type": "module" }\n');
+}
 const STARTUP_MS = 30_000;
 const STEP_MS = 10_000;
 
@@ -116,7 +138,7 @@ class Child {
 }
 
 function childExecArgv(settings: Settings, system: string, workload: string, role: string): string[] {
-  const argv = ['--import', 'tsx'];
+  const argv: string[] = [];
   if (settings.cpuProfDir !== undefined) {
     // A directory per process: the loader's worker thread writes a profile of its own next to the main one.
     argv.push('--cpu-prof', `--cpu-prof-dir=${join(settings.cpuProfDir, `${system}.${workload}.${role}`)}`);
@@ -219,6 +241,7 @@ function parseSettings(): Settings {
 
 async function main(): Promise<void> {
   const settings = parseSettings();
+  await bundleWorker();
   const results: Result[] = [];
   let failures = 0;
   const total = settings.systems.length * settings.workloads.length;
