@@ -38,12 +38,14 @@ const cache = () => resultCache({ services: { [id]: { methods: { add: { ttlMs: 6
 const servers: Record<string, () => Interceptor[]> = { plain: () => [], concurrency: () => [limit()], rate: () => [rate()], limits: () => [limit(), rate()] };
 
 /** What is compared: client interceptors and which server they call. */
-const setups: Record<string, { describe: string; cache: boolean; server: keyof typeof servers }> = {
+const setups: Record<string, { describe: string; cache: boolean; breaker?: boolean; server: keyof typeof servers }> = {
   none: { describe: 'no interceptors (baseline)', cache: false, server: 'plain' },
   cache: { describe: 'client: resultCache on add, every call a miss', cache: true, server: 'plain' },
+  breaker: { describe: 'client: circuit breaker per provider and method', cache: false, breaker: true, server: 'plain' },
   'concurrency-limit': { describe: 'server: concurrencyLimit at all three levels', cache: false, server: 'concurrency' },
   'rate-limit': { describe: 'server: rateLimit at service and method level', cache: false, server: 'rate' },
-  all: { describe: 'client: resultCache; server: concurrencyLimit + rateLimit', cache: true, server: 'limits' },
+  'limits+breaker': { describe: 'client: circuit breaker; server: concurrencyLimit + rateLimit', cache: false, breaker: true, server: 'limits' },
+  all: { describe: 'client: resultCache + circuit breaker; server: concurrencyLimit + rateLimit', cache: true, breaker: true, server: 'limits' },
 };
 
 /** add(seq, 7): the sequence number makes every call's arguments new. */
@@ -101,7 +103,11 @@ async function serve(): Promise<void> {
 
 async function drive(addresses: Record<string, string>, windowMs: number, rounds: number, warmupMs: number): Promise<void> {
   const clients = Object.entries(setups).map(([name, setup]) => {
-    const client = createClient({ url: addresses[setup.server]!, interceptors: setup.cache ? [cache()] : [] });
+    const client = createClient({
+      url: addresses[setup.server]!,
+      interceptors: setup.cache ? [cache()] : [],
+      circuitBreaker: setup.breaker === true ? {} : undefined,
+    });
     const bench = client.proxy(BenchService);
     return { name, client, target: { add: (a: number, b: number) => bench.add(a, b), echo: (data: Uint8Array) => bench.echo(data), close: () => client.close() } };
   });

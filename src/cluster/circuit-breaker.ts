@@ -45,6 +45,10 @@ export class CircuitBreaker {
   private readonly calls = new Array<number>(BUCKETS).fill(0);
   private readonly failures = new Array<number>(BUCKETS).fill(0);
   private readonly slow = new Array<number>(BUCKETS).fill(0);
+  // Running totals of the window, kept with the buckets so a call adds up nothing.
+  private totalCalls = 0;
+  private totalFailures = 0;
+  private totalSlow = 0;
   private bucketStart = 0;
   private bucket = 0;
   private openedAt = 0;
@@ -110,12 +114,19 @@ export class CircuitBreaker {
     if (this.stateNow === 'OPEN') return; // a call that left before the circuit opened
     this.rotate();
     this.calls[this.bucket]!++;
-    if (failed) this.failures[this.bucket]!++;
-    if (slow) this.slow[this.bucket]!++;
-    const calls = sum(this.calls);
-    if (calls < this.o.minimumCalls) return;
-    const failureRate = sum(this.failures) / calls;
-    const slowRate = sum(this.slow) / calls;
+    this.totalCalls++;
+    if (failed) {
+      this.failures[this.bucket]!++;
+      this.totalFailures++;
+    }
+    if (slow) {
+      this.slow[this.bucket]!++;
+      this.totalSlow++;
+    }
+    const calls = this.totalCalls;
+    if (calls < this.o.minimumCalls || (this.totalFailures === 0 && this.totalSlow === 0)) return;
+    const failureRate = this.totalFailures / calls;
+    const slowRate = this.totalSlow / calls;
     if (failureRate >= this.o.failureRateThreshold || (this.o.slowCallRateThreshold < 1 && slowRate >= this.o.slowCallRateThreshold)) {
       this.open(failureRate, slowRate);
     }
@@ -130,6 +141,9 @@ export class CircuitBreaker {
     if (steps <= 0) return;
     for (let i = 1; i <= Math.min(steps, BUCKETS); i++) {
       const index = (this.bucket + i) % BUCKETS;
+      this.totalCalls -= this.calls[index]!;
+      this.totalFailures -= this.failures[index]!;
+      this.totalSlow -= this.slow[index]!;
       this.calls[index] = 0;
       this.failures[index] = 0;
       this.slow[index] = 0;
@@ -155,16 +169,11 @@ export class CircuitBreaker {
       this.calls.fill(0);
       this.failures.fill(0);
       this.slow.fill(0);
+      this.totalCalls = this.totalFailures = this.totalSlow = 0;
     }
     const event: CircuitEvent = { provider: this.provider, method: this.method, from, to };
     if (failureRate !== undefined) event.failureRate = failureRate;
     if (slowRate !== undefined) event.slowRate = slowRate;
     this.onChange(event);
   }
-}
-
-function sum(values: readonly number[]): number {
-  let total = 0;
-  for (const value of values) total += value;
-  return total;
 }
