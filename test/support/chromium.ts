@@ -10,7 +10,11 @@ const CHROMIUM = '/usr/bin/chromium';
 /** Debian's Chromium, installed with apt-get if it is missing (needs root). */
 export async function ensureChromium(): Promise<string> {
   if (existsSync(CHROMIUM)) return CHROMIUM;
-  await promisify(execFile)('apt-get', ['install', '-y', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 300_000 });
+  const run = promisify(execFile);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  // A new machine's package lists may be empty or old: refresh them first.
+  await run('apt-get', ['update', '-qq'], { env, timeout: 300_000 });
+  await run('apt-get', ['install', '-y', '-qq', 'chromium'], { env, timeout: 300_000 });
   if (!existsSync(CHROMIUM)) throw new Error('apt-get install chromium did not install /usr/bin/chromium');
   return CHROMIUM;
 }
