@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Code, RpcError, defineService, type ServiceDefinition } from '../src/index.js';
+import { Code, defineService, type ServiceDefinition } from '../src/index.js';
 import { CalculatorService, calculatorImpl, startClient, startServer, type Calculator } from './support/calculator.js';
+import { hasCode } from './support/assertions.js';
 
-function hasCode(code: Code, message?: RegExp) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof RpcError, `expected an RpcError, got ${String(error)}`);
-    assert.equal(error.code, code, `code of ${error.toString()}`);
-    if (message !== undefined) assert.match(error.message, message);
-    return true;
-  };
-}
 
 test('typed proxy methods return the results the server computed', async (t) => {
   const { address, log } = await startServer(t);

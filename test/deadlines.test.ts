@@ -2,14 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Code, RpcError, defineService } from '../src/index.js';
 import { waitUntil, startClient, startServer, type Calculator, type CallRecord } from './support/calculator.js';
+import { hasCode } from './support/assertions.js';
 
-function hasCode(code: Code) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof RpcError, `expected an RpcError, got ${String(error)}`);
-    assert.equal(error.code, code, error.toString());
-    return true;
-  };
-}
 
 /** How long the call was given on the server: its deadline less when the handler started. */
 function budget(record: CallRecord | undefined): number {

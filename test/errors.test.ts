@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Code, RpcError, defineService } from '../src/index.js';
+import { Code, defineService } from '../src/index.js';
 import { FrameType } from '../src/transport/tcp/frame.js';
 import { CalculatorService, onCleanup, startClient, startServer } from './support/calculator.js';
 import { RawPeer, requestFrame } from './support/raw-socket.js';
+import { rejection } from './support/assertions.js';
 
-async function rejection(promise: Promise<unknown>): Promise<RpcError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof RpcError, `expected an RpcError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('the call should have failed');
-}
 
 interface Awkward {
   withSymbol(): Promise<unknown>;

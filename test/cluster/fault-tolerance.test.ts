@@ -14,6 +14,7 @@ import {
   type ProbeProvider,
 } from '../support/cluster.js';
 import type { ClientOptions } from '../../src/index.js';
+import { rejection } from '../support/assertions.js';
 
 /** `labels.length` healthy providers in a fresh registry, and a client that has discovered them all. */
 async function cluster(t: TestContext, labels: string[], clientOptions: Omit<ClientOptions, 'registry'> = {}) {
@@ -28,14 +29,6 @@ async function cluster(t: TestContext, labels: string[], clientOptions: Omit<Cli
 const total = (providers: ProbeProvider[], method?: string) => providers.reduce((sum, p) => sum + p.count(method), 0);
 
 /** The error `promise` rejects with, which must be an RpcError. */
-async function rejection(promise: Promise<unknown>): Promise<RpcError> {
-  const error = await promise.then(
-    (value) => assert.fail(`expected a failure, got ${JSON.stringify(value)}`),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof RpcError, `not an RpcError: ${String(error)}`);
-  return error;
-}
 
 describe('failover', () => {
   test('a call that never reached a provider (connection refused) is retried on another, even if not idempotent', async (t) => {

@@ -4,6 +4,7 @@ import { Code, RpcError, WorkerPool } from '../../src/index.js';
 import { onCleanup, waitUntil } from '../support/calculator.js';
 import type { Prime } from './fixtures/prime-impl.js';
 import { primeModule, startPrimeServer } from './fixtures/serve.js';
+import { hasCode } from '../support/assertions.js';
 
 function startPool(t: import('node:test').TestContext, options: ConstructorParameters<typeof WorkerPool>[1] = {}): WorkerPool {
   const pool = new WorkerPool(primeModule, { export: 'PrimeImpl', size: 1, ...options });
@@ -11,9 +12,6 @@ function startPool(t: import('node:test').TestContext, options: ConstructorParam
   return pool;
 }
 
-function hasCode(code: Code) {
-  return (error: unknown) => error instanceof RpcError && error.code === code;
-}
 
 test('a deadline drops a queued call before it runs and stops the running one through workerCall()', async (t) => {
   const pool = startPool(t);

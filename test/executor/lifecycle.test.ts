@@ -6,6 +6,7 @@ import { Code, RpcError, WorkerPool, createServer, inWorkers, type WorkerPoolOpt
 import { onCleanup } from '../support/calculator.js';
 import { PrimeService, type Prime } from './fixtures/prime-impl.js';
 import { primeModule, startPrimeServer } from './fixtures/serve.js';
+import { hasCode } from '../support/assertions.js';
 
 function startPool(t: TestContext, options: WorkerPoolOptions = {}): WorkerPool {
   const pool = new WorkerPool(primeModule, { export: 'PrimeImpl', size: 1, ...options });
@@ -13,9 +14,6 @@ function startPool(t: TestContext, options: WorkerPoolOptions = {}): WorkerPool 
   return pool;
 }
 
-function hasCode(code: Code, message?: RegExp) {
-  return (error: unknown) => error instanceof RpcError && error.code === code && (message === undefined || message.test(error.message));
-}
 
 test('errors thrown in a worker reach the remote caller with their name, message, code and details', async (t) => {
   const { prime } = await startPrimeServer(t, startPool(t).implementation<Prime>());

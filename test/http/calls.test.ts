@@ -3,16 +3,8 @@ import { describe, it } from 'node:test';
 import { Code, RpcError, createClient, currentCall, defineService, type Metadata } from '../../src/index.js';
 import { CalculatorService, onCleanup, waitUntil } from '../support/calculator.js';
 import { startHttpClient, startHttpServer } from '../support/http.js';
+import { rejection } from '../support/assertions.js';
 
-async function rejection(promise: Promise<unknown>): Promise<RpcError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof RpcError, `expected an RpcError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('the call should have failed');
-}
 
 interface Counter {
   count(n: number): AsyncIterable<number>;
