@@ -6,16 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import amqplib from 'amqplib';
-import { createClient, createServer, defineService } from '../../src/index.js';
+import { createServer } from '../../src/index.js';
 import { ensureRabbitMQ } from '../../test/support/rabbitmq.js';
 import type { System } from './index.js';
+import { BenchService, connectBench, provideBench } from './switchyard.js';
 
-interface Bench {
-  add(a: number, b: number): Promise<number>;
-  echo(data: Uint8Array): Promise<Uint8Array>;
-}
-
-const BenchService = defineService<Bench>('bench.Bench', { version: '1.0.0', methods: { add: {}, echo: {} } });
 export const BROKER = process.env.SWITCHYARD_BENCH_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';
 
 export const amqp: System = {
@@ -24,10 +19,7 @@ export const amqp: System = {
     const exchange = `bench-${randomBytes(4).toString('hex')}`;
     const address = `${BROKER}/?exchange=${exchange}&server=bench`;
     const server = createServer({ listen: [address], registry: false });
-    server.provide(BenchService, {
-      add: async (a, b) => handlers.add(a, b),
-      echo: async (data) => handlers.echo(data),
-    });
+    provideBench(server, handlers);
     await server.listen();
     return {
       address,
@@ -43,15 +35,5 @@ export const amqp: System = {
     };
   },
 
-  async connect(address) {
-    const client = createClient({ url: address });
-    const bench = client.proxy(BenchService);
-    // The broker connection opens on the first call; make it now so warm-up starts connected.
-    await bench.add(0, 0);
-    return {
-      add: (a, b) => bench.add(a, b),
-      echo: (data) => bench.echo(data),
-      close: () => client.close({ timeoutMs: 1000 }),
-    };
-  },
+  connect: connectBench,
 };
