@@ -9,6 +9,7 @@ export interface MethodEntry {
   readonly service: ServiceDefinition;
   readonly method: string;
   readonly options: Readonly<MethodOptions>;
+  /** The chain for this method; it always returns a promise, even when an interceptor throws. */
   readonly handler: Handler;
 }
 
@@ -35,7 +36,7 @@ export class CallTable {
         const result = runAsCurrent(call, fn as (...args: unknown[]) => unknown, implementation);
         return options.stream === 'server' && isAsyncIterable(result) ? streamAsCurrent(call, result) : result;
       };
-      methods.set(method, { service: definition as ServiceDefinition, method, options, handler: chain(interceptors, run) });
+      methods.set(method, { service: definition as ServiceDefinition, method, options, handler: rejectingThrows(chain(interceptors, run)) });
     }
     this.services.set(definition.id, methods);
   }
@@ -82,4 +83,15 @@ function validate(check: (args: unknown[]) => void, args: unknown[], serviceId: 
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
+
+/** A handler whose synchronous throws (from a non-async interceptor) become rejections. */
+function rejectingThrows(handler: Handler): Handler {
+  return (call) => {
+    try {
+      return handler(call);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
 }

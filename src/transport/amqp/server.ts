@@ -146,13 +146,8 @@ export class AmqpServerTransport implements ServerTransport {
     const key = reply === undefined ? undefined : `${reply.to}\0${reply.correlationId}`;
     this.running.set(call, session);
     if (key !== undefined) session.calls.set(key, call);
-    let pending: Promise<unknown>;
-    try {
-      pending = entry.handler(call);
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    const done = (result: unknown, error: RpcError | undefined): void => {
+    const pending = entry.handler(call);
+        const done = (result: unknown, error: RpcError | undefined): void => {
       call.finish();
       if (key !== undefined && session.calls.get(key) === call) session.calls.delete(key);
       const wasRunning = this.running.delete(call);

@@ -146,13 +146,8 @@ export class Exchange {
     }
     const call = new ServerCall(entry.service, entry.method, args, this.accepted.metadata, this.accepted.deadline, false);
     this.call = call;
-    let pending: Promise<unknown>;
-    try {
-      pending = entry.handler(call);
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending.then((result) => this.onResult(result), (error: unknown) => this.onError(error));
+    const pending = entry.handler(call);
+        pending.then((result) => this.onResult(result), (error: unknown) => this.onError(error));
   }
 
   private onResult(result: unknown): void {

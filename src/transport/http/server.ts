@@ -202,13 +202,8 @@ export class HttpServerTransport implements ServerTransport {
       call.finish();
       this.calls.delete(call);
     };
-    let pending: Promise<unknown>;
-    try {
-      pending = entry.handler(call);
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending.then(
+    const pending = entry.handler(call);
+        pending.then(
       (result) => {
         if (call.oneWay) return done();
         if (entry.options.stream === 'server') return this.stream(exchange, call, result).finally(done);

@@ -203,13 +203,8 @@ class ServerConnection {
       },
     }, credit);
     this.streams.set(id, stream);
-    let pending: Promise<unknown>;
-    try {
-      pending = entry.handler(call);
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending
+    const pending = entry.handler(call);
+        pending
       .then((result) => stream.run(result), (error: unknown) => stream.sink.end(RpcError.from(error)))
       .finally(() => {
         this.streams.delete(id);
@@ -219,13 +214,8 @@ class ServerConnection {
 
   private run(entry: MethodEntry, call: ServerCall, id: number, serializer: Serializer): void {
     if (!call.oneWay) this.inFlight.set(id, call);
-    let pending: Promise<unknown>;
-    try {
-      pending = entry.handler(call);
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending.then(
+    const pending = entry.handler(call);
+        pending.then(
       (result) => {
         call.finish();
         if (call.oneWay || !this.settle(id, call)) return;
