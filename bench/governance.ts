@@ -8,17 +8,23 @@
  * the load, so nothing is refused), and all of them at once.
  *
  * The server process serves one server per interceptor setup, the client process holds one client
- * per setup, and the client drives one setup at a time in short windows that take turns, round
- * after round in rotating order. Each setup so meets the same background load as its baseline,
- * which keeps the comparison fair on a busy machine. The table shows each setup's median window
- * and its ratio to the baseline's from the same run; CPU per call is client plus server.
+ * per setup, and the client drives one setup at a time. Each setup is measured in pairs of short
+ * windows with the baseline, back to back, the order within the pair swapped every round and the
+ * setups taking turns. The table shows each setup's median window, and as "vs none" the median over
+ * its pairs of its window's ratio to the baseline window of the same pair: the two share the
+ * machine's state of the moment, which keeps the comparison fair on a busy machine. CPU per call is
+ * client plus server.
  *
- * Options: --seconds N (one window, default 0.5), --rounds N (default 10), --warmup N (per setup, default 0.5).
+ * Options: --seconds N (one window, default 0.5), --rounds N (default 10), --warmup N (per setup,
+ * default 0.5), --only a,b (these setups and the baseline), --cpu-prof DIR (V8 CPU profiles of the
+ * server and client processes, under DIR/server and DIR/client).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { concurrencyLimit, createClient, createServer, defineService, rateLimit, resultCache, type Interceptor } from '../src/index.js';
+import { bundle } from './bundle.js';
 import { cpuMicrosSince, round } from './stats.js';
 import { LoadDriver, type Workload } from './workloads.js';
 
@@ -40,6 +46,7 @@ const servers: Record<string, () => Interceptor[]> = { plain: () => [], concurre
 /** What is compared: client interceptors and which server they call. */
 const setups: Record<string, { describe: string; cache: boolean; breaker?: boolean; server: keyof typeof servers }> = {
   none: { describe: 'no interceptors (baseline)', cache: false, server: 'plain' },
+  'none-again': { describe: 'no interceptors: a second baseline client, whose ratio shows the noise of the measurement', cache: false, server: 'plain' },
   cache: { describe: 'client: resultCache on add, every call a miss', cache: true, server: 'plain' },
   breaker: { describe: 'client: circuit breaker per provider and method', cache: false, breaker: true, server: 'plain' },
   'concurrency-limit': { describe: 'server: concurrencyLimit at all three levels', cache: false, server: 'concurrency' },
@@ -63,6 +70,8 @@ const workload: Workload = {
 /** One measured window of one setup. */
 interface Window {
   setup: string;
+  /** Which baseline window this one is compared with (the baseline's own windows carry the same number). */
+  pair: number;
   callsPerSec: number;
   p50us: number;
   p99us: number;
@@ -101,8 +110,9 @@ async function serve(): Promise<void> {
   send({ type: 'ready', addresses });
 }
 
-async function drive(addresses: Record<string, string>, windowMs: number, rounds: number, warmupMs: number): Promise<void> {
-  const clients = Object.entries(setups).map(([name, setup]) => {
+async function drive(addresses: Record<string, string>, chosen: string[], windowMs: number, rounds: number, warmupMs: number): Promise<void> {
+  const clients = chosen.map((name) => {
+    const setup = setups[name]!;
     const client = createClient({
       url: addresses[setup.server]!,
       interceptors: setup.cache ? [cache()] : [],
@@ -127,17 +137,25 @@ async function drive(addresses: Record<string, string>, windowMs: number, rounds
     await driver.stop();
     driver.check();
   }
+  const measure = async (name: string, target: (typeof clients)[number]['target'], pair: number): Promise<Window> => {
+    const driver = new LoadDriver(target, workload);
+    await sleep(100); // the lanes fill the pipeline
+    await mark('start');
+    const result = await driver.measure(windowMs);
+    const serverCpuUs = await mark('stop');
+    await driver.stop();
+    return { setup: name, pair, callsPerSec: result.calls / result.seconds, p50us: result.p50us, p99us: result.p99us, cpuUsPerCall: (result.cpuUs + serverCpuUs) / result.calls };
+  };
+  // Each setup is measured in pairs with the baseline, back to back, the order swapped every round.
+  const [baseline, ...others] = clients;
   const windows: Window[] = [];
+  let pair = 0;
   for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < clients.length; i++) {
-      const { name, target } = clients[(i + r) % clients.length]!;
-      const driver = new LoadDriver(target, workload);
-      await sleep(100); // the lanes fill the pipeline
-      await mark('start');
-      const result = await driver.measure(windowMs);
-      const serverCpuUs = await mark('stop');
-      await driver.stop();
-      windows.push({ setup: name, callsPerSec: result.calls / result.seconds, p50us: result.p50us, p99us: result.p99us, cpuUsPerCall: (result.cpuUs + serverCpuUs) / result.calls });
+    for (let i = 0; i < others.length; i++) {
+      const { name, target } = others[(i + r) % others.length]!;
+      pair++;
+      if (r % 2 === 0) windows.push(await measure(baseline!.name, baseline!.target, pair), await measure(name, target, pair));
+      else windows.push(await measure(name, target, pair), await measure(baseline!.name, baseline!.target, pair));
     }
   }
   await Promise.all(clients.map(({ client }) => client.close({ timeoutMs: 1000 })));
@@ -146,8 +164,10 @@ async function drive(addresses: Record<string, string>, windowMs: number, rounds
 
 const live = new Set<ChildProcess>();
 
-function spawn(args: string[]): ChildProcess {
-  const child = fork(fileURLToPath(import.meta.url), args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 2, 2, 'ipc'] });
+/** Forks the bundle of this file (see bundle.ts) with plain node in one role. */
+function spawn(script: string, args: string[], cpuProfDir: string | undefined): ChildProcess {
+  const execArgv = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, args[0]!)}`];
+  const child = fork(script, args, { execArgv, stdio: ['ignore', 2, 2, 'ipc'] });
   live.add(child);
   child.on('exit', () => live.delete(child));
   return child;
@@ -181,33 +201,55 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '0.5' }, rounds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '0.5' } } });
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '0.5' },
+      rounds: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '0.5' },
+      only: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+    },
+  });
   const [windowMs, rounds, warmupMs] = [Number(values.seconds) * 1000, Number(values.rounds), Number(values.warmup) * 1000];
   if (!(windowMs > 0) || !(rounds >= 1) || !(warmupMs >= 0)) throw new Error('--seconds, --rounds and --warmup take positive numbers');
-  const server = spawn(['server']);
+  // The baseline always runs: every ratio is against it.
+  const chosen = values.only === undefined ? Object.keys(setups) : ['none', ...values.only.split(',').map((name) => name.trim()).filter((name) => name !== 'none')];
+  for (const name of chosen) if (!(name in setups)) throw new Error(`unknown setup ${JSON.stringify(name)}; setups: ${Object.keys(setups).join(', ')}`);
+  const cpuProfDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']);
+  const script = await bundle(fileURLToPath(import.meta.url));
+  const server = spawn(script, ['server'], cpuProfDir);
   const { addresses } = await awaitMessage(server, 'ready', 30_000);
-  const client = spawn(['client', JSON.stringify(addresses), String(windowMs), String(rounds), String(warmupMs)]);
+  const client = spawn(script, ['client', JSON.stringify(addresses), chosen.join(','), String(windowMs), String(rounds), String(warmupMs)], cpuProfDir);
   client.on('message', (message: Message) => {
     if (message.type === 'mark') server.send(message);
   });
   server.on('message', (message: Message) => {
     if (message.type === 'marked') client.send(message);
   });
-  const total = Object.keys(setups).length * (warmupMs + rounds * (windowMs + 300));
+  const total = chosen.length * warmupMs + (chosen.length - 1) * rounds * 2 * (windowMs + 300);
   const { windows } = await awaitMessage(client, 'done', 60_000 + total * 2);
   server.send('exit');
 
-  const of = (name: string, field: Exclude<keyof Window, 'setup'>) => median(windows.filter((w) => w.setup === name).map((w) => w[field]));
-  const share = (value: number, base: number) => `${((value / base) * 100).toFixed(1)}%`;
-  const base = { rate: of('none', 'callsPerSec'), cpu: of('none', 'cpuUsPerCall') };
-  console.log(`\n${workload.description}; median of ${rounds} windows of ${values.seconds} s per setup, taking turns; node ${process.version}\n`);
+  type Field = Exclude<keyof Window, 'setup' | 'pair'>;
+  const of = (name: string, field: Field) => median(windows.filter((w) => w.setup === name).map((w) => w[field]));
+  // Each window against the baseline window of its pair: the two share the machine's state of the
+  // moment, so drift over the run cancels out of the ratio.
+  const vsNone = (name: string, field: Field) => {
+    if (name === 'none') return 1;
+    const ratios = windows.filter((w) => w.setup === name).map((w) => w[field] / windows.find((b) => b.setup === 'none' && b.pair === w.pair)![field]);
+    return median(ratios);
+  };
+  const share = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
+  console.log(`\n${workload.description}; ${rounds} rounds of ${values.seconds} s windows, each setup paired with a baseline window; node ${process.version}`);
+  console.log('calls/s, CPU and latencies: median window; vs none: median over the pairs of the ratio to the paired baseline window\n');
   console.log(['setup', 'calls/s', 'vs none', 'CPU µs/call', 'vs none', 'p50 µs', 'p99 µs', 'what'].join('\t'));
-  for (const [name, setup] of Object.entries(setups)) {
-    const [callsPerSec, cpu] = [of(name, 'callsPerSec'), of(name, 'cpuUsPerCall')];
-    console.log([name, Math.round(callsPerSec), share(callsPerSec, base.rate), round(cpu), share(cpu, base.cpu), round(of(name, 'p50us')), round(of(name, 'p99us')), setup.describe].join('\t'));
+  for (const name of chosen) {
+    const setup = setups[name]!;
+    console.log([name, Math.round(of(name, 'callsPerSec')), share(vsNone(name, 'callsPerSec')), round(of(name, 'cpuUsPerCall')), share(vsNone(name, 'cpuUsPerCall')), round(of(name, 'p50us')), round(of(name, 'p99us')), setup.describe].join('\t'));
   }
-  const cost = (1 - of('all', 'callsPerSec') / base.rate) * 100;
-  console.log(`\nall together: ${cost.toFixed(1)}% less throughput than none (target: at most 10%), ${((of('all', 'cpuUsPerCall') / base.cpu - 1) * 100).toFixed(1)}% more CPU per call`);
+  if (!chosen.includes('all')) return;
+  const cost = (1 - vsNone('all', 'callsPerSec')) * 100;
+  console.log(`\nall together: ${cost.toFixed(1)}% less throughput than none (target: at most 10%), ${((vsNone('all', 'cpuUsPerCall') - 1) * 100).toFixed(1)}% more CPU per call`);
 }
 
 function killAll(): void {
@@ -230,6 +272,6 @@ if (process.send === undefined) {
 } else {
   process.on('disconnect', () => process.exit(1));
   if (role === 'server') serve().catch(report);
-  else if (role === 'client') drive(JSON.parse(args[0]!) as Record<string, string>, Number(args[1]), Number(args[2]), Number(args[3])).catch(report);
+  else if (role === 'client') drive(JSON.parse(args[0]!) as Record<string, string>, args[1]!.split(','), Number(args[2]), Number(args[3]), Number(args[4])).catch(report);
   else report(new Error(`unknown role ${String(role)}`));
 }

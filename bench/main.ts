@@ -4,38 +4,20 @@
  * See bench/README.md for what is measured and how to read it.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundle, bundledPath } from './bundle.js';
 import { round } from './stats.js';
 import { systemNames } from './systems/index.js';
 import { findWorkload, workloads, type Workload } from './workloads.js';
 import type { Command, Report } from './worker.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-// Children run a bundle of worker.ts with plain node, as production code runs: under a TypeScript
-// loader, every module a process loads adds loader work and heap, which would tax the systems made
-// of many modules (Switchyard) against the one-file baseline.
-const BUILD_DIR = fileURLToPath(new URL('./.build/', import.meta.url));
-const WORKER = join(BUILD_DIR, 'worker.js');
+// Children run worker.ts bundled, with plain node: see bundle.ts.
+const WORKER_ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
+const WORKER = bundledPath(WORKER_ENTRY);
 
-async function bundleWorker(): Promise<void> {
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
-    outdir: BUILD_DIR,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    outExtension: { '.js': '.js' },
-    logLevel: 'error',
-  });
-  await writeFile(join(BUILD_DIR, 'package.json'), '{ "type": "module" }\n');
-}
 const STARTUP_MS = 30_000;
 const STEP_MS = 10_000;
 
@@ -241,7 +223,7 @@ function parseSettings(): Settings {
 
 async function main(): Promise<void> {
   const settings = parseSettings();
-  await bundleWorker();
+  await bundle(WORKER_ENTRY);
   const results: Result[] = [];
   let failures = 0;
   const total = settings.systems.length * settings.workloads.length;

@@ -85,7 +85,7 @@ export class Reference {
           balancer: createBalancer(merged.loadBalance, { hashArguments: merged.hashArguments, virtualNodes: merged.virtualNodes }),
           options: { retries: merged.retries, forks: merged.forks, failbackRetries: merged.failbackRetries, failbackDelayMs: merged.failbackDelayMs },
           logger: this.logger,
-          ...guards(method, merged.circuitBreaker, merged.maxActivePerProvider, this.onCircuitChange, (invoker, call) => invoker.invoke(call, serializer)),
+          ...guards(method, merged.circuitBreaker, merged.maxActivePerProvider, this.onCircuitChange, serializer),
           mayRetry: (error: RpcError) =>
             (error.unprocessed && (error.code === Code.UNAVAILABLE || error.code === Code.RESOURCE_EXHAUSTED)) || (idempotent && error.code === Code.UNAVAILABLE),
         },
@@ -103,9 +103,9 @@ type Send = (invoker: Invoker, call: Invocation) => Promise<unknown>;
  * calls in flight to one provider. A refused call is `unprocessed`, so failover tries another provider.
  */
 function guards(method: string, breakerOptions: CircuitBreakerOptions | false | undefined, maxActive: number | undefined,
-  onChange: (event: CircuitEvent) => void, send: Send): { send: Send; admits?: (invoker: Invoker) => boolean } {
+  onChange: (event: CircuitEvent) => void, serializer: Serializer): { send: Send; admits?: (invoker: Invoker) => boolean } {
   const breakers = breakerOptions === undefined || breakerOptions === false ? undefined : breakerOptions;
-  if (breakers === undefined && maxActive === undefined) return { send };
+  if (breakers === undefined && maxActive === undefined) return { send: (invoker, call) => invoker.invoke(call, serializer, undefined) };
   const breakerOf = (invoker: Invoker) => breakers && invoker.breaker(method, breakers, onChange);
   return {
     admits: (invoker) => (maxActive === undefined || invoker.active < maxActive) && (breakerOf(invoker)?.admits ?? true),
@@ -114,21 +114,11 @@ function guards(method: string, breakerOptions: CircuitBreakerOptions | false | 
         return Promise.reject(new RpcError(Code.RESOURCE_EXHAUSTED, `${maxActive} calls already in flight to ${invoker.provider.address}`, { unprocessed: true }));
       }
       const breaker = breakerOf(invoker);
-      if (breaker === undefined) return send(invoker, call);
-      if (!breaker.tryAcquire()) {
+      if (breaker !== undefined && !breaker.tryAcquire()) {
         return Promise.reject(new RpcError(Code.UNAVAILABLE, `circuit open for ${call.service.id}.${method} at ${invoker.provider.address}`, { unprocessed: true }));
       }
-      const started = performance.now();
-      return send(invoker, call).then(
-        (value) => {
-          breaker.onSuccess(performance.now() - started);
-          return value;
-        },
-        (error: unknown) => {
-          breaker.onError(RpcError.from(error), performance.now() - started);
-          throw error;
-        },
-      );
+      // The invoker times the call anyway, so it reports the outcome to the breaker too.
+      return invoker.invoke(call, serializer, breaker);
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Invocation } from '../core/invocation.js';
+import { RpcError } from '../core/rpc-error.js';
 import { serviceId } from '../core/service.js';
 import type { Provider } from '../registry/provider.js';
 import type { Serializer } from '../serialization/serializer.js';
@@ -43,15 +44,27 @@ export class Invoker implements Candidate {
     return breaker;
   }
 
-  async invoke(call: Invocation, serializer: Serializer): Promise<unknown> {
+  /** Sends the call to this provider, and reports how it went to `breaker` if one guards it. */
+  async invoke(call: Invocation, serializer: Serializer, breaker: CircuitBreaker | undefined): Promise<unknown> {
     this.active++;
     const started = performance.now();
     try {
-      return await this.channel.call(call, serializer, this.target);
-    } finally {
-      this.active--;
-      const elapsed = performance.now() - started;
-      this.latencyEwmaMs = this.latencyEwmaMs === 0 ? elapsed : this.latencyEwmaMs + EWMA_ALPHA * (elapsed - this.latencyEwmaMs);
+      const value = await this.channel.call(call, serializer, this.target);
+      const elapsed = this.settled(started);
+      breaker?.onSuccess(elapsed);
+      return value;
+    } catch (error) {
+      const elapsed = this.settled(started);
+      breaker?.onError(RpcError.from(error), elapsed);
+      throw error;
     }
+  }
+
+  /** Counts a call out; returns how long it took. */
+  private settled(started: number): number {
+    this.active--;
+    const elapsed = performance.now() - started;
+    this.latencyEwmaMs = this.latencyEwmaMs === 0 ? elapsed : this.latencyEwmaMs + EWMA_ALPHA * (elapsed - this.latencyEwmaMs);
+    return elapsed;
   }
 }

@@ -1,7 +1,7 @@
 import { Code } from '../core/code.js';
 import type { Invocation, Interceptor } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
-import { LevelTable, integerAtLeast, type Scope, type Scoped } from './scopes.js';
+import { LevelTable, integerAtLeast, lastMethodMemo, type Scope, type Scoped } from './scopes.js';
 
 /** The most calls that may execute at once at one level. */
 export interface ConcurrencyLimit {
@@ -38,9 +38,21 @@ interface Gate {
 
 /** The gates of one method, outermost first. */
 class Gates {
+  // The reactions to a call's outcome, shared by every call of the method so that a call makes no closures.
+  readonly leaveWithValue = (value: unknown): unknown => {
+    this.leave();
+    return value;
+  };
+  readonly leaveWithError = (error: unknown): never => {
+    this.leave();
+    throw error;
+  };
+
   constructor(
     readonly gates: readonly Gate[],
     readonly streaming: boolean,
+    /** Counts calls in, across every method of the interceptor. */
+    private readonly counts: { active: number },
   ) {}
 
   /** Takes a place at every gate, or returns the gate that is full and takes none. */
@@ -48,12 +60,14 @@ class Gates {
     const { gates } = this;
     for (let i = 0; i < gates.length; i++) if (gates[i]!.active >= gates[i]!.max) return gates[i];
     for (let i = 0; i < gates.length; i++) gates[i]!.active++;
+    this.counts.active++;
     return undefined;
   }
 
   leave(): void {
     const { gates } = this;
     for (let i = 0; i < gates.length; i++) gates[i]!.active--;
+    this.counts.active--;
   }
 }
 
@@ -84,45 +98,36 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
     let gates = byMethod.get(call.method);
     if (gates === undefined) {
       const levels = table.levels(call.service.id, call.method);
-      gates = levels.length === 0 ? null : new Gates(levels, call.service.methods.get(call.method)?.stream === 'server');
+      gates = levels.length === 0 ? null : new Gates(levels, call.service.methods.get(call.method)?.stream === 'server', counts);
       byMethod.set(call.method, gates);
     }
     return gates;
   }
 
-  function leave(gates: Gates): void {
-    gates.leave();
-    counts.active--;
-  }
-
-  const interceptor: Interceptor = (next) => (call) => {
-    const gates = plan(call);
-    if (gates === null) return next(call);
-    const full = gates.enter();
-    if (full !== undefined) {
-      counts.rejected++;
-      return Promise.reject(exhausted(full, call));
-    }
-    counts.active++;
-    counts.admitted++;
-    let result: Promise<unknown>;
-    try {
-      result = next(call);
-    } catch (error) {
-      leave(gates);
-      return Promise.reject(error);
-    }
-    return result.then(
-      (value) => {
-        if (gates.streaming && isAsyncIterable(value)) return releasedAtEnd(value, call.signal, () => leave(gates));
-        leave(gates);
-        return value;
-      },
-      (error: unknown) => {
-        leave(gates);
-        throw error;
-      },
-    );
+  const interceptor: Interceptor = (next) => {
+    const gatesOf = lastMethodMemo(plan);
+    return (call) => {
+      const gates = gatesOf(call);
+      if (gates === null) return next(call);
+      const full = gates.enter();
+      if (full !== undefined) {
+        counts.rejected++;
+        return Promise.reject(exhausted(full, call));
+      }
+      counts.admitted++;
+      let result: Promise<unknown>;
+      try {
+        result = next(call);
+      } catch (error) {
+        gates.leave();
+        return Promise.reject(error);
+      }
+      if (!gates.streaming) return result.then(gates.leaveWithValue, gates.leaveWithError);
+      return result.then(
+        (value) => (isAsyncIterable(value) ? releasedAtEnd(value, call.signal, () => gates.leave()) : gates.leaveWithValue(value)),
+        gates.leaveWithError,
+      );
+    };
   };
   return Object.assign(interceptor, { stats: (): ConcurrencyLimitStats => ({ ...counts }) });
 }

@@ -1,26 +1,9 @@
 import { performance } from 'node:perf_hooks';
+import type { Key } from './arg-key.js';
+import { KeyTable } from './key-table.js';
 
-/** One key's place in a method's cache: first the call in flight, then its result. */
-export class Entry {
-  /** The call in flight that identical calls join; undefined once its result is in. */
-  promise: Promise<unknown> | undefined;
-  value: unknown = undefined;
-  /** Whole `performance.now()` milliseconds after which the result is no longer served (a small integer, kept unboxed). */
-  expiresAt = 0;
-  /** Neighbours in recency order: `older` towards the eviction end. */
-  older: Entry | undefined = undefined;
-  newer: Entry | undefined = undefined;
-
-  constructor(
-    readonly key: string,
-    promise: Promise<unknown>,
-    /** The deadline of the call in flight. */
-    readonly deadline: number | undefined,
-  ) {
-    this.promise = promise;
-  }
-
-}
+/** `find` found nothing. */
+export const NONE = -1;
 
 /**
  * The results of one method by argument key: least recently used evicted beyond `max`, each served
@@ -28,114 +11,173 @@ export class Entry {
  * until its result replaces it or its failure removes it. An expired result is dropped when it is
  * next looked up, or evicted like any other.
  *
- * The recency list runs through the entries themselves, so a lookup or an insertion allocates
- * nothing beyond the entry.
+ * Entries live in parallel arrays indexed by slot, the recency list runs through two typed arrays
+ * and short keys are copied into the key table's typed array, so a miss leaves no object behind:
+ * under a stream of misses the cache churns without work for the garbage collector, which is most
+ * of what an LRU of entry objects in a `Map` costs.
  */
 export class MethodCache {
-  private readonly entries = new Map<string, Entry>();
-  private oldest: Entry | undefined;
-  private newest: Entry | undefined;
+  private readonly table = new KeyTable();
+  private values: unknown[] = [];
+  /** The call in flight that identical calls join; undefined once its result is in. */
+  private pending: Array<Promise<unknown> | undefined> = [];
+  /** The deadline of the call in flight; NaN for none. */
+  private deadlines = new Float64Array(0);
+  /** `performance.now()` after which the result is no longer served. */
+  private expiries = new Float64Array(0);
+  /** Bumped whenever a slot is emptied, so a late outcome of the call that held it finds it changed. */
+  private generations = new Uint32Array(0);
+  /** Recency neighbours by slot, NONE at the ends: `older` towards the eviction end. */
+  private older = new Int32Array(0);
+  private newer = new Int32Array(0);
+  private oldest = NONE;
+  private newest = NONE;
+  /** Slots ever used; those below it not in the table are on the free list. */
+  private used = 0;
+  private free: number[] = [];
   private readonly ttlMs: number;
   private readonly expires: boolean;
 
-  constructor(ttlMs: number, private readonly max: number) {
+  constructor(
+    ttlMs: number,
+    private readonly max: number,
+  ) {
     this.expires = Number.isFinite(ttlMs);
-    this.ttlMs = this.expires ? Math.ceil(ttlMs) : 0;
+    this.ttlMs = this.expires ? ttlMs : 0;
   }
 
-  /** A fresh result or a call in flight for `key`, or undefined. */
-  find(key: string): Entry | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.promise === undefined && this.expired(entry)) {
-      this.remove(entry);
-      return undefined;
+  /** The slot of a fresh result or a call in flight for `key`, or NONE. */
+  find(key: Key): number {
+    const slot = this.table.get(key);
+    if (slot === NONE) return NONE;
+    if (this.pending[slot] === undefined && this.expired(slot)) {
+      this.remove(slot);
+      return NONE;
     }
-    if (entry !== this.newest) {
-      this.unlink(entry);
-      this.append(entry);
+    if (slot !== this.newest) {
+      this.unlink(slot);
+      this.append(slot);
     }
-    return entry;
+    return slot;
+  }
+
+  /** The call in flight at `slot`, or undefined if its result is in. */
+  pendingAt(slot: number): Promise<unknown> | undefined {
+    return this.pending[slot];
+  }
+
+  /** The deadline of the call in flight at `slot`. */
+  deadlineAt(slot: number): number | undefined {
+    const deadline = this.deadlines[slot]!;
+    return Number.isNaN(deadline) ? undefined : deadline;
+  }
+
+  valueAt(slot: number): unknown {
+    return this.values[slot];
   }
 
   /** Enters the call in flight for `key`: its result is kept if it succeeds; if it fails, nothing is. */
-  start(key: string, promise: Promise<unknown>, deadline: number | undefined): void {
-    const entry = new Entry(key, promise, deadline);
-    const size = this.entries.size;
-    this.entries.set(key, entry);
-    // Normally nothing was there (find() just said so), unless a call for the same key started meanwhile.
-    if (this.entries.size === size) this.unlinkReplaced(key);
-    this.append(entry);
-    if (this.entries.size > this.max) this.remove(this.oldest!);
+  start(key: Key, promise: Promise<unknown>, deadline: number | undefined): void {
+    const existing = this.table.get(key);
+    // Normally nothing is there (find() just said so), unless a call for the same key started meanwhile.
+    if (existing !== NONE) this.remove(existing);
+    if (this.table.size >= this.max) this.remove(this.oldest);
+    const slot = this.allocate();
+    this.table.set(key, slot);
+    this.pending[slot] = promise;
+    this.deadlines[slot] = deadline ?? NaN;
+    this.append(slot);
+    const generation = this.generations[slot]!;
     promise.then(
       (value) => {
-        // Invalidated or evicted meanwhile, the entry is no longer in the cache and this is moot.
-        entry.promise = undefined;
-        entry.value = value;
-        if (this.expires) entry.expiresAt = Math.floor(performance.now()) + this.ttlMs;
+        // Invalidated or evicted meanwhile, the slot is another key's or free, and this is moot.
+        if (this.generations[slot] !== generation) return;
+        this.pending[slot] = undefined;
+        this.values[slot] = value;
+        if (this.expires) this.expiries[slot] = performance.now() + this.ttlMs;
       },
       () => {
-        if (this.entries.get(key) === entry) this.remove(entry);
+        if (this.generations[slot] === generation) this.remove(slot);
       },
     );
   }
 
   /** Drops the result or call in flight of `key`; returns 1 if a result was dropped, else 0. */
-  delete(key: string): number {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return 0;
-    this.remove(entry);
-    return this.fresh(entry) ? 1 : 0;
+  delete(key: Key): number {
+    const slot = this.table.get(key);
+    if (slot === NONE) return 0;
+    const fresh = this.fresh(slot);
+    this.remove(slot);
+    return fresh ? 1 : 0;
   }
 
   /** Drops everything; returns how many results were dropped. */
   clear(): number {
     const dropped = this.size;
-    this.entries.clear();
-    this.oldest = this.newest = undefined;
+    while (this.oldest !== NONE) this.remove(this.oldest);
     return dropped;
   }
 
   /** Fresh results held, not counting calls in flight. */
   get size(): number {
     let count = 0;
-    for (const entry of this.entries.values()) if (this.fresh(entry)) count++;
+    for (let slot = this.oldest; slot !== NONE; slot = this.newer[slot]!) if (this.fresh(slot)) count++;
     return count;
   }
 
-  private expired(entry: Entry): boolean {
-    return this.expires && entry.expiresAt < performance.now();
+  private expired(slot: number): boolean {
+    return this.expires && this.expiries[slot]! < performance.now();
   }
 
-  private fresh(entry: Entry): boolean {
-    return entry.promise === undefined && !this.expired(entry);
+  private fresh(slot: number): boolean {
+    return this.pending[slot] === undefined && !this.expired(slot);
   }
 
-  /** Takes the entry that the map no longer holds for `key` out of the recency list (a rare case: a linear walk). */
-  private unlinkReplaced(key: string): void {
-    for (let entry = this.oldest; entry !== undefined; entry = entry.newer) {
-      if (entry.key === key) return this.unlink(entry);
-    }
+  private allocate(): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    if (this.used === this.older.length) this.grow();
+    return this.used++;
   }
 
-  private remove(entry: Entry): void {
-    this.entries.delete(entry.key);
-    this.unlink(entry);
+  /** Doubles the slot arrays (up to `max`): a cache that never fills never pays for its `max`. */
+  private grow(): void {
+    const length = Math.min(this.max, Math.max(16, this.older.length * 2));
+    const widen = <T extends Float64Array | Uint32Array | Int32Array>(old: T, make: new (length: number) => T): T => {
+      const wider = new make(length);
+      wider.set(old);
+      return wider;
+    };
+    this.deadlines = widen(this.deadlines, Float64Array);
+    this.expiries = widen(this.expiries, Float64Array);
+    this.generations = widen(this.generations, Uint32Array);
+    this.older = widen(this.older, Int32Array);
+    this.newer = widen(this.newer, Int32Array);
   }
 
-  private append(entry: Entry): void {
-    entry.older = this.newest;
-    entry.newer = undefined;
-    if (this.newest === undefined) this.oldest = entry;
-    else this.newest.newer = entry;
-    this.newest = entry;
+  private remove(slot: number): void {
+    this.table.delete(slot);
+    this.unlink(slot);
+    this.values[slot] = undefined;
+    this.pending[slot] = undefined;
+    this.generations[slot]!++;
+    this.free.push(slot);
   }
 
-  private unlink(entry: Entry): void {
-    if (entry.older === undefined) this.oldest = entry.newer;
-    else entry.older.newer = entry.newer;
-    if (entry.newer === undefined) this.newest = entry.older;
-    else entry.newer.older = entry.older;
-    entry.older = entry.newer = undefined;
+  private append(slot: number): void {
+    this.older[slot] = this.newest;
+    this.newer[slot] = NONE;
+    if (this.newest === NONE) this.oldest = slot;
+    else this.newer[this.newest] = slot;
+    this.newest = slot;
+  }
+
+  private unlink(slot: number): void {
+    const older = this.older[slot]!;
+    const newer = this.newer[slot]!;
+    if (older === NONE) this.oldest = newer;
+    else this.newer[older] = newer;
+    if (newer === NONE) this.newest = older;
+    else this.older[newer] = older;
   }
 }

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Code } from '../core/code.js';
 import type { Invocation, Interceptor } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
-import { LevelTable, integerAtLeast, invalidOptions, positiveNumber, type Scope, type Scoped } from './scopes.js';
+import { LevelTable, integerAtLeast, invalidOptions, lastMethodMemo, positiveNumber, type Scope, type Scoped } from './scopes.js';
 
 /** A token bucket: `burst` tokens at most, refilled at `ratePerSec`; each call takes one. */
 export interface RateLimit {
@@ -82,19 +82,22 @@ export function rateLimit(options: RateLimitOptions): RateLimitInterceptor {
   });
   const counts = { admitted: 0, rejected: 0 };
 
-  const interceptor: Interceptor = (next) => (call) => {
-    const buckets = table.levels(call.service.id, call.method);
-    if (buckets.length === 0) return next(call);
-    const now = performance.now();
-    for (const bucket of buckets) {
-      if (!bucket.refill(now)) {
-        counts.rejected++;
-        return Promise.reject(exhausted(bucket, call));
+  const interceptor: Interceptor = (next) => {
+    const bucketsOf = lastMethodMemo((call) => table.levels(call.service.id, call.method));
+    return (call) => {
+      const buckets = bucketsOf(call);
+      if (buckets.length === 0) return next(call);
+      const now = performance.now();
+      for (const bucket of buckets) {
+        if (!bucket.refill(now)) {
+          counts.rejected++;
+          return Promise.reject(exhausted(bucket, call));
+        }
       }
-    }
-    for (const bucket of buckets) bucket.take();
-    counts.admitted++;
-    return next(call);
+      for (const bucket of buckets) bucket.take();
+      counts.admitted++;
+      return next(call);
+    };
   };
   return Object.assign(interceptor, { stats: (): RateLimitStats => ({ ...counts }) });
 }

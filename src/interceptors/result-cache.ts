@@ -2,9 +2,9 @@ import { Code } from '../core/code.js';
 import type { Invocation, Interceptor } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
 import type { ServiceDefinition } from '../core/service.js';
-import { MethodCache, type Entry } from './method-cache.js';
-import { entriesOf, integerAtLeast, invalidOptions, positiveNumber } from './scopes.js';
-import { stableKey } from './stable-key.js';
+import { ArgKeyWriter } from './arg-key.js';
+import { MethodCache, NONE } from './method-cache.js';
+import { entriesOf, integerAtLeast, invalidOptions, lastMethodMemo, positiveNumber } from './scopes.js';
 
 /** How one method's results are kept. */
 export interface CacheSettings {
@@ -83,29 +83,39 @@ export function resultCache(options: ResultCacheOptions): ResultCache {
     return cache;
   }
 
-  const interceptor: Interceptor = (next) => (call) => {
-    const cache = cacheOf(call);
-    if (cache === null || call.oneWay || call.targetServer !== undefined || call.signal?.aborted === true) return next(call);
-    const key = stableKey(call.args);
-    if (key === undefined) return next(call);
-    const found = cache.find(key);
-    if (found !== undefined) {
-      if (found.promise !== undefined) {
-        counts.coalesced++;
-        return follow(found.promise, found.deadline, call);
+  const interceptor: Interceptor = (next) => {
+    const methodCacheOf = lastMethodMemo(cacheOf);
+    const key = new ArgKeyWriter();
+    // Set while the call goes on down the chain: a call made from there (by a later interceptor)
+    // bypasses the cache, so the key written here is intact when the result's place is taken.
+    let sending = false;
+    return (call) => {
+      const cache = methodCacheOf(call);
+      if (cache === null || sending || call.oneWay || call.targetServer !== undefined || call.signal?.aborted === true) return next(call);
+      if (!key.write(call.args)) return next(call);
+      const slot = cache.find(key);
+      if (slot !== NONE) {
+        const pending = cache.pendingAt(slot);
+        if (pending !== undefined) {
+          counts.coalesced++;
+          return follow(pending, cache.deadlineAt(slot), call);
+        }
+        counts.hits++;
+        return Promise.resolve(cache.valueAt(slot));
       }
-      counts.hits++;
-      return Promise.resolve(found.value);
-    }
-    counts.misses++;
-    let promise: Promise<unknown>;
-    try {
-      promise = next(call);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    cache.start(key, promise, call.deadline);
-    return promise;
+      counts.misses++;
+      let promise: Promise<unknown>;
+      sending = true;
+      try {
+        promise = next(call);
+      } catch (error) {
+        return Promise.reject(error);
+      } finally {
+        sending = false;
+      }
+      cache.start(key, promise, call.deadline);
+      return promise;
+    };
   };
 
   function methodCaches(serviceId: string, method: string | undefined): MethodCache[] {
@@ -118,8 +128,8 @@ export function resultCache(options: ResultCacheOptions): ResultCache {
   return Object.assign(interceptor, {
     invalidate(service: ServiceDefinition | string, method?: string, args?: unknown[]): number {
       const serviceId = typeof service === 'string' ? service : service.id;
-      const key = args === undefined ? undefined : stableKey(args);
-      if (args !== undefined && key === undefined) return 0;
+      const key = args === undefined ? undefined : new ArgKeyWriter();
+      if (args !== undefined && !key!.write(args)) return 0;
       let dropped = 0;
       for (const cache of methodCaches(serviceId, method)) dropped += key === undefined ? cache.clear() : cache.delete(key);
       return dropped;
@@ -165,7 +175,7 @@ function checked(settings: CacheSettings, what: string): CacheSettings {
  * A joined call's own view of the shared outcome: it still ends early when its own signal fires or
  * its own deadline, if sooner than the leader's, passes.
  */
-function follow(shared: Promise<unknown>, leaderDeadline: Entry['deadline'], call: Invocation): Promise<unknown> {
+function follow(shared: Promise<unknown>, leaderDeadline: number | undefined, call: Invocation): Promise<unknown> {
   const { signal, deadline } = call;
   const sooner = deadline !== undefined && (leaderDeadline === undefined || deadline < leaderDeadline);
   if (signal === undefined && !sooner) return shared;

@@ -1,5 +1,7 @@
 import { Code } from '../core/code.js';
+import type { Invocation } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
+import type { ServiceDefinition } from '../core/service.js';
 
 /**
  * Settings given at up to three levels: for every call through the interceptor (the top level),
@@ -100,4 +102,23 @@ export function positiveNumber(value: unknown, what: string, infinite = false): 
     throw invalidOptions(`${what} must be a number above 0${infinite ? ' (or Infinity)' : ''}, not ${String(value)}`);
   }
   return value;
+}
+
+/**
+ * `find` for a call's service and method, remembering the answer for the last pair asked. A server
+ * builds one chain per method, so each of its chains looks up once; a client's chain serves every
+ * method, and a run of calls to one method looks up once per run.
+ */
+export function lastMethodMemo<T>(find: (call: Invocation) => T): (call: Invocation) => T {
+  let service: ServiceDefinition | undefined;
+  let method = '';
+  let found: T;
+  return (call) => {
+    if (call.service !== service || call.method !== method) {
+      found = find(call);
+      service = call.service;
+      method = call.method;
+    }
+    return found;
+  };
 }

@@ -29,6 +29,16 @@ export function stableKey(args: readonly unknown[]): string | undefined {
   }
 }
 
+/** The stable key of one value (what `stableKey` writes for it in a list), or undefined if it has none. */
+export function valueKey(value: unknown): string | undefined {
+  try {
+    return encode(value, undefined);
+  } catch (error) {
+    if (error === unkeyable || error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
 /** Thrown inside to give up on a value that has no stable key. */
 const unkeyable = Symbol('unkeyable');
 

@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MethodCache } from '../../src/interceptors/method-cache.js';
+import { MethodCache, NONE } from '../../src/interceptors/method-cache.js';
+import { keyOf } from '../support/keys.js';
+
+const missing = Symbol('missing');
+
+/** The result held for `key`, or `missing`; a lookup like any other (it makes the key the most recent). */
+function valueFor(cache: MethodCache, key: string): unknown {
+  const slot = cache.find(keyOf(key));
+  return slot === NONE ? missing : cache.valueAt(slot);
+}
 
 /** Starts a call for `key` that succeeds with `value`, and waits for it to be stored. */
 async function fill(cache: MethodCache, key: string, value: unknown): Promise<void> {
   const promise = Promise.resolve(value);
-  cache.start(key, promise, undefined);
+  cache.start(keyOf(key), promise, undefined);
   await promise;
   await Promise.resolve();
 }
@@ -14,12 +23,12 @@ async function fill(cache: MethodCache, key: string, value: unknown): Promise<vo
 test('the least recently used result goes first; a lookup makes a result the most recent', async () => {
   const cache = new MethodCache(Infinity, 3);
   for (const key of ['a', 'b', 'c']) await fill(cache, key, key.toUpperCase());
-  assert.equal(cache.find('a')?.value, 'A');
+  assert.equal(valueFor(cache, 'a'), 'A');
   await fill(cache, 'd', 'D'); // evicts b, the least recently used
-  assert.equal(cache.find('b'), undefined);
+  assert.equal(cache.find(keyOf('b')), NONE);
   await fill(cache, 'e', 'E'); // evicts c
-  assert.equal(cache.find('c'), undefined);
-  assert.deepEqual(['a', 'd', 'e'].map((key) => cache.find(key)?.value), ['A', 'D', 'E']);
+  assert.equal(cache.find(keyOf('c')), NONE);
+  assert.deepEqual(['a', 'd', 'e'].map((key) => valueFor(cache, key)), ['A', 'D', 'E']);
   assert.equal(cache.size, 3);
 });
 
@@ -27,54 +36,56 @@ test('a call in flight holds a place: found while pending, its result kept, its 
   const cache = new MethodCache(Infinity, 10);
   let succeed: (value: unknown) => void = () => {};
   const pending = new Promise((resolve) => (succeed = resolve));
-  cache.start('k', pending, 1234);
-  const found = cache.find('k');
-  assert.equal(found?.promise, pending);
-  assert.equal(found?.deadline, 1234);
+  cache.start(keyOf('k'), pending, 1234);
+  const found = cache.find(keyOf('k'));
+  assert.equal(cache.pendingAt(found), pending);
+  assert.equal(cache.deadlineAt(found), 1234);
   assert.equal(cache.size, 0, 'a call in flight is not a result');
   succeed(42);
   await pending;
   await Promise.resolve();
-  assert.equal(cache.find('k')?.promise, undefined);
-  assert.equal(cache.find('k')?.value, 42);
+  assert.equal(cache.pendingAt(cache.find(keyOf('k'))), undefined);
+  assert.equal(valueFor(cache, 'k'), 42);
 
   const failing = Promise.reject(new Error('no'));
-  cache.start('f', failing, undefined);
+  cache.start(keyOf('f'), failing, undefined);
   await failing.catch(() => {});
   await Promise.resolve();
-  assert.equal(cache.find('f'), undefined);
+  assert.equal(cache.find(keyOf('f')), NONE);
 });
 
 test('results expire after ttlMs; undefined and null are results like any other', async () => {
   const cache = new MethodCache(40, 10);
   await fill(cache, 'u', undefined);
   await fill(cache, 'n', null);
-  assert.equal(cache.find('u')?.promise, undefined);
-  assert.equal(cache.find('n')?.value, null);
+  assert.notEqual(cache.find(keyOf('u')), NONE);
+  assert.equal(cache.pendingAt(cache.find(keyOf('u'))), undefined);
+  assert.equal(valueFor(cache, 'u'), undefined);
+  assert.equal(valueFor(cache, 'n'), null);
   assert.equal(cache.size, 2);
   await sleep(80);
   assert.equal(cache.size, 0);
-  assert.equal(cache.find('u'), undefined);
+  assert.equal(cache.find(keyOf('u')), NONE);
 });
 
 test('delete and clear drop results and calls in flight; a dropped call in flight stores nothing', async () => {
   const cache = new MethodCache(Infinity, 10);
   await fill(cache, 'a', 1);
   await fill(cache, 'b', 2);
-  assert.equal(cache.delete('a'), 1);
-  assert.equal(cache.delete('a'), 0);
+  assert.equal(cache.delete(keyOf('a')), 1);
+  assert.equal(cache.delete(keyOf('a')), 0);
   let succeed: (value: unknown) => void = () => {};
   const pending = new Promise((resolve) => (succeed = resolve));
-  cache.start('p', pending, undefined);
-  assert.equal(cache.delete('p'), 0, 'a call in flight is not counted as a result');
+  cache.start(keyOf('p'), pending, undefined);
+  assert.equal(cache.delete(keyOf('p')), 0, 'a call in flight is not counted as a result');
   succeed(3);
   await pending;
   await Promise.resolve();
-  assert.equal(cache.find('p'), undefined);
+  assert.equal(cache.find(keyOf('p')), NONE);
   assert.equal(cache.clear(), 1);
-  assert.equal(cache.find('b'), undefined);
+  assert.equal(cache.find(keyOf('b')), NONE);
   await fill(cache, 'c', 4);
-  assert.equal(cache.find('c')?.value, 4, 'usable after clear');
+  assert.equal(valueFor(cache, 'c'), 4, 'usable after clear');
 });
 
 test('a failure of an earlier call does not remove a newer one for the same key', async () => {
@@ -82,23 +93,23 @@ test('a failure of an earlier call does not remove a newer one for the same key'
   let fail: (error: Error) => void = () => {};
   const first = new Promise((_, reject) => (fail = reject));
   first.catch(() => {});
-  cache.start('k', first, undefined);
-  cache.delete('k');
+  cache.start(keyOf('k'), first, undefined);
+  cache.delete(keyOf('k'));
   await fill(cache, 'k', 'second');
   fail(new Error('late'));
   await first.catch(() => {});
   await Promise.resolve();
-  assert.equal(cache.find('k')?.value, 'second');
+  assert.equal(valueFor(cache, 'k'), 'second');
 });
 
 test('a call for a key that started while another was starting replaces it cleanly', async () => {
   const cache = new MethodCache(Infinity, 2);
-  cache.start('k', new Promise(() => {}), undefined);
+  cache.start(keyOf('k'), new Promise(() => {}), undefined);
   await fill(cache, 'k', 'later'); // the same key again without a find() in between
   await fill(cache, 'x', 1);
-  assert.equal(cache.find('k')?.value, 'later'); // k is now the most recent, x the least
+  assert.equal(valueFor(cache, 'k'), 'later'); // k is now the most recent, x the least
   await fill(cache, 'y', 2); // evicts x; the replaced entry of k left nothing behind to evict instead
-  assert.equal(cache.find('x'), undefined);
-  assert.deepEqual([cache.find('k')?.value, cache.find('y')?.value], ['later', 2]);
+  assert.equal(cache.find(keyOf('x')), NONE);
+  assert.deepEqual([valueFor(cache, 'k'), valueFor(cache, 'y')], ['later', 2]);
   assert.equal(cache.size, 2);
 });

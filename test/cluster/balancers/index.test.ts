@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { balancerNames, createBalancer, type BalancerName } from '../../../src/cluster/balancers/index.js';
 import { Code } from '../../../src/core/code.js';
 import { RpcError } from '../../../src/core/rpc-error.js';
-import { call, candidate, mulberry32 } from './fixtures.js';
+import { mulberry32 } from '../../support/random.js';
+import { call, candidate } from './fixtures.js';
 
 describe('createBalancer', () => {
   it('knows random, roundrobin, leastactive, consistenthash and p2c', () => {

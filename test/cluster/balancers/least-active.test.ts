@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { leastActiveBalancer } from '../../../src/cluster/balancers/least-active.js';
-import { assertDistribution, call, candidate, mulberry32, tally } from './fixtures.js';
+import { mulberry32 } from '../../support/random.js';
+import { assertDistribution, call, candidate, tally } from './fixtures.js';
 
 describe('least-active balancer', () => {
   it('always picks the idle provider over busy ones', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { p2cBalancer } from '../../../src/cluster/balancers/p2c.js';
-import { assertDistribution, call, candidate, mulberry32, tally } from './fixtures.js';
+import { mulberry32 } from '../../support/random.js';
+import { assertDistribution, call, candidate, tally } from './fixtures.js';
 
 describe('power-of-two-choices balancer', () => {
   it('sends most calls to the 1 ms provider rather than the 50 ms one', () => {

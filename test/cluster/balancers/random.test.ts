@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { randomBalancer } from '../../../src/cluster/balancers/random.js';
-import { assertDistribution, call, candidate, mulberry32, tally } from './fixtures.js';
+import { mulberry32 } from '../../support/random.js';
+import { assertDistribution, call, candidate, tally } from './fixtures.js';
 
 describe('random balancer', () => {
   it('picks providers in proportion to their weights', () => {

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { randomBalancer } from '../../../src/cluster/balancers/random.js';
 import { roundRobinBalancer } from '../../../src/cluster/balancers/round-robin.js';
 import { effectiveWeight } from '../../../src/cluster/balancers/weight.js';
-import { assertDistribution, call, candidate, mulberry32, tally } from './fixtures.js';
+import { mulberry32 } from '../../support/random.js';
+import { assertDistribution, call, candidate, tally } from './fixtures.js';
 
 const start = 1_700_000_000_000;
 
