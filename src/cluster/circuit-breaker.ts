@@ -61,7 +61,8 @@ export class CircuitBreaker {
     private readonly method: string,
     options: CircuitBreakerOptions,
     private readonly onChange: (event: CircuitEvent) => void,
-    private readonly now: () => number = Date.now,
+    /** Milliseconds on a monotonic clock; `performance.now()` unless a test brings its own. */
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.o = {
       failureRateThreshold: options.failureRateThreshold ?? 0.5,
@@ -96,15 +97,16 @@ export class CircuitBreaker {
     return state === 'CLOSED' || (state === 'HALF_OPEN' && this.probesLeft > 0);
   }
 
-  onSuccess(elapsedMs: number): void {
-    this.record(false, elapsedMs >= this.o.slowCallDurationMs);
+  /** Counts a call that succeeded; `now` saves reading the clock when the caller just has. */
+  onSuccess(elapsedMs: number, now = this.now()): void {
+    this.record(false, elapsedMs >= this.o.slowCallDurationMs, now);
   }
 
-  onError(error: RpcError, elapsedMs: number): void {
-    this.record(this.o.isFailure(error), elapsedMs >= this.o.slowCallDurationMs);
+  onError(error: RpcError, elapsedMs: number, now = this.now()): void {
+    this.record(this.o.isFailure(error), elapsedMs >= this.o.slowCallDurationMs, now);
   }
 
-  private record(failed: boolean, slow: boolean): void {
+  private record(failed: boolean, slow: boolean, now: number): void {
     if (this.stateNow === 'HALF_OPEN') {
       if (this.probesPending > 0) this.probesPending--;
       if (failed || slow) this.open(undefined, undefined);
@@ -112,7 +114,7 @@ export class CircuitBreaker {
       return;
     }
     if (this.stateNow === 'OPEN') return; // a call that left before the circuit opened
-    this.rotate();
+    this.rotate(now);
     this.calls[this.bucket]!++;
     this.totalCalls++;
     if (failed) {
@@ -133,9 +135,8 @@ export class CircuitBreaker {
   }
 
   /** Moves the window on to the current bucket, clearing the buckets that have aged out. */
-  private rotate(): void {
+  private rotate(now: number): void {
     const width = this.o.windowMs / BUCKETS;
-    const now = this.now();
     if (this.bucketStart === 0) this.bucketStart = now;
     const steps = Math.floor((now - this.bucketStart) / width);
     if (steps <= 0) return;

@@ -19,6 +19,7 @@ export class Invoker implements Candidate {
   latencyEwmaMs = 0;
   private readonly target: string;
   private breakers: Map<string, CircuitBreaker> | undefined;
+  private lastBreaker: { method: string; breaker: CircuitBreaker } | undefined;
 
   constructor(
     readonly provider: Provider,
@@ -35,12 +36,15 @@ export class Invoker implements Candidate {
 
   /** The circuit breaker of one method at this provider, made on first use. */
   breaker(method: string, options: CircuitBreakerOptions, onChange: (event: CircuitEvent) => void): CircuitBreaker {
+    // Calls tend to come in runs of one method: the last one asked is answered without a lookup.
+    if (method === this.lastBreaker?.method) return this.lastBreaker.breaker;
     this.breakers ??= new Map();
     let breaker = this.breakers.get(method);
     if (breaker === undefined) {
       breaker = new CircuitBreaker(this.provider.address, method, options, onChange);
       this.breakers.set(method, breaker);
     }
+    this.lastBreaker = { method, breaker };
     return breaker;
   }
 
@@ -50,21 +54,22 @@ export class Invoker implements Candidate {
     const started = performance.now();
     try {
       const value = await this.channel.call(call, serializer, this.target);
-      const elapsed = this.settled(started);
-      breaker?.onSuccess(elapsed);
+      const ended = this.settled(started);
+      breaker?.onSuccess(ended - started, ended);
       return value;
     } catch (error) {
-      const elapsed = this.settled(started);
-      breaker?.onError(RpcError.from(error), elapsed);
+      const ended = this.settled(started);
+      breaker?.onError(RpcError.from(error), ended - started, ended);
       throw error;
     }
   }
 
-  /** Counts a call out; returns how long it took. */
+  /** Counts a call out and keeps the latency average; returns the time it ended. */
   private settled(started: number): number {
     this.active--;
-    const elapsed = performance.now() - started;
+    const ended = performance.now();
+    const elapsed = ended - started;
     this.latencyEwmaMs = this.latencyEwmaMs === 0 ? elapsed : this.latencyEwmaMs + EWMA_ALPHA * (elapsed - this.latencyEwmaMs);
-    return elapsed;
+    return ended;
   }
 }
