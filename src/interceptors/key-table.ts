@@ -24,9 +24,18 @@ export class KeyTable {
   private readonly long: Array<Uint16Array | undefined> = [];
   size = 0;
 
-  /** The slot of `key`, or -1. */
-  get(key: Key): number {
-    const hash = hashOf(key);
+  /** The hash that `get` and `set` take with `key`: computed once for a lookup and the insertion after it. */
+  static hash(key: Key): number {
+    const { units, length } = key;
+    let hash = 0x811c9dc5; // 32-bit FNV-1a over the units, then Murmur3's mix so the bucket bits depend on every unit
+    for (let i = 0; i < length; i++) hash = Math.imul(hash ^ units[i]!, 0x01000193);
+    hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+    hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+    return hash ^ (hash >>> 16);
+  }
+
+  /** The slot of `key` (whose hash is `hash`), or -1. */
+  get(key: Key, hash: number): number {
     const { buckets, mask, hashes } = this;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const entry = buckets[i]!;
@@ -36,11 +45,10 @@ export class KeyTable {
     }
   }
 
-  /** Maps `key`, which must not be in the table, to `slot`, which must not be either. */
-  set(key: Key, slot: number): void {
+  /** Maps `key` (whose hash is `hash`), which must not be in the table, to `slot`, which must not be either. */
+  set(key: Key, hash: number, slot: number): void {
     if ((this.size + 1) * 2 > this.buckets.length) this.rehash(this.buckets.length * 2);
     if (slot >= this.hashes.length) this.widen(slot + 1);
-    const hash = hashOf(key);
     this.hashes[slot] = hash;
     this.lengths[slot] = key.length;
     const { units, length } = key;
@@ -116,14 +124,4 @@ export class KeyTable {
     inline.set(this.inline);
     [this.hashes, this.lengths, this.inline] = [hashes, lengths, inline];
   }
-}
-
-/** 32-bit FNV-1a over the key's units, finished with Murmur3's mix so the low bits (the bucket) depend on every unit. */
-function hashOf(key: Key): number {
-  const { units, length } = key;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < length; i++) hash = Math.imul(hash ^ units[i]!, 0x01000193);
-  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
-  return hash ^ (hash >>> 16);
 }

@@ -46,9 +46,9 @@ export class MethodCache {
     this.ttlMs = this.expires ? ttlMs : 0;
   }
 
-  /** The slot of a fresh result or a call in flight for `key`, or NONE. */
-  find(key: Key): number {
-    const slot = this.table.get(key);
+  /** The slot of a fresh result or a call in flight for `key` (whose `KeyTable.hash` is `hash`), or NONE. */
+  find(key: Key, hash = KeyTable.hash(key)): number {
+    const slot = this.table.get(key, hash);
     if (slot === NONE) return NONE;
     if (this.pending[slot] === undefined && this.expired(slot)) {
       this.remove(slot);
@@ -77,13 +77,13 @@ export class MethodCache {
   }
 
   /** Enters the call in flight for `key`: its result is kept if it succeeds; if it fails, nothing is. */
-  start(key: Key, promise: Promise<unknown>, deadline: number | undefined): void {
-    const existing = this.table.get(key);
+  start(key: Key, promise: Promise<unknown>, deadline: number | undefined, hash = KeyTable.hash(key)): void {
+    const existing = this.table.get(key, hash);
     // Normally nothing is there (find() just said so), unless a call for the same key started meanwhile.
     if (existing !== NONE) this.remove(existing);
-    if (this.table.size >= this.max) this.remove(this.oldest);
-    const slot = this.allocate();
-    this.table.set(key, slot);
+    // When full, the least recently used makes way, and its slot is the new entry's.
+    const slot = this.table.size >= this.max ? this.evictOldest() : this.allocate();
+    this.table.set(key, hash, slot);
     this.pending[slot] = promise;
     this.deadlines[slot] = deadline ?? NaN;
     this.append(slot);
@@ -104,7 +104,7 @@ export class MethodCache {
 
   /** Drops the result or call in flight of `key`; returns 1 if a result was dropped, else 0. */
   delete(key: Key): number {
-    const slot = this.table.get(key);
+    const slot = this.table.get(key, KeyTable.hash(key));
     if (slot === NONE) return 0;
     const fresh = this.fresh(slot);
     this.remove(slot);
@@ -156,12 +156,23 @@ export class MethodCache {
   }
 
   private remove(slot: number): void {
+    this.empty(slot);
+    this.free.push(slot);
+  }
+
+  /** Empties the least recently used slot and returns it for reuse. */
+  private evictOldest(): number {
+    const slot = this.oldest;
+    this.empty(slot);
+    return slot;
+  }
+
+  private empty(slot: number): void {
     this.table.delete(slot);
     this.unlink(slot);
     this.values[slot] = undefined;
     this.pending[slot] = undefined;
     this.generations[slot]!++;
-    this.free.push(slot);
   }
 
   private append(slot: number): void {

@@ -3,6 +3,7 @@ import type { Invocation, Interceptor } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
 import type { ServiceDefinition } from '../core/service.js';
 import { ArgKeyWriter } from './arg-key.js';
+import { KeyTable } from './key-table.js';
 import { MethodCache, NONE } from './method-cache.js';
 import { entriesOf, integerAtLeast, invalidOptions, lastMethodMemo, positiveNumber } from './scopes.js';
 
@@ -93,7 +94,8 @@ export function resultCache(options: ResultCacheOptions): ResultCache {
       const cache = methodCacheOf(call);
       if (cache === null || sending || call.oneWay || call.targetServer !== undefined || call.signal?.aborted === true) return next(call);
       if (!key.write(call.args)) return next(call);
-      const slot = cache.find(key);
+      const hash = KeyTable.hash(key);
+      const slot = cache.find(key, hash);
       if (slot !== NONE) {
         const pending = cache.pendingAt(slot);
         if (pending !== undefined) {
@@ -113,7 +115,7 @@ export function resultCache(options: ResultCacheOptions): ResultCache {
       } finally {
         sending = false;
       }
-      cache.start(key, promise, call.deadline);
+      cache.start(key, promise, call.deadline, hash);
       return promise;
     };
   };
