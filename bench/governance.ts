@@ -23,37 +23,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { concurrencyLimit, createClient, createServer, defineService, rateLimit, resultCache, type Interceptor } from '../src/index.js';
+import { createClient, createServer } from '../src/index.js';
 import { bundle } from './bundle.js';
+import { BenchService, cache, servers, setups } from './governance-setups.js';
 import { cpuMicrosSince, round } from './stats.js';
 import { LoadDriver, type Workload } from './workloads.js';
-
-interface Bench {
-  add(a: number, b: number): Promise<number>;
-  echo(data: Uint8Array): Promise<Uint8Array>;
-}
-const BenchService = defineService<Bench>('bench.Bench', { version: '1.0.0', methods: { add: {}, echo: {} } });
-const id = BenchService.id;
-const HIGH = 1_000_000_000;
-
-const limit = () => concurrencyLimit({ max: HIGH, services: { [id]: { max: HIGH, methods: { add: { max: HIGH } } } } });
-const rate = () => rateLimit({ services: { [id]: { ratePerSec: HIGH, burst: HIGH, methods: { add: { ratePerSec: HIGH, burst: HIGH } } } } });
-const cache = () => resultCache({ services: { [id]: { methods: { add: { ttlMs: 60_000, max: 1000 } } } } });
-
-/** Server interceptor setups; the server process serves one server of each. */
-const servers: Record<string, () => Interceptor[]> = { plain: () => [], concurrency: () => [limit()], rate: () => [rate()], limits: () => [limit(), rate()] };
-
-/** What is compared: client interceptors and which server they call. */
-const setups: Record<string, { describe: string; cache: boolean; breaker?: boolean; server: keyof typeof servers }> = {
-  none: { describe: 'no interceptors (baseline)', cache: false, server: 'plain' },
-  'none-again': { describe: 'no interceptors: a second baseline client, whose ratio shows the noise of the measurement', cache: false, server: 'plain' },
-  cache: { describe: 'client: resultCache on add, every call a miss', cache: true, server: 'plain' },
-  breaker: { describe: 'client: circuit breaker per provider and method', cache: false, breaker: true, server: 'plain' },
-  'concurrency-limit': { describe: 'server: concurrencyLimit at all three levels', cache: false, server: 'concurrency' },
-  'rate-limit': { describe: 'server: rateLimit at service and method level', cache: false, server: 'rate' },
-  'limits+breaker': { describe: 'client: circuit breaker; server: concurrencyLimit + rateLimit', cache: false, breaker: true, server: 'limits' },
-  all: { describe: 'client: resultCache + circuit breaker; server: concurrencyLimit + rateLimit', cache: true, breaker: true, server: 'limits' },
-};
 
 /** add(seq, 7): the sequence number makes every call's arguments new. */
 const workload: Workload = {

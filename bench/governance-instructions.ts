@@ -1,0 +1,60 @@
+/**
+ * `npm run bench:governance:instructions`: what the governance interceptors cost per call, counted
+ * in instructions, which unlike time do not depend on what else the machine is doing.
+ *
+ * For each setup of `governance-setups.ts`, `governance-calls.ts` makes N calls with client and
+ * server in one process under `valgrind --tool=callgrind`, node started with `--single-threaded`
+ * (no background compiler or collector threads, whose share of the work would vary from run to
+ * run). Two runs per setup, of `--from` and `--to` calls; the difference of their instruction
+ * totals divided by the difference of their calls is the cost of one call, client and server
+ * together, without start-up and with most of the warm-up. The table gives each setup's count and
+ * its ratio to `none`. Runs go two at a time (counts are the same however busy the machine is).
+ *
+ * Options: --only a,b (these setups and the baseline), --from N (default 12000), --to N (default 42000).
+ * Needs valgrind (Debian package `valgrind`); a run of all setups takes about five minutes.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { bundle } from './bundle.js';
+import { setups } from './governance-setups.js';
+
+const run = promisify(execFile);
+
+/** Instructions that node executes making `calls` calls through `setup`. */
+async function instructions(script: string, setup: string, calls: number): Promise<number> {
+  const { stderr } = await run('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', process.execPath, '--single-threaded', script, setup, String(calls)], { maxBuffer: 64 * 1024 * 1024 });
+  const collected = /Collected : (\d+)/.exec(stderr);
+  if (collected === null) throw new Error(`no instruction count from valgrind for ${setup}:\n${stderr.slice(-2000)}`);
+  return Number(collected[1]);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { only: { type: 'string' }, from: { type: 'string', default: '12000' }, to: { type: 'string', default: '42000' } } });
+  const [from, to] = [Number(values.from), Number(values.to)];
+  if (!(from >= 1000) || !(to > from)) throw new Error('--from takes a number of at least 1000 and --to a larger one');
+  // none-again would only repeat none: counts have no noise to show.
+  const all = Object.keys(setups).filter((name) => name !== 'none-again');
+  const chosen = values.only === undefined ? all : ['none', ...values.only.split(',').map((name) => name.trim()).filter((name) => name !== 'none')];
+  for (const name of chosen) if (!(name in setups)) throw new Error(`unknown setup ${JSON.stringify(name)}; setups: ${all.join(', ')}`);
+  const script = await bundle(fileURLToPath(new URL('./governance-calls.ts', import.meta.url)));
+  const perCall = new Map<string, number>();
+  for (const name of chosen) {
+    process.stderr.write(`${name} ... `);
+    const [few, many] = await Promise.all([instructions(script, name, from), instructions(script, name, to)]);
+    perCall.set(name, (many - few) / (to - from));
+    process.stderr.write(`${Math.round(perCall.get(name)!)} instructions per call\n`);
+  }
+  const base = perCall.get('none')!;
+  console.log(`\nadd(seq, 7), 128 in flight, client and server in one process; instructions per call from ${from} to ${to} calls; node ${process.version} --single-threaded\n`);
+  console.log(['setup', 'instructions/call', 'vs none', 'what'].join('\t'));
+  for (const name of chosen) {
+    const count = perCall.get(name)!;
+    console.log([name, Math.round(count), `${((count / base) * 100).toFixed(1)}%`, setups[name]!.describe].join('\t'));
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message);
+  process.exitCode = 1;
+});
