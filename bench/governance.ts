@@ -208,18 +208,21 @@ async function main(): Promise<void> {
   const of = (name: string, field: Field) => median(windows.filter((w) => w.setup === name).map((w) => w[field]));
   // Each window against the baseline window of its pair: the two share the machine's state of the
   // moment, so drift over the run cancels out of the ratio.
-  const vsNone = (name: string, field: Field) => {
-    if (name === 'none') return 1;
-    const ratios = windows.filter((w) => w.setup === name).map((w) => w[field] / windows.find((b) => b.setup === 'none' && b.pair === w.pair)![field]);
-    return median(ratios);
-  };
+  const ratios = (name: string, field: Field) =>
+    name === 'none' ? [1] : windows.filter((w) => w.setup === name).map((w) => w[field] / windows.find((b) => b.setup === 'none' && b.pair === w.pair)![field]);
+  const vsNone = (name: string, field: Field) => median(ratios(name, field));
   const share = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
+  // The middle half of a setup's pair ratios: how far one pair's figure can be trusted.
+  const middleHalf = (name: string) => {
+    const sorted = ratios(name, 'callsPerSec').sort((a, b) => a - b);
+    return `${share(sorted[Math.floor((sorted.length - 1) / 4)]!)}–${share(sorted[Math.ceil(((sorted.length - 1) * 3) / 4)]!)}`;
+  };
   console.log(`\n${workload.description}; ${rounds} rounds of ${values.seconds} s windows, each setup paired with a baseline window; node ${process.version}`);
-  console.log('calls/s, CPU and latencies: median window; vs none: median over the pairs of the ratio to the paired baseline window\n');
-  console.log(['setup', 'calls/s', 'vs none', 'CPU µs/call', 'vs none', 'p50 µs', 'p99 µs', 'what'].join('\t'));
+  console.log('calls/s, CPU and latencies: median window; vs none: median over the pairs of the ratio to the paired baseline window; middle half: of those ratios\n');
+  console.log(['setup', 'calls/s', 'vs none', 'middle half', 'CPU µs/call', 'vs none', 'p50 µs', 'p99 µs', 'what'].join('\t'));
   for (const name of chosen) {
     const setup = setups[name]!;
-    console.log([name, Math.round(of(name, 'callsPerSec')), share(vsNone(name, 'callsPerSec')), round(of(name, 'cpuUsPerCall')), share(vsNone(name, 'cpuUsPerCall')), round(of(name, 'p50us')), round(of(name, 'p99us')), setup.describe].join('\t'));
+    console.log([name, Math.round(of(name, 'callsPerSec')), share(vsNone(name, 'callsPerSec')), middleHalf(name), round(of(name, 'cpuUsPerCall')), share(vsNone(name, 'cpuUsPerCall')), round(of(name, 'p50us')), round(of(name, 'p99us')), setup.describe].join('\t'));
   }
   if (!chosen.includes('all')) return;
   const cost = (1 - vsNone('all', 'callsPerSec')) * 100;
