@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Code, RpcError, defineService, resultCache, type ResultCacheOptions } from '../../src/index.js';
+import { Code, RpcError, defineService, resultCache, type Interceptor, type ResultCacheOptions } from '../../src/index.js';
 import { CalculatorService, startClient, startServer, waitUntil } from '../support/calculator.js';
 
 const calc = CalculatorService.id;
@@ -204,4 +204,28 @@ test('bad options are refused with INVALID_ARGUMENT', () => {
     assert.throws(() => resultCache(options as ResultCacheOptions), { code: Code.INVALID_ARGUMENT }, JSON.stringify(options));
   }
   assert.doesNotThrow(() => resultCache({ ttlMs: Infinity, services: { [calc]: {} } }));
+});
+
+test('a call made from further down the chain while a miss is sent bypasses the cache and leaves the miss intact', async (t) => {
+  const { address, log } = await startServer(t);
+  const cache = calculatorCache();
+  let nesting = false;
+  let inner: Promise<unknown> | undefined;
+  const started: { calc?: ReturnType<typeof startClient>['calc'] } = {};
+  // Runs after the cache: on the first call it makes another call, synchronously, through the same chain.
+  const nested: Interceptor = (next) => (call) => {
+    if (!nesting) {
+      nesting = true;
+      inner = started.calc!.add(10, 20);
+    }
+    return next(call);
+  };
+  const proxy = (started.calc = startClient(t, address, { interceptors: [cache, nested] }).calc);
+  assert.equal(await proxy.add(1, 2), 3);
+  assert.equal(await inner, 30);
+  assert.deepEqual(cache.stats(), { hits: 0, misses: 1, coalesced: 0, size: 1 }, 'the nested call was not cached');
+  assert.equal(await proxy.add(1, 2), 3, 'the outer call was cached under its own key');
+  assert.equal(await proxy.add(10, 20), 30);
+  assert.deepEqual(log.calls.map((call) => call.args), [[10, 20], [1, 2], [10, 20]]);
+  assert.equal(cache.stats().hits, 1);
 });
