@@ -26,6 +26,11 @@ export interface ZooKeeperRegistryOptions {
 type Callback<T> = (error: ZkError | null | undefined, value: T) => void;
 interface ZkError extends Error { getCode(): number }
 interface ZkClient {
+  /**
+   * Internal, read only by `watchHandshake`: the package has no public way to give up a connection
+   * attempt. Optional so that a version without it only loses that watch.
+   */
+  readonly connectionManager?: { readonly socket?: ZkSocket };
   connect(): void;
   close(): void;
   on(event: 'connected' | 'disconnected' | 'expired', listener: () => void): void;
@@ -37,6 +42,7 @@ interface ZkClient {
   remove(path: string, version: number, callback: Callback<void>): void;
   exists(path: string, callback: Callback<{ ephemeralOwner: Buffer } | null>): void;
 }
+interface ZkSocket { readonly connecting: boolean; readonly destroyed: boolean; destroy(): void }
 interface ZkModule {
   createClient(connectString: string, options: { sessionTimeout: number; spinDelay: number; retries: number }): ZkClient;
 }
@@ -94,6 +100,7 @@ export class ZooKeeperRegistry implements Registry {
   private readonly cache = new Map<string, string[]>();
   private cacheWrites: Promise<void> = Promise.resolve();
   private retryTimer?: NodeJS.Timeout;
+  private handshakeTimer?: NodeJS.Timeout;
   private closing?: Promise<void>;
 
   constructor(private readonly connectString: string, options: ZooKeeperRegistryOptions = {}) {
@@ -204,6 +211,7 @@ export class ZooKeeperRegistry implements Registry {
 
   private async shutdown(): Promise<void> {
     clearTimeout(this.retryTimer);
+    clearInterval(this.handshakeTimer);
     this.subscriptions.clear();
     for (const wake of this.waiters) wake();
     const owned = [...this.providers.values(), ...this.consumers.values()].map((own) => own.path).concat([...this.orphans]);
@@ -218,10 +226,12 @@ export class ZooKeeperRegistry implements Registry {
     this.live = undefined;
     if (client) {
       // A connected client ends its session (the server deletes its nodes) and says 'disconnected';
-      // one that never connected stops retrying at its next attempt.
+      // one that is not connected stops retrying at its next attempt, or now if it is waiting on a
+      // socket the server may never answer (see `watchHandshake`).
       const gone = live ? new Promise<void>((resolve) => client.once('disconnected', resolve)) : undefined;
       client.close();
       if (gone) await withTimeout(gone, 2_000);
+      else openSocket(client)?.destroy();
     }
     await this.cacheWrites;
   }
@@ -240,6 +250,7 @@ export class ZooKeeperRegistry implements Registry {
       if (this.client !== client || this.closing) return;
       this.live = undefined;
       this.logger.warn({ connectString: this.connectString }, 'disconnected from ZooKeeper; keeping known providers');
+      this.watchHandshake(client);
     });
     client.on('expired', () => {
       if (this.client !== client || this.closing) return;
@@ -248,6 +259,38 @@ export class ZooKeeperRegistry implements Registry {
       this.open(zk);
     });
     client.connect();
+    this.watchHandshake(client);
+  }
+
+  /**
+   * Drops a connection attempt that the server accepted but does not answer, so that the client tries
+   * again. A ZooKeeper that is starting refuses a connection that comes before its data is loaded, and
+   * the refusal can fail halfway (ZOOKEEPER-5051, seen on 3.8), leaving the socket open and never read;
+   * node-zookeeper-client stops its connect timer once the socket is open and would wait for the
+   * handshake forever. Checked every sixth of the session timeout, a socket found open and unanswered
+   * twice in a row has waited at most a third of it, which leaves the next attempt time to resume the
+   * session before the server expires it.
+   */
+  private watchHandshake(client: ZkClient): void {
+    clearInterval(this.handshakeTimer);
+    let suspect: ZkSocket | undefined;
+    const timer = setInterval(() => {
+      if (this.client !== client || this.live === client || this.closing) {
+        clearInterval(timer);
+        return;
+      }
+      const socket = openSocket(client);
+      if (socket && socket === suspect) {
+        this.logger.warn({ connectString: this.connectString }, 'ZooKeeper accepted a connection but does not answer; connecting again');
+        socket.destroy();
+        suspect = undefined;
+      } else {
+        suspect = socket;
+      }
+    }, this.sessionTimeoutMs / 6);
+    // The client's own socket keeps the process alive while it waits; the watch need not.
+    timer.unref();
+    this.handshakeTimer = timer;
   }
 
   /** Brings the server in line with what this instance wants: run on every (re)connection. */
@@ -451,6 +494,12 @@ export class ZooKeeperRegistry implements Registry {
       }
     }
   }
+}
+
+/** The client's socket if it is connected at the TCP level (connected to ZooKeeper or not). */
+function openSocket(client: ZkClient): ZkSocket | undefined {
+  const socket = client.connectionManager?.socket;
+  return socket && !socket.connecting && !socket.destroyed ? socket : undefined;
 }
 
 function decodeChild(child: string): string {

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -283,7 +283,80 @@ describe('zookeeper registry', () => {
     const seen = watch(t, await open(t), service);
     await seen.waitForUrls([providerUrl(provider)]);
   });
+
+  test('a connection ZooKeeper accepts but never answers is dropped and tried again, keeping the session', async (t) => {
+    const relay = await stallingRelay();
+    relay.stallNext();
+    // A longer session than the other tests': the reconnection below must resume it, not outlive it.
+    const registry = await createZooKeeperRegistry(relay.connectString, { sessionTimeoutMs: 6000, connectTimeoutMs: 5000, cacheFile: false });
+    // The registry first: it ends its session through the relay.
+    t.after(() => registry.close().finally(relay.close));
+    await registry.ready();
+    assert.equal(relay.stalled(), 1, 'the first connection was held unanswered');
+    const service = uniqueServiceName('Unanswered');
+    const first = makeProvider(service, 22091);
+    const second = makeProvider(service, 22092);
+    const nodePath = (provider: Provider) => `/dubbo/${service}/providers/${encodeURIComponent(providerUrl(provider))}`;
+    await registry.register(first);
+    const plain = await plainClient(t);
+    const session = await plain.ephemeralOwner(nodePath(first));
+    assert.ok(session);
+
+    relay.stallNext();
+    relay.cut();
+    await registry.register(second);
+    assert.equal(relay.stalled(), 2, 'the reconnection was held unanswered');
+    assert.equal(await plain.ephemeralOwner(nodePath(first)), session, 'the node of the resumed session stayed');
+    assert.equal(await plain.ephemeralOwner(nodePath(second)), session);
+  });
 });
+
+/**
+ * A TCP relay to the test ZooKeeper. After `stallNext()` it accepts the next connection and reads it
+ * but never answers nor closes it, as a ZooKeeper that is starting sometimes does; `cut()` closes the
+ * connections it relays, as a ZooKeeper that stops does.
+ */
+async function stallingRelay() {
+  const upstreamPort = server().port;
+  const relayed = new Set<Socket>();
+  const held = new Set<Socket>();
+  let stallNext = false;
+  let stalled = 0;
+  const relay = createServer((socket) => {
+    socket.on('error', () => {});
+    if (stallNext) {
+      stallNext = false;
+      stalled++;
+      held.add(socket);
+      socket.on('close', () => held.delete(socket));
+      socket.resume();
+      return;
+    }
+    const upstream = connect(upstreamPort, '127.0.0.1');
+    upstream.on('error', () => {});
+    for (const [from, to] of [[socket, upstream], [upstream, socket]] as const) {
+      relayed.add(from);
+      from.pipe(to);
+      from.on('close', () => {
+        relayed.delete(from);
+        to.destroy();
+      });
+    }
+  }).listen(0, '127.0.0.1');
+  await once(relay, 'listening');
+  return {
+    connectString: `127.0.0.1:${(relay.address() as AddressInfo).port}`,
+    stallNext: () => void (stallNext = true),
+    stalled: () => stalled,
+    cut: () => {
+      for (const socket of relayed) socket.destroy();
+    },
+    close: async () => {
+      for (const socket of [...relayed, ...held]) socket.destroy();
+      await new Promise((resolve) => relay.close(resolve));
+    },
+  };
+}
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
