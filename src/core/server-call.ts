@@ -71,6 +71,10 @@ export class ServerCall implements Invocation {
   private timer: NodeJS.Timeout | undefined;
   private response: Metadata | undefined;
   private request: Metadata | undefined;
+  private finished = false;
+  // One listener in a field of its own: the usual case (a concurrency limit) allocates nothing.
+  private listener: (() => void) | undefined;
+  private moreListeners: Array<() => void> | undefined;
 
   constructor(
     readonly service: ServiceDefinition,
@@ -119,12 +123,34 @@ export class ServerCall implements Invocation {
   abort(reason: RpcError): void {
     if (this.abortReason !== undefined) return;
     this.abortReason = reason;
-    this.finish();
+    this.stopTimer();
     this.controller?.abort(reason);
   }
 
-  /** Releases the deadline timer once the handler has answered. */
+  /**
+   * Runs `listener` once the call is over for the server: its handler chain has settled and any
+   * stream it returned has ended (cancelling does not end a call whose handler still runs). An
+   * interceptor that holds something for a call's whole life releases it here, without a promise
+   * reaction of its own. Listeners must not throw.
+   */
+  whenFinished(listener: () => void): void {
+    if (this.finished) listener();
+    else if (this.listener === undefined) this.listener = listener;
+    else (this.moreListeners ??= []).push(listener);
+  }
+
+  /** Called by the transport when the handler has answered: releases the deadline timer and tells the listeners. */
   finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stopTimer();
+    const { listener, moreListeners } = this;
+    this.listener = this.moreListeners = undefined;
+    listener?.();
+    if (moreListeners !== undefined) for (const more of moreListeners) more();
+  }
+
+  private stopTimer(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }

@@ -1,6 +1,7 @@
 import { Code } from '../core/code.js';
 import type { Invocation, Interceptor } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
+import { ServerCall } from '../core/server-call.js';
 import { LevelTable, integerAtLeast, lastMethodMemo, type Scope, type Scoped } from './scopes.js';
 
 /** The most calls that may execute at once at one level. */
@@ -39,6 +40,7 @@ interface Gate {
 /** The gates of one method, outermost first. */
 class Gates {
   // The reactions to a call's outcome, shared by every call of the method so that a call makes no closures.
+  readonly leaveHere = (): void => this.leave();
   readonly leaveWithValue = (value: unknown): unknown => {
     this.leave();
     return value;
@@ -122,14 +124,24 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
         gates.leave();
         return Promise.reject(error);
       }
-      if (!gates.streaming) return result.then(gates.leaveWithValue, gates.leaveWithError);
-      return result.then(
-        (value) => (isAsyncIterable(value) ? releasedAtEnd(value, call.signal, () => gates.leave()) : gates.leaveWithValue(value)),
-        gates.leaveWithError,
-      );
+      if (gates.streaming) return releasedWithStream(result, gates, call);
+      // On a server the transport says when the call is over, which spares a promise reaction.
+      if (call instanceof ServerCall) {
+        call.whenFinished(gates.leaveHere);
+        return result;
+      }
+      return result.then(gates.leaveWithValue, gates.leaveWithError);
     };
   };
   return Object.assign(interceptor, { stats: (): ConcurrencyLimitStats => ({ ...counts }) });
+}
+
+/** A streaming call holds its places until its stream ends, fails, is closed early or the call is aborted. */
+function releasedWithStream(result: Promise<unknown>, gates: Gates, call: Invocation): Promise<unknown> {
+  return result.then(
+    (value) => (isAsyncIterable(value) ? releasedAtEnd(value, call.signal, gates.leaveHere) : gates.leaveWithValue(value)),
+    gates.leaveWithError,
+  );
 }
 
 function exhausted(gate: Gate, call: Invocation): RpcError {

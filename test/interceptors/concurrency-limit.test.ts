@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Code, Metadata, RpcError, concurrencyLimit, defineService, type ConcurrencyLimitOptions, type Invocation } from '../../src/index.js';
-import { CalculatorService, startClient, startServer, waitUntil } from '../support/calculator.js';
+import { Code, Metadata, RpcError, concurrencyLimit, createServer, defineService, type ConcurrencyLimitOptions, type Invocation } from '../../src/index.js';
+import { CalculatorService, calculatorImpl, newLog, onCleanup, startClient, startServer, waitUntil } from '../support/calculator.js';
+import { brokerScope } from '../support/rabbitmq.js';
 
 const calc = CalculatorService.id;
 
@@ -171,3 +172,30 @@ test('bad options are refused with INVALID_ARGUMENT', () => {
 function invocation(service: Invocation['service'], method: string, args: unknown[] = [], signal?: AbortSignal): Invocation {
   return { service, method, args, metadata: new Metadata(), responseMetadata: new Metadata(), deadline: undefined, signal, oneWay: false };
 }
+
+test('on every server transport a place is held while the handler runs, even after the caller cancels, and released when it settles', async (t) => {
+  const scope = await brokerScope(t);
+  for (const listen of ['tcp://127.0.0.1:0', 'http://127.0.0.1:0', 'grpc://127.0.0.1:0', scope.url({ server: 's1' })]) {
+    const transport = listen.split(':')[0]!;
+    const limit = concurrencyLimit({ services: { [calc]: { methods: { slow: { max: 1 }, fail: { max: 1 } } } } });
+    const log = newLog();
+    // The handler ignores cancellation, so only its settling can free the place.
+    const server = createServer({ registry: false, listen: [listen], interceptors: [limit] });
+    server.provide(CalculatorService, { ...calculatorImpl(log), slow: (ms: number) => new Promise<number>((resolve) => setTimeout(() => resolve(ms), ms)) });
+    onCleanup(t, () => server.close({ timeoutMs: 2000 }));
+    const [address] = await server.listen();
+    const { calc: proxy } = startClient(t, address!);
+
+    for (let i = 0; i < 3; i++) await assert.rejects(proxy.fail(), (error: Error) => error.message.includes('quota'), `${transport}: a failed call frees its place`);
+    assert.equal(await proxy.slow(1), 1, transport);
+    const controller = new AbortController();
+    const cancelled = proxy.slow.with({ signal: controller.signal })(400);
+    await waitUntil(() => limit.stats().active === 1);
+    controller.abort();
+    await assert.rejects(cancelled, { code: Code.CANCELLED });
+    await assert.rejects(proxy.slow(1), { code: Code.RESOURCE_EXHAUSTED }, `${transport}: the cancelled call's handler still holds the place`);
+    await waitUntil(() => limit.stats().active === 0, 3000);
+    assert.equal(await proxy.slow(1), 1, `${transport}: admitted again once the handler settled`);
+    assert.deepEqual(limit.stats(), { active: 0, admitted: 6, rejected: 1 }, transport);
+  }
+});

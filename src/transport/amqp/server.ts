@@ -147,7 +147,7 @@ export class AmqpServerTransport implements ServerTransport {
     this.running.set(call, session);
     if (key !== undefined) session.calls.set(key, call);
     const pending = entry.handler(call);
-        const done = (result: unknown, error: RpcError | undefined): void => {
+    const done = (result: unknown, error: RpcError | undefined): void => {
       call.finish();
       if (key !== undefined && session.calls.get(key) === call) session.calls.delete(key);
       const wasRunning = this.running.delete(call);

@@ -203,7 +203,7 @@ export class HttpServerTransport implements ServerTransport {
       this.calls.delete(call);
     };
     const pending = entry.handler(call);
-        pending.then(
+    pending.then(
       (result) => {
         if (call.oneWay) return done();
         if (entry.options.stream === 'server') return this.stream(exchange, call, result).finally(done);
