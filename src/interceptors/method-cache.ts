@@ -76,11 +76,11 @@ export class MethodCache {
     return this.values[slot];
   }
 
-  /** Enters the call in flight for `key`: its result is kept if it succeeds; if it fails, nothing is. */
+  /**
+   * Enters the call in flight for `key`, which must not be in the cache (`find` just said so): its
+   * result is kept if it succeeds; if it fails, nothing is.
+   */
   start(key: Key, promise: Promise<unknown>, deadline: number | undefined, hash = KeyTable.hash(key)): void {
-    const existing = this.table.get(key, hash);
-    // Normally nothing is there (find() just said so), unless a call for the same key started meanwhile.
-    if (existing !== NONE) this.remove(existing);
     // When full, the least recently used makes way, and its slot is the new entry's.
     const slot = this.table.size >= this.max ? this.evictOldest() : this.allocate();
     this.table.set(key, hash, slot);

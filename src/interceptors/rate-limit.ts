@@ -88,13 +88,13 @@ export function rateLimit(options: RateLimitOptions): RateLimitInterceptor {
       const buckets = bucketsOf(call);
       if (buckets.length === 0) return next(call);
       const now = performance.now();
-      for (const bucket of buckets) {
-        if (!bucket.refill(now)) {
+      for (let i = 0; i < buckets.length; i++) {
+        if (!buckets[i]!.refill(now)) {
           counts.rejected++;
-          return Promise.reject(exhausted(bucket, call));
+          return Promise.reject(exhausted(buckets[i]!, call));
         }
       }
-      for (const bucket of buckets) bucket.take();
+      for (let i = 0; i < buckets.length; i++) buckets[i]!.take();
       counts.admitted++;
       return next(call);
     };

@@ -84,12 +84,14 @@ export function resultCache(options: ResultCacheOptions): ResultCache {
     return cache;
   }
 
+  const key = new ArgKeyWriter();
+  // Set while a miss goes on down a chain: a call made from there (by a later interceptor, or through
+  // another client sharing this cache) bypasses the cache, so the key written for the miss is intact,
+  // and still absent from the cache, when the miss takes its place.
+  let sending = false;
+
   const interceptor: Interceptor = (next) => {
     const methodCacheOf = lastMethodMemo(cacheOf);
-    const key = new ArgKeyWriter();
-    // Set while the call goes on down the chain: a call made from there (by a later interceptor)
-    // bypasses the cache, so the key written here is intact when the result's place is taken.
-    let sending = false;
     return (call) => {
       const cache = methodCacheOf(call);
       if (cache === null || sending || call.oneWay || call.targetServer !== undefined || call.signal?.aborted === true) return next(call);

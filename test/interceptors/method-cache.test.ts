@@ -101,15 +101,3 @@ test('a failure of an earlier call does not remove a newer one for the same key'
   await Promise.resolve();
   assert.equal(valueFor(cache, 'k'), 'second');
 });
-
-test('a call for a key that started while another was starting replaces it cleanly', async () => {
-  const cache = new MethodCache(Infinity, 2);
-  cache.start(keyOf('k'), new Promise(() => {}), undefined);
-  await fill(cache, 'k', 'later'); // the same key again without a find() in between
-  await fill(cache, 'x', 1);
-  assert.equal(valueFor(cache, 'k'), 'later'); // k is now the most recent, x the least
-  await fill(cache, 'y', 2); // evicts x; the replaced entry of k left nothing behind to evict instead
-  assert.equal(cache.find(keyOf('x')), NONE);
-  assert.deepEqual([valueFor(cache, 'k'), valueFor(cache, 'y')], ['later', 2]);
-  assert.equal(cache.size, 2);
-});

@@ -229,3 +229,23 @@ test('a call made from further down the chain while a miss is sent bypasses the 
   assert.deepEqual(log.calls.map((call) => call.args), [[10, 20], [1, 2], [10, 20]]);
   assert.equal(cache.stats().hits, 1);
 });
+
+test('a call with the same arguments made through another client sharing the cache while a miss is sent bypasses it', async (t) => {
+  const { address, log } = await startServer(t);
+  const cache = calculatorCache();
+  let inner: Promise<unknown> | undefined;
+  const other = startClient(t, address, { interceptors: [cache] }).calc;
+  // Runs after the cache of the first client: on its first call, calls the other client with the same arguments.
+  const nested: Interceptor = (next) => (call) => {
+    inner ??= other.add(1, 2);
+    return next(call);
+  };
+  const proxy = startClient(t, address, { interceptors: [cache, nested] }).calc;
+  assert.equal(await proxy.add(1, 2), 3);
+  assert.equal(await inner, 3);
+  assert.deepEqual(cache.stats(), { hits: 0, misses: 1, coalesced: 0, size: 1 });
+  assert.equal(await other.add(1, 2), 3);
+  assert.equal(await proxy.add(1, 2), 3);
+  assert.deepEqual(log.calls.map((call) => call.args), [[1, 2], [1, 2]], 'the later calls were served from the one result cached');
+  assert.equal(cache.stats().hits, 2);
+});
