@@ -1,6 +1,8 @@
 /**
  * `npm run bench:governance:instructions`: what the governance interceptors cost per call, counted
- * in instructions, which unlike time do not depend on what else the machine is doing.
+ * in instructions, which depend far less than time on what else the machine is doing (not at all
+ * would be too strong: how many calls one socket read carries depends on timing, and so does the
+ * work per call; repeat runs of a setup differ by up to about 1.5%).
  *
  * For each setup of `governance-setups.ts`, `governance-calls.ts` makes N calls with client and
  * server in one process under `valgrind --tool=callgrind`, node started with `--single-threaded`
@@ -8,7 +10,7 @@
  * run). Two runs per setup, of `--from` and `--to` calls; the difference of their instruction
  * totals divided by the difference of their calls is the cost of one call, client and server
  * together, without start-up and with most of the warm-up. The table gives each setup's count and
- * its ratio to `none`. Runs go two at a time (counts are the same however busy the machine is).
+ * its ratio to `none`. Runs go two at a time.
  *
  * Options: --only a,b (these setups and the baseline), --from N (default 12000), --to N (default 42000).
  * Needs valgrind (Debian package `valgrind`); a run of all setups takes about five minutes.
