@@ -146,8 +146,7 @@ export class Exchange {
     }
     const call = new ServerCall(entry.service, entry.method, args, this.accepted.metadata, this.accepted.deadline, false);
     this.call = call;
-    const pending = entry.handler(call);
-    pending.then((result) => this.onResult(result), (error: unknown) => this.onError(error));
+    entry.handler(call).then((result) => this.onResult(result), (error: unknown) => this.onError(error));
   }
 
   private onResult(result: unknown): void {

@@ -202,8 +202,7 @@ export class HttpServerTransport implements ServerTransport {
       call.finish();
       this.calls.delete(call);
     };
-    const pending = entry.handler(call);
-    pending.then(
+    entry.handler(call).then(
       (result) => {
         if (call.oneWay) return done();
         if (entry.options.stream === 'server') return this.stream(exchange, call, result).finally(done);

@@ -203,8 +203,7 @@ class ServerConnection {
       },
     }, credit);
     this.streams.set(id, stream);
-    const pending = entry.handler(call);
-    pending
+    entry.handler(call)
       .then((result) => stream.run(result), (error: unknown) => stream.sink.end(RpcError.from(error)))
       .finally(() => {
         this.streams.delete(id);
@@ -214,8 +213,7 @@ class ServerConnection {
 
   private run(entry: MethodEntry, call: ServerCall, id: number, serializer: Serializer): void {
     if (!call.oneWay) this.inFlight.set(id, call);
-    const pending = entry.handler(call);
-    pending.then(
+    entry.handler(call).then(
       (result) => {
         call.finish();
         if (call.oneWay || !this.settle(id, call)) return;
