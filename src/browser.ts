@@ -15,6 +15,7 @@ import { chain, type Handler, type Interceptor } from './core/invocation.js';
 import { Metadata, type MetadataInit } from './core/metadata.js';
 import { RpcError } from './core/rpc-error.js';
 import type { MethodNames, ServiceDefinition } from './core/service.js';
+import { callDeadline } from './core/timer.js';
 import { HttpChannel } from './transport/http/client.js';
 
 export { Code, codeName } from './core/code.js';
@@ -86,7 +87,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     let call: ClientCall;
     try {
       const timeoutMs = callOptions.timeoutMs ?? methodOptions.timeoutMs ?? options.timeoutMs;
-      const deadline = callOptions.deadline ?? (timeoutMs === undefined ? undefined : Date.now() + timeoutMs);
+      const deadline = callDeadline(timeoutMs, callOptions.deadline);
       const metadata = callOptions.metadata === undefined ? undefined : new Metadata(callOptions.metadata);
       call = new ClientCall(definition, method, args, metadata, deadline, callOptions.signal, callOptions.oneWay ?? methodOptions.oneWay ?? false, undefined);
     } catch (error) {

@@ -7,6 +7,7 @@ import { chain, type Handler, type Interceptor } from './core/invocation.js';
 import { Metadata, type MetadataInit } from './core/metadata.js';
 import { RpcError } from './core/rpc-error.js';
 import type { MethodNames, ServiceDefinition } from './core/service.js';
+import { callDeadline } from './core/timer.js';
 import { connectionOptions, defaults, type ConnectionSettings } from './options.js';
 import { Reference, type ReferenceOptions, type RoutingOptions } from './reference.js';
 import { openRegistry, type RegistrySpec } from './registry/index.js';
@@ -167,7 +168,7 @@ export function createClient(options: ClientOptions = {}): Client {
     if (!Array.isArray(args)) return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, 'args must be an array', { unprocessed: true }));
     const reference = known?.() ?? referenceFor(definition, pickReferenceOptions(callOptions));
     const timeoutMs = callOptions.timeoutMs ?? methodOptions.timeoutMs ?? options.timeoutMs;
-    const deadline = callOptions.deadline ?? (timeoutMs === undefined ? undefined : Date.now() + timeoutMs);
+    const deadline = callDeadline(timeoutMs, callOptions.deadline);
     const metadata = callOptions.metadata === undefined ? undefined : new Metadata(callOptions.metadata);
     const oneWay = callOptions.oneWay ?? callOptions.fanout ?? methodOptions.oneWay ?? false;
     const call = new ClientCall(definition, method, args, metadata, deadline, callOptions.signal, oneWay, reference);

@@ -3,6 +3,7 @@ import type { Invocation } from './invocation.js';
 import { Metadata } from './metadata.js';
 import { RpcError } from './rpc-error.js';
 import type { ServiceDefinition } from './service.js';
+import { startTimer, stopTimer, type Timer } from './timer.js';
 
 let current: Invocation | undefined;
 
@@ -68,7 +69,7 @@ export class ServerCall implements Invocation {
   readonly oneWay: boolean;
   private controller: AbortController | undefined;
   private abortReason: RpcError | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private response: Metadata | undefined;
   private request: Metadata | undefined;
   private finished = false;
@@ -109,7 +110,7 @@ export class ServerCall implements Invocation {
       } else if (this.deadline !== undefined) {
         const left = this.deadline - Date.now();
         if (left <= 0) this.abort(deadlineExceeded());
-        else this.timer = setTimeout(() => this.abort(deadlineExceeded()), left).unref();
+        else this.timer = startTimer(left, expire, this)?.unref();
       }
     }
     return this.controller.signal;
@@ -151,9 +152,13 @@ export class ServerCall implements Invocation {
   }
 
   private stopTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    stopTimer(this.timer);
     this.timer = undefined;
   }
+}
+
+function expire(call: ServerCall): void {
+  call.abort(deadlineExceeded());
 }
 
 function deadlineExceeded(): RpcError {

@@ -2,6 +2,7 @@ import { Code } from '../core/code.js';
 import type { Metadata } from '../core/metadata.js';
 import { RpcError } from '../core/rpc-error.js';
 import type { ServiceDefinition } from '../core/service.js';
+import { startTimerAt, stopTimer, type Timer } from '../core/timer.js';
 import type { PoolWorker } from './pool-worker.js';
 
 /** The call context of `WorkerPool.run`. A server `Invocation` is one. */
@@ -30,7 +31,7 @@ export class Task {
   readonly promise: Promise<unknown>;
   private resolveFn!: (value: unknown) => void;
   private rejectFn!: (error: RpcError) => void;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private readonly abortListener: (() => void) | undefined;
 
   constructor(
@@ -49,10 +50,9 @@ export class Task {
       this.abortListener = () => onAbort(this, RpcError.from(signal.reason, Code.CANCELLED));
       signal.addEventListener('abort', this.abortListener, { once: true });
     }
-    // beyond setTimeout's range (24.8 days) a deadline is as good as none
-    if (deadline !== undefined && deadline - Date.now() < 2 ** 31) {
+    if (deadline !== undefined) {
       const expire = () => onAbort(this, new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded'));
-      this.timer = setTimeout(expire, Math.max(0, deadline - Date.now())).unref();
+      this.timer = startTimerAt(deadline, expire, undefined)?.unref();
     }
   }
 
@@ -80,7 +80,7 @@ export class Task {
 
   /** The worker is done with the call: no more cancelling it. */
   release(): void {
-    clearTimeout(this.timer);
+    stopTimer(this.timer);
     clearTimeout(this.graceTimer);
     if (this.abortListener !== undefined) this.options.signal?.removeEventListener('abort', this.abortListener);
   }

@@ -1,7 +1,8 @@
 import { Code } from '../core/code.js';
 import type { Invocation, Interceptor } from '../core/invocation.js';
-import { RpcError } from '../core/rpc-error.js';
+import { RpcError, errorMessage } from '../core/rpc-error.js';
 import type { ServiceDefinition } from '../core/service.js';
+import { startTimerAt, stopTimer, type Timer } from '../core/timer.js';
 import { ArgKeyWriter } from './arg-key.js';
 import { KeyTable } from './key-table.js';
 import { MethodCache, NONE } from './method-cache.js';
@@ -185,21 +186,22 @@ function follow(shared: Promise<unknown>, leaderDeadline: number | undefined, ca
   if (signal === undefined && !sooner) return shared;
   if (signal?.aborted) return Promise.reject(cancelled(signal.reason));
   return new Promise((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const onAbort = (): void => {
       settle();
       reject(cancelled(signal?.reason));
     };
     const settle = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      stopTimer(timer);
       signal?.removeEventListener('abort', onAbort);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     if (sooner) {
-      timer = setTimeout(() => {
+      const expire = (): void => {
         settle();
         reject(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded'));
-      }, Math.max(0, deadline - Date.now()));
+      };
+      timer = startTimerAt(deadline, expire, undefined);
     }
     shared.then(
       (value) => {
@@ -215,5 +217,5 @@ function follow(shared: Promise<unknown>, leaderDeadline: number | undefined, ca
 }
 
 function cancelled(reason: unknown): RpcError {
-  return new RpcError(Code.CANCELLED, reason instanceof Error ? `cancelled: ${reason.message}` : 'cancelled by the caller', { cause: reason });
+  return new RpcError(Code.CANCELLED, reason instanceof Error ? `cancelled: ${errorMessage(reason)}` : 'cancelled by the caller', { cause: reason });
 }

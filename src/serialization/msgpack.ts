@@ -67,13 +67,28 @@ function boxMaps(value: unknown, depth: number): unknown {
  * MessagePack (the default). `Date`, `bigint`, `Map` and `Set` round-trip. `Uint8Array` and
  * `Buffer` values travel as msgpack bin and decode as `Buffer` views of the received frame, not
  * copies. A `__proto__` key decodes as the plain key `__proto_`, so no payload reaches a prototype.
+ * msgpackr's structured-clone extensions (object ids and pointers to them) are refused when read:
+ * they would let a peer send a cyclic graph, which a handler walking its arguments never expects.
  */
 export function msgpackSerializer(): Serializer {
-  const packr = new Packr({ useRecords: false, int64AsType: 'bigint', useBigIntExtension: true });
+  const options = { useRecords: false, int64AsType: 'bigint', useBigIntExtension: true, structuredClone: false } as const;
+  const packr = new Packr(options);
+  // The fast writer gives every object a 16-bit map header; the rare object with more than 65,535
+  // keys is written again by one that sizes headers to fit, which is slower on every object.
+  const widePackr = new Packr({ ...options, variableMapSize: true });
+  const pack = (value: unknown): Buffer => {
+    const boxed = boxMaps(value, 0);
+    try {
+      return packr.pack(boxed);
+    } catch (error) {
+      if (error instanceof Error && error.message.includes('variableMapSize')) return widePackr.pack(boxed);
+      throw error;
+    }
+  };
   return {
     id: 0,
     name: 'msgpack',
-    encode: (value) => packr.pack(boxMaps(value, 0)),
+    encode: pack,
     decode: (bytes) => packr.unpack(bytes as Buffer),
     // A large binary value, alone or among the arguments of a call, is passed through by reference:
     // the encoding is the msgpack framing around it, written back to back with it.
@@ -83,7 +98,7 @@ export function msgpackSerializer(): Serializer {
       const chunks: Uint8Array[] = [Buffer.of(0x90 | value.length)];
       for (const item of value) {
         if (isLargeBinary(item)) chunks.push(binHeader(item.byteLength), item);
-        else chunks.push(packr.pack(boxMaps(item, 0)));
+        else chunks.push(pack(item));
       }
       return chunks;
     },

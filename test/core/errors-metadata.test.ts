@@ -71,7 +71,7 @@ describe('RpcError.from', () => {
     assert.equal(RpcError.from('plain text').message, 'plain text');
     const odd = RpcError.from(42);
     assert.equal(odd.code, Code.UNKNOWN);
-    assert.equal(odd.message, 'non-error value thrown');
+    assert.equal(odd.message, 'non-error value thrown: 42');
     assert.equal(odd.cause, 42);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Code } from '../../src/core/code.js';
 import { RpcError } from '../../src/core/rpc-error.js';
-import { jsonSerializer } from '../../src/serialization/json.js';
+import { MAX_BIGINT_DIGITS, jsonSerializer } from '../../src/serialization/json.js';
 import { msgpackSerializer } from '../../src/serialization/msgpack.js';
 import { SerializerSet, errorSerializer } from '../../src/serialization/registry.js';
 import type { Serializer } from '../../src/serialization/serializer.js';
@@ -122,6 +122,20 @@ describe('msgpack serializer', () => {
     });
   }
 
+  it('refuses structured-clone ids and pointers, so a peer cannot send a cyclic graph', () => {
+    // ext 0x69 (id 1) around an array holding ext 0x70 (pointer to id 1): an array that contains itself
+    const cyclic = Buffer.from([0xd6, 0x69, 0, 0, 0, 1, 0x91, 0xd6, 0x70, 0, 0, 0, 1]);
+    assert.throws(() => msgpack.decode(cyclic), /Structured clone extension is disabled/);
+  });
+
+  it('encodes an object with more than 65,535 keys', () => {
+    const wide: Record<string, number> = {};
+    for (let i = 0; i < 70_000; i++) wide[`k${i}`] = i;
+    const back = msgpack.decode(msgpack.encode({ wide })) as { wide: Record<string, number> };
+    assert.equal(Object.keys(back.wide).length, 70_000);
+    assert.equal(back.wide.k69999, 69_999);
+  });
+
   it('decodes a __proto__ payload without touching Object.prototype or any decoded prototype', () => {
     const payload: unknown = JSON.parse(pollutingPayload);
     const decoded = msgpack.decode(msgpack.encode(payload));
@@ -169,9 +183,30 @@ describe('JSON serializer', () => {
     assert.deepEqual(json.decode(encoded), value);
   });
 
-  it('leaves objects that only look like tags alone when their value has the wrong form', () => {
-    const value = { a: { $bigint: '12x' }, b: { $bytes: 5 }, c: { $bigint: '1', other: true } };
+  it('leaves objects that only look like tags alone when their value is not a string or array', () => {
+    const value = { b: { $bytes: 5 }, c: { $bigint: '1', other: true }, m: { $map: 'x' }, s: { $set: {} } };
     assert.deepEqual(roundTrip(json, value), value);
+  });
+
+  it('refuses a tag whose text has the wrong form instead of decoding something else', () => {
+    for (const bad of ['{"a":{"$bigint":"12x"}}', '{"$bytes":"not base64!"}', '{"$bytes":"QUJDR"}', '{"$map":[[1]]}']) {
+      assert.throws(() => json.decode(Buffer.from(bad)), /\$bigint|\$bytes|\$map/, bad);
+    }
+    assert.deepEqual([...(json.decode(Buffer.from('{"$bytes":"QUJD"}')) as Uint8Array)], [65, 66, 67]);
+    assert.deepEqual([...(json.decode(Buffer.from('{"$bytes":"-_8"}')) as Uint8Array)], [251, 255], 'the URL-safe alphabet too');
+  });
+
+  it('bounds the digits of a $bigint, so a huge one costs no CPU', () => {
+    const limit = '9'.repeat(MAX_BIGINT_DIGITS);
+    assert.equal(json.decode(Buffer.from(`{"$bigint":"-${limit}"}`)), -BigInt(limit));
+    assert.throws(() => json.decode(Buffer.from(`{"$bigint":"${'9'.repeat(16 << 20)}"}`)), RangeError);
+  });
+
+  it('carries Map and Set as $map and $set tags, and refuses an Error value', () => {
+    const value = { m: new Map<unknown, unknown>([[1, 'one'], ['k', new Set([2n])]]), s: new Set(['a']) };
+    assert.match(text(json.encode(value)), /"m":\{"\$map":\[\[1,"one"\]/);
+    assert.deepEqual(roundTrip(json, value), value);
+    assert.throws(() => json.encode({ failure: new Error('x') }), /cannot carry an Error value \(at key "failure"\)/);
   });
 
   it('keeps a __proto__ key as an own key and leaves Object.prototype untouched', () => {
