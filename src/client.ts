@@ -5,7 +5,7 @@ import { ClientCall } from './core/client-call.js';
 import { Code } from './core/code.js';
 import { chain, type Handler, type Interceptor } from './core/invocation.js';
 import { Metadata, type MetadataInit } from './core/metadata.js';
-import { RpcError } from './core/rpc-error.js';
+import { RpcError, errorMessage } from './core/rpc-error.js';
 import type { MethodNames, ServiceDefinition } from './core/service.js';
 import { callDeadline } from './core/timer.js';
 import { connectionOptions, defaults, type ConnectionSettings } from './options.js';
@@ -105,8 +105,8 @@ export function createClient(options: ClientOptions = {}): Client {
     serializers,
   });
   const logger = options.logger ?? defaults.logger;
-  const registry = urls.length > 0 ? undefined : openRegistry(options.registry ?? 'embedded');
-  registry?.catch((error: unknown) => logger.error({ message: (error as Error).message }, 'cannot open the registry'));
+  const registry = urls.length > 0 ? undefined : openRegistry(options.registry ?? 'embedded', logger);
+  registry?.catch((error: unknown) => logger.error({ message: errorMessage(error) }, 'cannot open the registry'));
   const onCircuitChange = (event: CircuitEvent) => {
     logger.info({ ...event }, `circuit ${event.from} -> ${event.to}`);
     options.onCircuitStateChange?.(event);

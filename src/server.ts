@@ -6,7 +6,7 @@ import { parseProviderUrl, providerUrl, type Provider } from './registry/provide
 import { parseAddress } from './transport/address.js';
 import { Code } from './core/code.js';
 import type { Interceptor } from './core/invocation.js';
-import { RpcError } from './core/rpc-error.js';
+import { RpcError, errorMessage } from './core/rpc-error.js';
 import type { ServiceDefinition } from './core/service.js';
 import { connectionOptions, defaults, type ConnectionSettings } from './options.js';
 import { SerializerSet } from './serialization/registry.js';
@@ -90,7 +90,7 @@ export function createServer(options: ServerOptions): Server {
       implementations.push(implementation);
       if (state === 'listening') {
         announcer?.register(providersOf([definition as ServiceDefinition])).catch((error: unknown) =>
-          logger.error({ service: definition.id, message: (error as Error).message }, 'registration failed'));
+          logger.error({ service: definition.id, message: errorMessage(error) }, 'registration failed'));
       }
       return server;
     },
@@ -150,7 +150,7 @@ export function createServer(options: ServerOptions): Server {
         server.close(closeOptions).then(
           () => process.exit(0),
           (error: unknown) => {
-            logger.error({ message: (error as Error).message }, 'close failed');
+            logger.error({ message: errorMessage(error) }, 'close failed');
             process.exit(1);
           },
         );
@@ -186,7 +186,7 @@ async function dispose(implementation: unknown, logger: Logger): Promise<void> {
   try {
     await release.call(implementation);
   } catch (error) {
-    logger.warn({ message: (error as Error).message }, 'releasing an implementation failed');
+    logger.warn({ message: errorMessage(error) }, 'releasing an implementation failed');
   }
 }
 
@@ -207,7 +207,7 @@ class Announcer {
   private readonly registered: Provider[] = [];
 
   constructor(spec: RegistrySpec, private readonly logger: Logger) {
-    this.registry = openRegistry(spec);
+    this.registry = openRegistry(spec, this.logger);
     this.registry.catch(() => {});
   }
 
@@ -228,7 +228,7 @@ class Announcer {
       return;
     }
     for (const provider of this.registered.splice(0)) {
-      await opened.registry.unregister(provider).catch((error: unknown) => this.logger.warn({ message: (error as Error).message }, 'unregister failed'));
+      await opened.registry.unregister(provider).catch((error: unknown) => this.logger.warn({ message: errorMessage(error) }, 'unregister failed'));
     }
     if (opened.owned) await opened.registry.close();
   }

@@ -1,6 +1,6 @@
 import { Code } from './code.js';
 import { chain, type Handler, type Interceptor } from './invocation.js';
-import { RpcError } from './rpc-error.js';
+import { RpcError, errorMessage } from './rpc-error.js';
 import { runAsCurrent, streamAsCurrent } from './server-call.js';
 import type { MethodOptions, ServiceDefinition } from './service.js';
 
@@ -77,7 +77,7 @@ function validate(check: (args: unknown[]) => void, args: unknown[], serviceId: 
     check(args);
   } catch (error) {
     if (error instanceof RpcError) throw error;
-    throw new RpcError(Code.INVALID_ARGUMENT, `invalid arguments for ${serviceId}.${method}: ${(error as Error).message}`);
+    throw new RpcError(Code.INVALID_ARGUMENT, `invalid arguments for ${serviceId}.${method}: ${errorMessage(error)}`);
   }
 }
 

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Code } from '../core/code.js';
 import { Metadata } from '../core/metadata.js';
-import { RpcError, fromWireError } from '../core/rpc-error.js';
+import { RpcError, errorMessage, fromWireError } from '../core/rpc-error.js';
 import { runAsCurrent } from '../core/server-call.js';
 import { defineService, type ServiceDefinition } from '../core/service.js';
 import { metadataPairs, wireErrorOf, type FromWorker, type ServiceInfo, type ToWorker, type WorkerSetup } from './messages.js';
@@ -99,7 +99,7 @@ function finish(current: Running, error: unknown, value?: unknown): void {
       post({ t: 'done', id, ok: true, value, metadata });
       return;
     } catch (cloneError) {
-      error = new RpcError(Code.INTERNAL, `the result of ${method} cannot be passed from the worker: ${(cloneError as Error).message}`);
+      error = new RpcError(Code.INTERNAL, `the result of ${method} cannot be passed from the worker: ${errorMessage(cloneError)}`);
     }
   }
   const wire = wireErrorOf(error);
@@ -133,7 +133,7 @@ async function pull(current: Running): Promise<void> {
       post({ t: 'item', id: current.call.id, value: step.value });
     } catch (error) {
       await current.iterator.return?.().catch(() => undefined);
-      finish(current, new RpcError(Code.INTERNAL, `an item of ${current.call.method} cannot be passed from the worker: ${(error as Error).message}`));
+      finish(current, new RpcError(Code.INTERNAL, `an item of ${current.call.method} cannot be passed from the worker: ${errorMessage(error)}`));
     }
   }
 }

@@ -1,6 +1,6 @@
 import { Code } from '../core/code.js';
 import type { Logger } from '../core/logger.js';
-import { RpcError, fromWireError } from '../core/rpc-error.js';
+import { RpcError, errorMessage, fromWireError } from '../core/rpc-error.js';
 import { workerLaunch } from './loader.js';
 import { mergeMetadata, metadataPairs, type FromWorker } from './messages.js';
 import { poolSettings, type WorkerPoolOptions } from './options.js';
@@ -165,7 +165,7 @@ export class WorkerPool implements AsyncDisposable {
     try {
       worker.send({ t: 'call', id: task.id, method: task.method, args: task.args.map(detached), metadata: metadataPairs(options.metadata), deadline: options.deadline, oneWay: options.oneWay ?? false, serviceId, service });
     } catch (error) {
-      this.drop(task, new RpcError(Code.INVALID_ARGUMENT, `the arguments of ${task.method} cannot be passed to a worker: ${(error as Error).message}`));
+      this.drop(task, new RpcError(Code.INVALID_ARGUMENT, `the arguments of ${task.method} cannot be passed to a worker: ${errorMessage(error)}`));
       return;
     }
     if (service !== undefined) worker.knownServices.add(service.id);

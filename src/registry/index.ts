@@ -1,23 +1,25 @@
 import { Code } from '../core/code.js';
+import type { Logger } from '../core/logger.js';
 import { RpcError } from '../core/rpc-error.js';
 import { createEmbeddedRegistry } from './embedded.js';
 import type { Registry } from './registry.js';
 
 /**
  * A registry given by address: `embedded`, `embedded:///some/dir`, or
- * `zookeeper://host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=]`.
+ * `zookeeper://host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=&cacheAfterMs=]`.
  */
 export type RegistrySpec = string | Registry;
 
 /**
  * Opens the registry a spec names. `owned` says whether the caller made it (and so must close it),
- * as opposed to a `Registry` object it was handed.
+ * as opposed to a `Registry` object it was handed. `logger` receives what a registry made from a
+ * string reports (a refused folder, an ignored entry or cache file, ZooKeeper outages).
  */
-export async function openRegistry(spec: RegistrySpec): Promise<{ registry: Registry; owned: boolean }> {
+export async function openRegistry(spec: RegistrySpec, logger?: Logger): Promise<{ registry: Registry; owned: boolean }> {
   if (typeof spec !== 'string') return { registry: spec, owned: false };
   if (spec === 'embedded' || spec.startsWith('embedded:')) {
     const dir = spec.startsWith('embedded://') ? decodeURIComponent(new URL(spec).pathname) : '';
-    return { registry: createEmbeddedRegistry(dir === '' || dir === '/' ? {} : { dir }), owned: true };
+    return { registry: createEmbeddedRegistry(dir === '' || dir === '/' ? { logger } : { dir, logger }), owned: true };
   }
   if (spec.startsWith('zookeeper://')) {
     const url = new URL(spec.replace(/^zookeeper:\/\/([^/?]*)/, 'zookeeper://placeholder'));
@@ -32,6 +34,8 @@ export async function openRegistry(spec: RegistrySpec): Promise<{ registry: Regi
       sessionTimeoutMs: number('sessionTimeoutMs'),
       connectTimeoutMs: number('connectTimeoutMs'),
       cacheFile: cacheFile === 'false' ? false : cacheFile,
+      cacheAfterMs: number('cacheAfterMs'),
+      logger,
     });
     return { registry, owned: true };
   }

@@ -1,12 +1,14 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { networkInterfaces, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Code } from '../core/code.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { RpcError } from '../core/rpc-error.js';
 import { serviceId, type ServiceKey } from '../core/service.js';
 import { parseProviderUrl, providerId, providerUrl, type Provider } from './provider.js';
 import type { Registry, Unsubscribe } from './registry.js';
+import {
+  EPHEMERAL, NODE_EXISTS, NO_NODE, call, codeOf, decodeChild, localHost, lostConnection, openSocket, withTimeout, zkModuleName,
+  type ZkClient, type ZkModule, type ZkSocket,
+} from './zookeeper-client.js';
+import { ProviderCache, defaultCacheFile } from './zookeeper-cache.js';
 
 export interface ZooKeeperRegistryOptions {
   /** Root of the layout. Default `/dubbo`. */
@@ -15,41 +17,22 @@ export interface ZooKeeperRegistryOptions {
   sessionTimeoutMs?: number;
   /** How long `register` and `ready` wait for a connection before failing with UNAVAILABLE. Default 5000. */
   connectTimeoutMs?: number;
-  /** Last known provider URLs per service, for consumers started while ZooKeeper is down; `false`: none. */
+  /**
+   * Last known provider URLs per service, for consumers started while ZooKeeper is down; `false`: none.
+   * Default `<os.tmpdir()>/switchyard-<uid>/zookeeper-cache/<app>-<connect string + root>-<hash>.json`,
+   * private to this user and to this application (its main script). See docs/registry.md.
+   */
   cacheFile?: string | false;
+  /**
+   * How long a new subscription waits for ZooKeeper's answer before it is told the cached providers.
+   * A ZooKeeper that answers in time is never second-guessed by the cache. Default 1000.
+   */
+  cacheAfterMs?: number;
   /** Announce each subscription as a `consumer://` node, as Dubbo consumers do. Default true. */
   registerConsumers?: boolean;
   logger?: Logger;
 }
 
-// The part of node-zookeeper-client used here (the package ships no types).
-type Callback<T> = (error: ZkError | null | undefined, value: T) => void;
-interface ZkError extends Error { getCode(): number }
-interface ZkClient {
-  /**
-   * Internal, read only by `watchHandshake`: the package has no public way to give up a connection
-   * attempt. Optional so that a version without it only loses that watch.
-   */
-  readonly connectionManager?: { readonly socket?: ZkSocket };
-  connect(): void;
-  close(): void;
-  on(event: 'connected' | 'disconnected' | 'expired', listener: () => void): void;
-  once(event: 'disconnected', listener: () => void): void;
-  getSessionId(): Buffer;
-  getChildren(path: string, watcher: () => void, callback: Callback<string[]>): void;
-  create(path: string, data: Buffer, mode: number, callback: Callback<string>): void;
-  mkdirp(path: string, callback: Callback<string>): void;
-  remove(path: string, version: number, callback: Callback<void>): void;
-  exists(path: string, callback: Callback<{ ephemeralOwner: Buffer } | null>): void;
-}
-interface ZkSocket { readonly connecting: boolean; readonly destroyed: boolean; destroy(): void }
-interface ZkModule {
-  createClient(connectString: string, options: { sessionTimeout: number; spinDelay: number; retries: number }): ZkClient;
-}
-const NO_NODE = -101, NODE_EXISTS = -110, CONNECTION_LOSS = -4, SESSION_EXPIRED = -112, EPHEMERAL = 1;
-const zkModuleName = 'node-zookeeper-client';
-const cacheQueues = new Map<string, Promise<void>>();
-let cacheSerial = 0;
 
 interface Listener { readonly onChange: (providers: Provider[]) => void; seen: boolean }
 interface Subscription {
@@ -59,15 +42,14 @@ interface Subscription {
   readonly watcher: () => void;
   providers?: Provider[];
   signature?: string;
+  /** Whether ZooKeeper has answered for this subscription: from then on the cache is never served to it. */
+  answered: boolean;
+  /** Serves the cache if ZooKeeper has not answered in time. */
+  cacheTimer?: NodeJS.Timeout;
 }
 /** An ephemeral node this instance wants to exist while it lives. */
 interface Own { readonly path: string; readonly data: string; refs: number }
 
-function call<T>(start: (callback: Callback<T>) => void): Promise<T> {
-  return new Promise((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value))));
-}
-const codeOf = (error: unknown) => (error as Partial<ZkError>)?.getCode?.();
-const lostConnection = (error: unknown) => codeOf(error) === CONNECTION_LOSS || codeOf(error) === SESSION_EXPIRED;
 const unavailable = (message: string, cause?: unknown) => new RpcError(Code.UNAVAILABLE, message, { cause });
 
 /**
@@ -83,7 +65,7 @@ export class ZooKeeperRegistry implements Registry {
   private readonly root: string;
   private readonly sessionTimeoutMs: number;
   private readonly connectTimeoutMs: number;
-  private readonly cacheFile: string | false;
+  private readonly cacheAfterMs: number;
   private readonly registerConsumers: boolean;
   private readonly logger: Logger;
   private zk?: ZkModule;
@@ -97,8 +79,7 @@ export class ZooKeeperRegistry implements Registry {
   /** Nodes to delete once connected again (unregistered while disconnected). */
   private readonly orphans = new Set<string>();
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly cache = new Map<string, string[]>();
-  private cacheWrites: Promise<void> = Promise.resolve();
+  private readonly cache: ProviderCache;
   private retryTimer?: NodeJS.Timeout;
   private handshakeTimer?: NodeJS.Timeout;
   private closing?: Promise<void>;
@@ -107,10 +88,19 @@ export class ZooKeeperRegistry implements Registry {
     this.root = (options.root ?? '/dubbo').replace(/\/+$/, '');
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
-    const cacheName = `switchyard-zookeeper-${(connectString + this.root).replace(/[^\w.-]+/g, '_')}.json`;
-    this.cacheFile = options.cacheFile ?? join(tmpdir(), cacheName);
+    this.cacheAfterMs = options.cacheAfterMs ?? 1_000;
+    if (!Number.isFinite(this.cacheAfterMs) || this.cacheAfterMs < 0) {
+      throw new RpcError(Code.INVALID_ARGUMENT, 'cacheAfterMs must be a number of milliseconds, 0 or more');
+    }
     this.registerConsumers = options.registerConsumers ?? true;
     this.logger = options.logger ?? silentLogger;
+    const cacheFile = options.cacheFile ?? defaultCacheFile(connectString, this.root);
+    this.cache = new ProviderCache(cacheFile, options.cacheFile === undefined, this.logger);
+  }
+
+  /** The cache file in use, `false` for none (see the `cacheFile` option). */
+  get cacheFile(): string | false {
+    return this.cache.file;
   }
 
   /**
@@ -125,16 +115,7 @@ export class ZooKeeperRegistry implements Registry {
   private async start(): Promise<void> {
     const loaded = (await import(zkModuleName)) as { default?: ZkModule } & ZkModule;
     this.zk = loaded.default ?? loaded;
-    if (this.cacheFile) {
-      try {
-        const parsed: unknown = JSON.parse(await readFile(this.cacheFile, 'utf8'));
-        for (const [name, urls] of Object.entries(parsed as object)) if (Array.isArray(urls)) this.cache.set(name, urls.map(String));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-          this.logger.warn({ err: error, file: this.cacheFile }, 'ignoring unreadable registry cache');
-        }
-      }
-    }
+    await this.cache.load();
     if (!this.closing) this.open(this.zk);
   }
 
@@ -177,11 +158,13 @@ export class ZooKeeperRegistry implements Registry {
         path: `${this.servicePath(service.name)}/providers`,
         listeners: new Set(),
         watcher: () => this.refresh(created).catch((error: unknown) => this.failed(error, `watching ${created.path}`)),
+        answered: false,
       };
       sub = created;
       this.subscriptions.set(service.name, sub);
-      const cached = this.cache.get(service.name);
-      if (cached) this.update(sub, cached, false);
+      // The cache waits: a cached provider may have moved or died since, and serving it while
+      // ZooKeeper is about to answer would send calls to dead addresses first.
+      created.cacheTimer = setTimeout(() => this.serveCache(created), this.cacheAfterMs).unref();
       void created.watcher();
     }
     const listener: Listener = { onChange, seen: false };
@@ -196,7 +179,10 @@ export class ZooKeeperRegistry implements Registry {
       if (done) return;
       done = true;
       current.listeners.delete(listener);
-      if (current.listeners.size === 0 && this.subscriptions.get(current.name) === current) this.subscriptions.delete(current.name);
+      if (current.listeners.size === 0 && this.subscriptions.get(current.name) === current) {
+        this.subscriptions.delete(current.name);
+        clearTimeout(current.cacheTimer);
+      }
       if (consumer && --consumer.own.refs === 0 && this.consumers.get(consumer.key) === consumer.own) {
         this.consumers.delete(consumer.key);
         void this.drop(consumer.own.path);
@@ -212,6 +198,7 @@ export class ZooKeeperRegistry implements Registry {
   private async shutdown(): Promise<void> {
     clearTimeout(this.retryTimer);
     clearInterval(this.handshakeTimer);
+    for (const sub of this.subscriptions.values()) clearTimeout(sub.cacheTimer);
     this.subscriptions.clear();
     for (const wake of this.waiters) wake();
     const owned = [...this.providers.values(), ...this.consumers.values()].map((own) => own.path).concat([...this.orphans]);
@@ -233,7 +220,7 @@ export class ZooKeeperRegistry implements Registry {
       if (gone) await withTimeout(gone, 2_000);
       else openSocket(client)?.destroy();
     }
-    await this.cacheWrites;
+    await this.cache.flush();
   }
 
   private open(zk: ZkModule): void {
@@ -369,7 +356,19 @@ export class ZooKeeperRegistry implements Registry {
       await call((cb) => client.mkdirp(sub.path, cb));
       children = await call((cb) => client.getChildren(sub.path, sub.watcher, cb));
     }
-    if (this.subscriptions.get(sub.name) === sub) this.update(sub, children.map(decodeChild), true);
+    if (this.subscriptions.get(sub.name) !== sub) return;
+    sub.answered = true;
+    clearTimeout(sub.cacheTimer);
+    this.update(sub, children.map(decodeChild), true);
+  }
+
+  /** Tells a subscription the cached providers, if ZooKeeper has not answered it yet. */
+  private serveCache(sub: Subscription): void {
+    const cached = this.cache.get(sub.name);
+    if (sub.answered || !cached || this.closing || this.subscriptions.get(sub.name) !== sub) return;
+    this.logger.warn({ connectString: this.connectString, service: sub.name, afterMs: this.cacheAfterMs },
+      'no answer from ZooKeeper yet; using the cached providers until it answers');
+    this.update(sub, cached, false);
   }
 
   private update(sub: Subscription, urls: string[], fromServer: boolean): void {
@@ -393,7 +392,7 @@ export class ZooKeeperRegistry implements Registry {
     sub.signature = signature;
     sub.providers = providers;
     for (const listener of [...sub.listeners]) this.deliver(listener, providers);
-    if (fromServer) this.saveCache(sub.name, known);
+    if (fromServer) this.cache.save(sub.name, known);
   }
 
   private deliver(listener: Listener, providers: Provider[]): void {
@@ -403,33 +402,6 @@ export class ZooKeeperRegistry implements Registry {
     } catch (error) {
       this.logger.error({ err: error }, 'registry subscriber threw');
     }
-  }
-
-  private saveCache(name: string, urls: string[]): void {
-    this.cache.set(name, urls);
-    const file = this.cacheFile;
-    if (!file) return;
-    // One queue per file: registries of this process that share it must not overwrite each other.
-    const queued = (cacheQueues.get(file) ?? Promise.resolve()).then(async () => {
-      // Other processes share the file: keep their services, replace ours.
-      let merged: object;
-      try {
-        merged = JSON.parse(await readFile(file, 'utf8')) as object;
-        if (typeof merged !== 'object' || merged === null || Array.isArray(merged)) merged = {};
-      } catch {
-        merged = {};
-      }
-      // defineProperty: a service may be named `__proto__`.
-      Object.defineProperty(merged, name, { value: this.cache.get(name) ?? urls, enumerable: true, writable: true, configurable: true });
-      const temporary = `${file}.${process.pid}.${++cacheSerial}.tmp`;
-      await writeFile(temporary, JSON.stringify(merged, null, 2));
-      await rename(temporary, file);
-    }).catch((error: unknown) => this.logger.warn({ err: error, file }, 'cannot write registry cache'));
-    cacheQueues.set(file, queued);
-    this.cacheWrites = queued;
-    void queued.then(() => {
-      if (cacheQueues.get(file) === queued) cacheQueues.delete(file);
-    });
   }
 
   private addConsumer(service: ServiceKey): { key: string; own: Own } {
@@ -494,33 +466,6 @@ export class ZooKeeperRegistry implements Registry {
       }
     }
   }
-}
-
-/** The client's socket if it is connected at the TCP level (connected to ZooKeeper or not). */
-function openSocket(client: ZkClient): ZkSocket | undefined {
-  const socket = client.connectionManager?.socket;
-  return socket && !socket.connecting && !socket.destroyed ? socket : undefined;
-}
-
-function decodeChild(child: string): string {
-  try {
-    return decodeURIComponent(child);
-  } catch {
-    return child;
-  }
-}
-
-function localHost(): string {
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const address of addresses ?? []) if (address.family === 'IPv4' && !address.internal) return address.address;
-  }
-  return '127.0.0.1';
-}
-
-async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 /**

@@ -1,0 +1,62 @@
+// The part of node-zookeeper-client the ZooKeeper registry uses (the package ships no types), and
+// small helpers around it.
+import { networkInterfaces } from 'node:os';
+
+export type Callback<T> = (error: ZkError | null | undefined, value: T) => void;
+export interface ZkError extends Error { getCode(): number }
+export interface ZkClient {
+  /**
+   * Internal, read only by `watchHandshake`: the package has no public way to give up a connection
+   * attempt. Optional so that a version without it only loses that watch.
+   */
+  readonly connectionManager?: { readonly socket?: ZkSocket };
+  connect(): void;
+  close(): void;
+  on(event: 'connected' | 'disconnected' | 'expired', listener: () => void): void;
+  once(event: 'disconnected', listener: () => void): void;
+  getSessionId(): Buffer;
+  getChildren(path: string, watcher: () => void, callback: Callback<string[]>): void;
+  create(path: string, data: Buffer, mode: number, callback: Callback<string>): void;
+  mkdirp(path: string, callback: Callback<string>): void;
+  remove(path: string, version: number, callback: Callback<void>): void;
+  exists(path: string, callback: Callback<{ ephemeralOwner: Buffer } | null>): void;
+}
+export interface ZkSocket { readonly connecting: boolean; readonly destroyed: boolean; destroy(): void }
+export interface ZkModule {
+  createClient(connectString: string, options: { sessionTimeout: number; spinDelay: number; retries: number }): ZkClient;
+}
+export const NO_NODE = -101, NODE_EXISTS = -110, CONNECTION_LOSS = -4, SESSION_EXPIRED = -112, EPHEMERAL = 1;
+export const zkModuleName = 'node-zookeeper-client';
+
+export function call<T>(start: (callback: Callback<T>) => void): Promise<T> {
+  return new Promise((resolve, reject) => start((error, value) => (error ? reject(error) : resolve(value))));
+}
+export const codeOf = (error: unknown) => (error as Partial<ZkError>)?.getCode?.();
+export const lostConnection = (error: unknown) => codeOf(error) === CONNECTION_LOSS || codeOf(error) === SESSION_EXPIRED;
+
+/** The client's socket if it is connected at the TCP level (connected to ZooKeeper or not). */
+export function openSocket(client: ZkClient): ZkSocket | undefined {
+  const socket = client.connectionManager?.socket;
+  return socket && !socket.connecting && !socket.destroyed ? socket : undefined;
+}
+
+export function decodeChild(child: string): string {
+  try {
+    return decodeURIComponent(child);
+  } catch {
+    return child;
+  }
+}
+
+export function localHost(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) if (address.family === 'IPv4' && !address.internal) return address.address;
+  }
+  return '127.0.0.1';
+}
+
+export async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
