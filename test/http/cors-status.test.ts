@@ -77,7 +77,7 @@ describe('HTTP transport: the code ↔ status table', () => {
   it('gives every code a status, and reads each status back as its code (500 as INTERNAL)', () => {
     const codes = Object.values(Code);
     assert.deepEqual(new Set(statusTable().map(([name]) => name)), new Set(codes.map(codeName)));
-    for (const code of codes) {
+    for (const code of codes.filter((c) => c !== Code.OK)) {
       const expected = code === Code.UNKNOWN ? Code.INTERNAL : code;
       assert.equal(codeOf(statusOf(code)), expected, codeName(code));
     }
@@ -87,6 +87,13 @@ describe('HTTP transport: the code ↔ status table', () => {
     assert.equal(codeOf(413), Code.RESOURCE_EXHAUSTED);
     assert.equal(codeOf(502), Code.UNAVAILABLE);
     assert.equal(codeOf(418), Code.UNKNOWN);
+    assert.equal(codeOf(200), Code.OK);
+  });
+
+  it('never answers a failed call with a success status: OK and codes in no row are 500', () => {
+    assert.equal(statusOf(Code.OK), 500);
+    assert.equal(statusOf(999 as Code), 500);
+    assert.equal(statusOf(-1 as Code), 500);
   });
 
   it('prefers the code of a Switchyard error body over the status, and falls back to the table', () => {

@@ -16,9 +16,10 @@ const empty = new Uint8Array(0);
 /**
  * Reads a request body of at most `limit` bytes. A declared length over the limit fails before
  * anything is read; a body that grows past it while streaming fails as soon as it does, and
- * reading stops there. Chunks are kept as received and copied once at the end.
+ * reading stops there. Chunks are kept as received and copied once at the end; with `keep` false
+ * they are dropped (the body of a refused request, read so that its connection can go on).
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+export function readBody(req: IncomingMessage, limit: number, keep = true): Promise<Uint8Array> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(new BodyTooLarge(limit, Number(declared)));
   if (req.readableEnded) return Promise.resolve(empty);
@@ -39,7 +40,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Arra
         reject(new BodyTooLarge(limit));
         return;
       }
-      chunks.push(chunk);
+      if (keep) chunks.push(chunk);
     };
     const onEnd = () => {
       cleanup();

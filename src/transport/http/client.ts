@@ -1,11 +1,13 @@
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { readField } from '../../core/plain-data.js';
+import { errorMessage, RpcError } from '../../core/rpc-error.js';
+import { startTimer, stopTimer } from '../../core/timer.js';
 import { jsonSerializer } from '../../serialization/json.js';
 import { Backoff, defaultBackoff, type BackoffOptions } from '../backoff.js';
 import type { Channel, ChannelState } from '../transport.js';
 import { decodeError } from './errors.js';
-import { Header, isJson, metadataHeaders, readMetadata, splitServiceId } from './headers.js';
+import { Header, MAX_TIMEOUT_MS, isJson, metadataHeaders, readMetadata, splitServiceId } from './headers.js';
 import { readLimited, readLines } from './response-body.js';
 
 export interface HttpChannelOptions {
@@ -63,9 +65,10 @@ export class HttpChannel implements Channel {
   async call(invocation: Invocation, _serializer: unknown, serviceId: string): Promise<unknown> {
     if (this.shutdown) throw new RpcError(Code.UNAVAILABLE, `channel to ${this.address} is closed`, { unprocessed: true });
     let timeoutMs: number | undefined;
-    if (invocation.deadline !== undefined) {
+    // An infinite deadline is none; a finite one of any length is kept (see core/timer.ts).
+    if (invocation.deadline !== undefined && invocation.deadline !== Infinity) {
       timeoutMs = Math.ceil(invocation.deadline - Date.now());
-      if (timeoutMs <= 0) throw new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent', { unprocessed: true });
+      if (!(timeoutMs > 0)) throw new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent', { unprocessed: true });
     }
     const signal = invocation.signal;
     if (signal?.aborted) throw cancelled(signal);
@@ -75,7 +78,7 @@ export class HttpChannel implements Channel {
       headers = this.headers(invocation, serviceId, timeoutMs);
       body = json.encode(invocation.args);
     } catch (error) {
-      throw new RpcError(Code.INVALID_ARGUMENT, `cannot send the call: ${(error as Error).message}`, { unprocessed: true, cause: error });
+      throw new RpcError(Code.INVALID_ARGUMENT, `cannot send the call: ${errorMessage(error)}`, { unprocessed: true, cause: error });
     }
 
     const controller = new AbortController();
@@ -84,7 +87,7 @@ export class HttpChannel implements Channel {
       reason ??= error;
       controller.abort(error);
     };
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => abort(new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`)), timeoutMs);
+    const timer = timeoutMs === undefined ? undefined : startTimer(timeoutMs, (ms) => abort(new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${ms} ms exceeded`)), timeoutMs);
     const onAbort = () => abort(cancelled(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
     this.calls.add(controller);
@@ -92,7 +95,7 @@ export class HttpChannel implements Channel {
     const release = () => {
       if (released) return;
       released = true;
-      clearTimeout(timer);
+      stopTimer(timer);
       signal?.removeEventListener('abort', onAbort);
       this.calls.delete(controller);
       if (this.calls.size === 0) this.idle?.();
@@ -105,15 +108,15 @@ export class HttpChannel implements Channel {
       release();
       if (reason !== undefined) throw reason;
       this.retryAt = Date.now() + this.backoff.next();
-      const code = ((error as { cause?: { code?: unknown } }).cause?.code);
+      const code = field(field(error, 'cause'), 'code');
       throw new RpcError(Code.UNAVAILABLE, `cannot reach ${this.address}: ${describe(error)}`, { unprocessed: typeof code === 'string' && notSent.has(code), cause: error });
     }
     this.used = true;
     this.retryAt = 0;
     this.backoff.reset();
-    this.leaving = response.headers.get(Header.draining) === '1';
     let streaming = false;
     try {
+      this.leaving = response.headers.get(Header.draining) === '1';
       const metadata = readMetadata(response.headers);
       if (metadata !== undefined) for (const [key, value] of metadata) invocation.responseMetadata.set(key, value);
       const contentType = response.headers.get('content-type');
@@ -135,12 +138,12 @@ export class HttpChannel implements Channel {
     this.shutdown = true;
     if (this.calls.size === 0) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = startTimer(timeoutMs, () => {
         for (const controller of this.calls) controller.abort(new RpcError(Code.CANCELLED, 'client closed'));
         resolve();
-      }, timeoutMs);
+      }, undefined);
       this.idle = () => {
-        clearTimeout(timer);
+        stopTimer(timer);
         resolve();
       };
     });
@@ -161,7 +164,7 @@ export class HttpChannel implements Channel {
     const { version, group } = splitServiceId(serviceId);
     if (version !== undefined) headers[Header.version] = version;
     if (group !== undefined) headers[Header.group] = group;
-    if (timeoutMs !== undefined) headers[Header.timeout] = String(timeoutMs);
+    if (timeoutMs !== undefined) headers[Header.timeout] = String(Math.min(timeoutMs, MAX_TIMEOUT_MS));
     if (invocation.oneWay) headers[Header.oneWay] = '1';
     if (invocation.metadata.size > 0) for (const [name, value] of metadataHeaders(invocation.metadata)) headers[name] = value;
     return headers;
@@ -180,14 +183,21 @@ function guard(items: AsyncGenerator<unknown>, reason: () => RpcError | undefine
   };
 }
 
+/** The error of a call its caller aborted: the reason itself if it is an RpcError, else CANCELLED. */
 function cancelled(signal: AbortSignal): RpcError {
   const reason: unknown = signal.reason;
-  if (reason instanceof RpcError) return reason;
-  return new RpcError(Code.CANCELLED, reason instanceof Error ? `cancelled: ${reason.message}` : 'cancelled by the caller', { cause: reason });
+  const error = RpcError.from(reason, Code.CANCELLED);
+  if (error === reason) return error;
+  return new RpcError(Code.CANCELLED, reason === undefined ? 'cancelled by the caller' : `cancelled: ${error.message}`, { cause: reason });
+}
+
+/** A field of a caught value, or undefined; never throws (a getter or a Proxy trap may). */
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? readField(value, key) : undefined;
 }
 
 function describe(error: unknown): string {
-  const cause = (error as { cause?: { message?: unknown } }).cause;
-  const message = error instanceof Error ? error.message : String(error);
-  return typeof cause?.message === 'string' ? `${message} (${cause.message})` : message;
+  const cause = field(error, 'cause');
+  const message = errorMessage(error);
+  return cause === undefined ? message : `${message} (${errorMessage(cause)})`;
 }

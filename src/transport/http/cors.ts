@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { META_PREFIX } from './headers.js';
 
 /** Which browser pages may call the server from another origin. */
@@ -39,16 +39,14 @@ export class Cors {
     return req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
   }
 
-  /** Answers a preflight from an allowed origin: 204 with what it may send. */
-  preflight(req: IncomingMessage, res: ServerResponse, origin: string): void {
-    const headers = this.headers(origin, []);
-    headers.push(['access-control-allow-methods', methods]);
+  /** What a preflight from an allowed origin is answered (204) with, besides `headers()`. */
+  preflightHeaders(req: IncomingMessage): Record<string, string> {
+    const headers: Record<string, string> = { 'access-control-allow-methods': methods };
     const requested = (req.headers['access-control-request-headers'] ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name.length > 0);
     const allowed = requested.filter((name) => this.headerAllowed(name));
-    if (allowed.length > 0) headers.push(['access-control-allow-headers', allowed.join(', ')]);
-    headers.push(['access-control-max-age', String(this.options.maxAgeSeconds ?? 600)]);
-    res.writeHead(204, Object.fromEntries(headers));
-    res.end();
+    if (allowed.length > 0) headers['access-control-allow-headers'] = allowed.join(', ');
+    headers['access-control-max-age'] = String(this.options.maxAgeSeconds ?? 600);
+    return headers;
   }
 
   /** Headers of a response to an allowed origin; `exposed` are the metadata headers it carries. */

@@ -1,18 +1,22 @@
 import { Code, codeName, isCode } from '../../core/code.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { RpcError, toWireError } from '../../core/rpc-error.js';
 import { jsonSerializer } from '../../serialization/json.js';
 import { codeOf } from './status-map.js';
 
 const json = jsonSerializer();
 const codesByName = new Map<string, Code>(Object.entries(Code).map(([name, code]) => [name, code]));
 
-/** The error body: `{ code, name, message, details }`, code by name (`"NOT_FOUND"`). */
+/**
+ * The error body: `{ code, name, message, details }`, code by name (`"NOT_FOUND"`). Never throws:
+ * the fields are read through `toWireError`, which keeps only plain data of the details.
+ */
 export function encodeError(error: RpcError): Uint8Array {
-  const body = { code: codeName(error.code), name: error.name, message: error.message, details: error.details };
+  const wire = toWireError(error);
+  const body = { code: codeName(wire.code), name: wire.name, message: wire.message, details: wire.details ?? {} };
   try {
     return json.encode(body);
   } catch {
-    // details that JSON cannot hold (a cycle, say) are left out rather than losing the error
+    // details that JSON still cannot hold are left out rather than losing the error
     return json.encode({ ...body, details: {} });
   }
 }

@@ -1,70 +1,99 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { RpcError } from '../../core/rpc-error.js';
-import type { Serializer } from '../../serialization/serializer.js';
+import { RpcError } from '../../core/rpc-error.js';
+import { BodyTooLarge, readBody } from './body.js';
 import type { Cors } from './cors.js';
 import { encodeError } from './errors.js';
 import { Header } from './headers.js';
+import { closeAfterAnswer } from './linger.js';
 import { statusOf } from './status-map.js';
 
 const NEWLINE = new Uint8Array([0x0a]);
 
+/** What every exchange of one server shares. */
+export interface ExchangeHost {
+  readonly cors: Cors | undefined;
+  readonly maxBodyBytes: number;
+  /** The server is shutting down: every answer closes its connection. */
+  readonly draining: boolean;
+}
+
+/** A call being served on this exchange, told when its client goes away. */
+export interface ExchangeCall {
+  cancel(): void;
+}
+
 /**
  * One request and its response: writes exactly one answer (a result, an error or a stream), with
  * the CORS and metadata headers it needs. Everything written after the first answer, or after the
- * client has gone, is dropped.
+ * client has gone, is dropped. A request answered before its body was read (a refusal) has its body
+ * read and dropped first, so that its connection can carry the next request; a body over the limit
+ * gets 413 instead, and the connection closes gracefully.
  */
 export class Exchange {
+  /** The call running for this request, until the server lets go of it. */
+  running: ExchangeCall | undefined;
   private streaming = false;
+  private answered = false;
 
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
-    private readonly cors: Cors | undefined,
     private readonly origin: string | undefined,
-    private readonly closeAfter: () => boolean,
+    private readonly host: ExchangeHost,
   ) {}
 
   /** Nothing has been answered yet and the client is still there. */
   get open(): boolean {
-    return !this.res.headersSent && !this.res.destroyed;
+    return !this.answered && !this.res.headersSent && !this.res.destroyed;
   }
 
   /** Answers with `status` and, if given, a body of `contentType`. */
   send(status: number, body: Uint8Array | undefined, contentType: string, metadata?: ReadonlyArray<[string, string]>, extra?: OutgoingHttpHeaders): void {
     if (!this.open) return;
-    const headers = this.head(metadata, extra);
-    if (body !== undefined) {
-      headers['content-type'] = contentType;
-      headers['content-length'] = body.byteLength;
+    this.answered = true;
+    if (!this.bodyUnread()) {
+      this.write(status, body, contentType, metadata, extra, false);
+      return;
     }
-    this.res.writeHead(status, headers);
-    this.res.end(body);
+    readBody(this.req, this.host.maxBodyBytes, false).then(
+      () => this.write(status, body, contentType, metadata, extra, false),
+      (error: unknown) => {
+        if (error instanceof BodyTooLarge) this.write(413, encodeError(error), 'application/json', undefined, undefined, true);
+        // else the client went away while sending: no one to answer
+      },
+    );
   }
 
   /** Answers with the error body; `status` defaults to the code's row in the status table. */
-  fail(error: RpcError, status = statusOf(error.code), metadata?: ReadonlyArray<[string, string]>, extra?: OutgoingHttpHeaders): void {
+  fail(error: RpcError, status?: number, metadata?: ReadonlyArray<[string, string]>, extra?: OutgoingHttpHeaders): void {
+    // A handler may have reshaped its error (a code getter that throws, say): read it through from().
+    const safe = RpcError.from(error);
     if (this.streaming) {
-      this.endStream(error);
-      return;
+      this.endStream(safe);
+    } else if (safe instanceof BodyTooLarge) {
+      // Reading stopped at the limit: the rest of the body is never read, so the connection closes.
+      if (!this.open) return;
+      this.answered = true;
+      this.write(413, encodeError(safe), 'application/json', undefined, undefined, true);
+    } else {
+      this.send(status ?? statusOf(safe.code), encodeError(safe), 'application/json', metadata, extra);
     }
-    // A body left unread (refused before it was read) would have to be read to reuse the connection.
-    const unread = !this.req.readableEnded && (Number(this.req.headers['content-length'] ?? 0) > 0 || this.req.headers['transfer-encoding'] !== undefined);
-    this.send(status, encodeError(error), 'application/json', metadata, unread ? { ...extra, connection: 'close' } : extra);
   }
 
   /** Starts a stream of JSON lines (`application/x-ndjson`). */
   startStream(metadata?: ReadonlyArray<[string, string]>): void {
     if (!this.open) return;
+    this.answered = true;
     this.streaming = true;
-    const headers = this.head(metadata, undefined);
+    const headers = this.head(metadata, undefined, false);
     headers['content-type'] = 'application/x-ndjson';
     this.res.writeHead(200, headers);
   }
 
-  /** Writes one line; resolves once the client can take more (or has gone). */
-  async item(serializer: Serializer, value: unknown): Promise<void> {
+  /** Writes one encoded line; resolves once the client can take more (or has gone). */
+  async item(line: Uint8Array): Promise<void> {
     if (this.res.writableEnded || this.res.destroyed) return;
-    this.res.write(serializer.encode({ value }));
+    this.res.write(line);
     if (this.res.write(NEWLINE)) return;
     await new Promise<void>((resolve) => {
       const done = () => {
@@ -89,15 +118,37 @@ export class Exchange {
     this.res.end();
   }
 
-  private head(metadata: ReadonlyArray<[string, string]> | undefined, extra: OutgoingHttpHeaders | undefined): OutgoingHttpHeaders {
-    const headers: OutgoingHttpHeaders = { ...extra };
-    if (metadata !== undefined) for (const [name, value] of metadata) headers[name] = value;
-    if (this.origin !== undefined && this.cors !== undefined) {
-      for (const [name, value] of this.cors.headers(this.origin, metadata?.map(([name]) => name) ?? [])) headers[name] = value;
+  /** Whether the request has a body that nothing has read. */
+  private bodyUnread(): boolean {
+    const { req } = this;
+    if (req.readableEnded) return false;
+    const length = req.headers['content-length'];
+    return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+  }
+
+  private write(status: number, body: Uint8Array | undefined, contentType: string, metadata: ReadonlyArray<[string, string]> | undefined, extra: OutgoingHttpHeaders | undefined, close: boolean): void {
+    if (this.res.headersSent || this.res.destroyed) return;
+    const headers = this.head(metadata, extra, close);
+    if (body !== undefined) {
+      headers['content-type'] = contentType;
+      headers['content-length'] = body.byteLength;
     }
-    if (this.closeAfter()) {
+    this.res.writeHead(status, headers);
+    this.res.end(body);
+  }
+
+  private head(metadata: ReadonlyArray<[string, string]> | undefined, extra: OutgoingHttpHeaders | undefined, close: boolean): OutgoingHttpHeaders {
+    const headers: OutgoingHttpHeaders = {};
+    const { cors, draining } = this.host;
+    if (this.origin !== undefined && cors !== undefined) {
+      for (const [name, value] of cors.headers(this.origin, metadata?.map(([name]) => name) ?? [])) headers[name] = value;
+    }
+    if (extra !== undefined) Object.assign(headers, extra);
+    if (metadata !== undefined) for (const [name, value] of metadata) headers[name] = value;
+    if (draining) headers[Header.draining] = '1';
+    if (close || draining) {
       headers.connection = 'close';
-      headers[Header.draining] = '1';
+      closeAfterAnswer(this.req.socket);
     }
     return headers;
   }

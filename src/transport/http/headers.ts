@@ -67,6 +67,9 @@ export function readMetadata(headers: Iterable<readonly [string, string | string
   return metadata;
 }
 
+/** The longest timeout the header carries (12 digits, 31 years): a longer deadline is sent as this. */
+export const MAX_TIMEOUT_MS = 999_999_999_999;
+
 /** Parses the timeout header: undefined when absent. */
 export function readTimeout(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

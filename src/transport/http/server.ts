@@ -3,14 +3,16 @@ import type { Socket } from 'node:net';
 import type { MethodEntry } from '../../core/call-table.js';
 import { Code } from '../../core/code.js';
 import type { Metadata } from '../../core/metadata.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { ServerCall } from '../../core/server-call.js';
 import { jsonSerializer } from '../../serialization/json.js';
 import type { ServerContext, ServerTransport } from '../transport.js';
-import { BodyTooLarge, readBody } from './body.js';
+import { readBody } from './body.js';
 import { Cors } from './cors.js';
-import { Exchange } from './exchange.js';
-import { Header, isJson, metadataHeaders, readMetadata, readTimeout } from './headers.js';
+import { HttpCall, type CallHost } from './dispatch.js';
+import { Exchange, type ExchangeCall, type ExchangeHost } from './exchange.js';
+import { Header, isJson, readMetadata, readTimeout } from './headers.js';
+import { isClosing } from './linger.js';
 import { openApiDocument } from './openapi.js';
 import { parseHttpListenAddress, type HttpListenAddress } from './options.js';
 import { Router, bodyArgs, pathSegments, resolveService, restArgs } from './routes.js';
@@ -22,20 +24,24 @@ const json = jsonSerializer();
  * method at `POST /<service>/<method>`, resource-style mappings, `GET /openapi.json` and CORS.
  * The rules are in docs/http.md.
  */
-export class HttpServerTransport implements ServerTransport {
+export class HttpServerTransport implements ServerTransport, ExchangeHost {
+  readonly cors: Cors | undefined;
+  readonly maxBodyBytes: number;
   private readonly server: Server;
   private readonly address: HttpListenAddress;
-  private readonly cors: Cors | undefined;
   private readonly router: Router;
-  private readonly calls = new Set<ServerCall>();
+  private readonly calls = new Set<HttpCall>();
+  private readonly callHost: CallHost;
   /** Open connections and how many requests each is answering. */
   private readonly connections = new Map<Socket, number>();
-  private draining = false;
+  private closing = false;
   private openapi: { services: number; body: Uint8Array } | undefined;
 
   constructor(url: string, private readonly context: ServerContext) {
     this.address = parseHttpListenAddress(url);
+    this.maxBodyBytes = this.address.maxBodyBytes;
     this.cors = this.address.cors === undefined ? undefined : new Cors(this.address.cors);
+    this.callHost = { logger: context.logger, calls: this.calls };
     this.router = new Router(context.table, (error) => context.logger.error({ message: error.message }, 'HTTP mapping ignored'));
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('connection', (socket: Socket) => {
@@ -44,9 +50,19 @@ export class HttpServerTransport implements ServerTransport {
     });
     // Expect: 100-continue: refuse an oversized body before the client sends it.
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-      if (Number(req.headers['content-length'] ?? 0) <= this.address.maxBodyBytes) res.writeContinue();
+      if (Number(req.headers['content-length'] ?? 0) <= this.maxBodyBytes) res.writeContinue();
       this.handle(req, res);
     });
+  }
+
+  /** The server is shutting down: every answer closes its connection. */
+  get draining(): boolean {
+    return this.closing;
+  }
+
+  /** Calls the server still answers for (diagnostics and tests). */
+  get callsInFlight(): number {
+    return this.calls.size;
   }
 
   listen(): Promise<string> {
@@ -64,7 +80,7 @@ export class HttpServerTransport implements ServerTransport {
   }
 
   drain(): Promise<void> {
-    this.draining = true;
+    this.closing = true;
     // Idle connections close now; busy ones after their answer (`connection: close`).
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const [socket, busy] of this.connections) if (busy === 0) socket.destroy();
@@ -72,32 +88,43 @@ export class HttpServerTransport implements ServerTransport {
   }
 
   forceClose(): void {
-    this.draining = true;
-    for (const call of this.calls) call.abort(new RpcError(Code.UNAVAILABLE, 'server shut down'));
+    this.closing = true;
+    for (const call of this.calls) call.cut();
     this.server.close();
     this.server.closeAllConnections();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const origin = this.cors?.allowedOrigin(req);
-    if (Cors.isPreflight(req)) {
-      if (origin !== undefined) this.cors!.preflight(req, res, origin);
-      else new Exchange(req, res, undefined, undefined, () => this.draining).fail(new RpcError(Code.PERMISSION_DENIED, `cross-origin calls from ${req.headers.origin ?? 'this origin'} are not allowed`));
-      return;
-    }
-    const exchange = new Exchange(req, res, this.cors, origin, () => this.draining);
     const socket = req.socket;
+    // A request behind a `connection: close` answer (pipelined, or sent before the client read it) is not served.
+    if (isClosing(socket)) return;
+    const origin = this.cors?.allowedOrigin(req);
+    const exchange = new Exchange(req, res, origin, this);
     this.connections.set(socket, (this.connections.get(socket) ?? 0) + 1);
-    res.once('close', () => {
-      const busy = (this.connections.get(socket) ?? 1) - 1;
-      if (this.connections.has(socket)) this.connections.set(socket, busy);
-      if (busy === 0 && this.draining) socket.end();
-    });
+    res.once('close', () => this.closed(exchange));
     try {
-      this.route(exchange);
+      if (Cors.isPreflight(req)) this.preflight(exchange, origin);
+      else this.route(exchange);
     } catch (error) {
       exchange.fail(RpcError.from(error, Code.INTERNAL));
     }
+  }
+
+  /** The response is done with: the call still running for it has lost its client. */
+  private closed(exchange: Exchange): void {
+    const { socket } = exchange.req;
+    const busy = (this.connections.get(socket) ?? 1) - 1;
+    if (this.connections.has(socket)) this.connections.set(socket, busy);
+    if (busy === 0 && this.closing) socket.end();
+    // On the next tick, so that the abort reason's stack trace holds none of this request's closures.
+    const running = exchange.running;
+    if (running !== undefined && !exchange.res.writableFinished) process.nextTick(cancel, running);
+  }
+
+  private preflight(exchange: Exchange, origin: string | undefined): void {
+    const { req } = exchange;
+    if (origin === undefined) exchange.fail(new RpcError(Code.PERMISSION_DENIED, `cross-origin calls from ${req.headers.origin ?? 'this origin'} are not allowed`));
+    else exchange.send(204, undefined, '', undefined, this.cors!.preflightHeaders(req));
   }
 
   private route(exchange: Exchange): void {
@@ -162,127 +189,31 @@ export class HttpServerTransport implements ServerTransport {
       return;
     }
     const oneWay = header(req, Header.oneWay) === '1' || entry.options.oneWay === true;
-    readBody(req, this.address.maxBodyBytes).then(
+    // The handler starts inside the callback below, and an error made meanwhile keeps the callback
+    // (through its stack trace) for as long as the error lives, maybe for ever as a call's abort
+    // reason: so the callback reaches the exchange only through a variable it clears first.
+    let pending: Exchange | undefined = exchange;
+    readBody(req, this.maxBodyBytes).then(
       (bytes) => {
+        const exchange = pending!;
+        pending = undefined;
         let args: unknown[];
         try {
           const hasBody = bytes.byteLength > 0;
           args = argsOf(hasBody ? json.decode(bytes) : undefined, hasBody);
         } catch (error) {
-          exchange.fail(error instanceof RpcError ? error : new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${(error as Error).message}`));
+          exchange.fail(error instanceof RpcError ? error : new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${errorMessage(error)}`));
           return;
         }
-        this.run(exchange, entry, new ServerCall(entry.service, entry.method, args, metadata, deadline, oneWay));
-      },
-      (error: RpcError) => {
-        if (error instanceof BodyTooLarge) exchange.fail(error, 413, undefined, { connection: 'close' });
-        else exchange.fail(error);
-      },
-    ).catch((error: unknown) => this.internalError(exchange, error));
-  }
-
-  private run(exchange: Exchange, entry: MethodEntry, call: ServerCall): void {
-    if (call.oneWay) exchange.send(202, undefined, '');
-    this.calls.add(call);
-    const { res } = exchange;
-    const onClose = () => {
-      if (!res.writableFinished) call.abort(new RpcError(Code.CANCELLED, 'the client went away'));
-    };
-    if (!call.oneWay) res.once('close', onClose);
-    let timer: NodeJS.Timeout | undefined;
-    if (call.deadline !== undefined) {
-      timer = setTimeout(() => {
-        const error = new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded');
-        call.abort(error);
-        if (!call.oneWay) exchange.fail(error, undefined, this.responseMetadata(call));
-      }, call.deadline - Date.now());
-    }
-    const done = () => {
-      clearTimeout(timer);
-      call.finish();
-      this.calls.delete(call);
-    };
-    entry.handler(call).then(
-      (result) => {
-        if (call.oneWay) return done();
-        if (entry.options.stream === 'server') return this.stream(exchange, call, result).finally(done);
-        done();
-        if (call.aborted) return this.answerAborted(exchange, call);
-        const metadata = this.responseMetadata(call);
-        if (result === undefined) return exchange.send(204, undefined, '', metadata);
-        let body: Uint8Array;
         try {
-          body = json.encode(result);
+          new HttpCall(this.callHost, exchange, entry, new ServerCall(entry.service, entry.method, args, metadata, deadline, oneWay));
         } catch (error) {
-          return exchange.fail(new RpcError(Code.INTERNAL, `cannot encode the result: ${(error as Error).message}`));
+          this.context.logger.error({ message: errorMessage(error) }, 'HTTP transport failed to start a call');
+          exchange.fail(new RpcError(Code.INTERNAL, 'the server failed to start the call'));
         }
-        exchange.send(200, body, 'application/json', metadata);
       },
-      (error: unknown) => {
-        done();
-        const rpcError = RpcError.from(error);
-        if (call.oneWay) {
-          this.context.logger.warn({ service: entry.service.id, method: entry.method, code: rpcError.code, message: rpcError.message }, 'one-way call failed');
-          return;
-        }
-        if (call.aborted) this.answerAborted(exchange, call);
-        else exchange.fail(rpcError, undefined, this.responseMetadata(call));
-      },
-    ).catch((error: unknown) => this.internalError(exchange, error));
-  }
-
-  /**
-   * Answers a call that was aborted before its handler settled: with DEADLINE_EXCEEDED if its
-   * deadline passed. A client that went away, or a server cut off, gets nothing (no one listens).
-   */
-  private answerAborted(exchange: Exchange, call: ServerCall): void {
-    const reason: unknown = call.signal?.reason;
-    exchange.fail(reason instanceof RpcError ? reason : new RpcError(Code.CANCELLED, 'call aborted'), undefined, this.responseMetadata(call));
-  }
-
-  /** A failure of the transport itself: logged, and answered if nothing was yet. */
-  private internalError(exchange: Exchange, error: unknown): void {
-    this.context.logger.error({ message: (error as Error)?.message }, 'HTTP transport failed to answer');
-    try {
-      exchange.fail(new RpcError(Code.INTERNAL, 'the server failed to answer'));
-    } catch {
-      exchange.res.destroy();
-    }
-  }
-
-  /** Writes a server stream as JSON lines, pulling the next item only when the client takes more. */
-  private async stream(exchange: Exchange, call: ServerCall, result: unknown): Promise<void> {
-    const iterable = result as AsyncIterable<unknown> | null | undefined;
-    if (iterable == null || typeof iterable[Symbol.asyncIterator] !== 'function') {
-      exchange.fail(new RpcError(Code.INTERNAL, `streaming method ${call.method} did not return an AsyncIterable`));
-      return;
-    }
-    exchange.startStream(this.responseMetadata(call));
-    const iterator = iterable[Symbol.asyncIterator]();
-    try {
-      while (!call.aborted) {
-        const next = await iterator.next();
-        if (next.done === true || call.aborted) break;
-        await exchange.item(json, next.value);
-      }
-      if (call.aborted) this.answerAborted(exchange, call);
-      else exchange.endStream();
-    } catch (error) {
-      if (call.aborted) this.answerAborted(exchange, call);
-      else exchange.endStream(RpcError.from(error));
-    } finally {
-      if (call.aborted) void Promise.resolve(iterator.return?.()).catch(() => {});
-    }
-  }
-
-  private responseMetadata(call: ServerCall): Array<[string, string]> | undefined {
-    if (!call.hasResponseMetadata) return undefined;
-    try {
-      return metadataHeaders(call.responseMetadata);
-    } catch (error) {
-      this.context.logger.warn({ service: call.service.id, method: call.method, message: (error as Error).message }, 'response metadata not sent');
-      return undefined;
-    }
+      (error: RpcError) => pending?.fail(error),
+    );
   }
 
   private openapiBody(): Uint8Array {
@@ -292,6 +223,10 @@ export class HttpServerTransport implements ServerTransport {
     }
     return this.openapi.body;
   }
+}
+
+function cancel(call: ExchangeCall): void {
+  call.cancel();
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -29,9 +29,9 @@ for (const [code, status, ...received] of table) {
   for (const each of [status, ...received]) if (!codeByStatus.has(each)) codeByStatus.set(each, code);
 }
 
-/** The HTTP status a server answers with for `code`. */
+/** The HTTP status a server answers a failed call with: never a success, so OK and unknown codes are 500. */
 export function statusOf(code: Code): number {
-  return statusByCode.get(code) ?? 500;
+  return code === Code.OK ? 500 : (statusByCode.get(code) ?? 500);
 }
 
 /** The code a client reads from a status alone; statuses in no row mean UNKNOWN. */
