@@ -37,6 +37,11 @@ export interface ServerOptions extends ConnectionSettings {
   interceptors?: Interceptor[];
   /** Serializers requests may use. Default: msgpack and json. */
   serializers?: Array<string | Serializer>;
+  /**
+   * TCP: calls whose handlers may run at once on one connection (default 4096). A request past it
+   * is refused with RESOURCE_EXHAUSTED, marked unprocessed so that a client may try another provider.
+   */
+  maxCallsPerConnection?: number;
 }
 
 export interface CloseOptions {
@@ -74,7 +79,7 @@ export function createServer(options: ServerOptions): Server {
   const interceptors = options.interceptors ?? [];
   const logger = options.logger ?? defaults.logger;
   const context = { table, serializers: new SerializerSet(options.serializers ?? ['msgpack', 'json']), logger };
-  const transportOptions = connectionOptions(options);
+  const transportOptions = { ...connectionOptions(options), maxCallsPerConnection: options.maxCallsPerConnection };
   const announcer = options.registry === false ? undefined : new Announcer(options.registry ?? 'embedded', logger);
   const startedAt = Date.now();
   const provided: ServiceDefinition[] = [];

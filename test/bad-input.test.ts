@@ -163,9 +163,10 @@ describe('frame size limits', () => {
     assert.equal(json.decode(response.body), 3);
   });
 
-  test('a client call larger than the server limit fails UNAVAILABLE and the next small call succeeds', async (t) => {
+  test('a client call larger than the limit the server announced is refused before it is sent, unprocessed, and the connection stays up', async (t) => {
+    const limitedStats: ProbeStats = { started: 0, finished: 0, aborted: [] };
     const limited = createServer({ listen: ['tcp://127.0.0.1:0'], maxFrameSize: 1024 });
-    limited.provide(ProbeService, probeImpl('limited'));
+    limited.provide(ProbeService, probeImpl('limited', limitedStats));
     const [limitedAddress] = (await limited.listen()) as [string];
     const caller = createClient({ url: limitedAddress, backoff: { initialMs: 10, maxMs: 50 } });
     t.after(async () => {
@@ -175,7 +176,14 @@ describe('frame size limits', () => {
     const probe = caller.proxy(ProbeService);
     assert.equal(await probe.add(1, 2), 3);
     const oversized = caller.invoke(ProbeService, 'add', [1, 'y'.repeat(4096)]);
-    await assert.rejects(oversized, (error: unknown) => error instanceof RpcError && error.code === Code.UNAVAILABLE);
+    await assert.rejects(oversized, (error: unknown) => {
+      assert.ok(error instanceof RpcError);
+      assert.equal(error.code, Code.RESOURCE_EXHAUSTED);
+      assert.equal(error.unprocessed, true);
+      assert.match(error.message, /exceeds the frame limit of 1024/);
+      return true;
+    });
+    assert.equal(limitedStats.started, 1, 'the server never saw the oversized call');
     assert.equal(await probe.add(2, 2), 4);
   });
 });

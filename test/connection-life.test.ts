@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Code, RpcError, createClient, createServer, defineService, type Client, type Logger } from '../src/index.js';
-import { FrameType } from '../src/transport/tcp/frame.js';
+import { FrameType, SETTINGS_PING_ID } from '../src/transport/tcp/frame.js';
 import { ProbeService, probeImpl, type ProbeStats } from './support/fixtures/probe-service.js';
-import { RawPeer, buildFrame, hostPort } from './support/raw-socket.js';
+import { RawPeer, buildFrame, countingForwarder, hostPort } from './support/raw-socket.js';
 
 const probeServerPath = fileURLToPath(new URL('./support/fixtures/probe-server.ts', import.meta.url));
 
@@ -55,32 +54,6 @@ async function startServer(t: TestContext, options: { heartbeatIntervalMs?: numb
 function closeClientAfter(t: TestContext, client: Client): Client {
   t.after(() => client.close({ timeoutMs: 500 }));
   return client;
-}
-
-/** A TCP forwarder in front of `target` that counts the connections made through it. */
-async function countingForwarder(t: TestContext, target: string): Promise<{ address: string; connections: () => number }> {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  const forwarder = createNetServer((downstream) => {
-    accepted++;
-    const upstream = connect(hostPort(target));
-    for (const socket of [downstream, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => {
-        downstream.destroy();
-        upstream.destroy();
-      });
-      socket.on('close', () => sockets.delete(socket));
-    }
-    downstream.pipe(upstream).pipe(downstream);
-  });
-  await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    forwarder.close();
-    for (const socket of sockets) socket.destroy();
-  });
-  const { port } = forwarder.address() as { port: number };
-  return { address: `tcp://127.0.0.1:${port}`, connections: () => accepted };
 }
 
 const isUnavailable = (error: unknown): boolean => error instanceof RpcError && error.code === Code.UNAVAILABLE;
@@ -201,7 +174,7 @@ describe('heartbeats and idle timeouts', () => {
     assert.equal(await peer.closesWithin(3000), true, 'the server closed the silent connection');
     const closedAfter = (await peer.closed) - connectedAt;
     assert.ok(closedAfter >= 300, `closed after ${closedAfter} ms, before the idle timeout`);
-    assert.ok(peer.frames.some((frame) => frame.type === FrameType.PING), 'the server sent PING first');
+    assert.ok(peer.frames.some((frame) => frame.type === FrameType.PING && frame.requestId !== SETTINGS_PING_ID), 'the server sent a heartbeat PING first');
     assert.ok(warnings.some((w) => /silent/.test(w.msg ?? '')), 'the server logged why it closed');
   });
 
@@ -212,11 +185,11 @@ describe('heartbeats and idle timeouts', () => {
     let pongs = 0;
     peer.onFrame = (frame) => {
       if (frame.type !== FrameType.PING) return;
-      pongs++;
+      if (frame.requestId !== SETTINGS_PING_ID) pongs++;
       peer.write(buildFrame({ type: FrameType.PONG, requestId: frame.requestId }));
     };
     assert.equal(await peer.closesWithin(1500), false, 'the connection stayed open');
-    assert.ok(pongs >= 2, `answered ${pongs} pings`);
+    assert.ok(pongs >= 2, `answered ${pongs} heartbeat pings`);
     peer.destroy();
   });
 });

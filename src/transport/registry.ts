@@ -3,12 +3,11 @@ import { RpcError } from '../core/rpc-error.js';
 import { parseAddress } from './address.js';
 import { LazyChannel, LazyServerTransport } from './lazy.js';
 import { TcpChannel, type TcpChannelOptions } from './tcp/client.js';
-import type { ConnectionOptions } from './tcp/connection.js';
-import { TcpServerTransport } from './tcp/server.js';
+import { TcpServerTransport, type TcpServerOptions } from './tcp/server.js';
 import type { Channel, ServerContext, ServerTransport } from './transport.js';
 
 /** Transport options shared by every protocol; each protocol reads what applies to it. */
-export type ServerTransportOptions = ConnectionOptions;
+export type ServerTransportOptions = TcpServerOptions;
 export type ChannelOptions = TcpChannelOptions;
 
 /**

@@ -1,5 +1,6 @@
-import { connect, type Socket } from 'node:net';
-import { FrameType, HEADER_SIZE, decodeMetadata, encodeMetadata, readHeader, writeHeader, type Frame } from '../../src/transport/tcp/frame.js';
+import { connect, createServer, type Socket } from 'node:net';
+import type { TestContext } from 'node:test';
+import { FrameType, HEADER_SIZE, SETTINGS_PING_ID, decodeMetadata, encodeMetadata, encodeSettings, readHeader, writeHeader, type Frame } from '../../src/transport/tcp/frame.js';
 
 /** The fields of a frame built by hand; lengths come from the sections given. */
 export interface FrameSpec {
@@ -35,10 +36,25 @@ export function headerOnly(type: number, metadataLength: number, bodyLength: num
   return out;
 }
 
-/** A REQUEST naming `service` and `method` by their pseudo-keys, with `body` as given. */
-export function requestFrame(options: { service: string; method: string; requestId: number; serializer: number; body: Uint8Array }): Buffer {
-  const metadata = encodeMetadata([[':service', options.service], [':method', options.method]]);
-  return buildFrame({ type: FrameType.REQUEST, serializer: options.serializer, requestId: options.requestId, metadata, body: options.body });
+/** A REQUEST (or ONEWAY) naming `service` and `method` by their pseudo-keys, then `extra` entries, with `body` as given. */
+export function requestFrame(options: { service: string; method: string; requestId: number; serializer: number; body: Uint8Array; extra?: Array<[string, string]>; type?: number }): Buffer {
+  const metadata = encodeMetadata([[':service', options.service], [':method', options.method], ...(options.extra ?? [])]);
+  return buildFrame({ type: options.type ?? FrameType.REQUEST, serializer: options.serializer, requestId: options.requestId, metadata, body: options.body });
+}
+
+/** The settings PING a peer sends first, announcing the largest frame it accepts. */
+export function settingsFrame(maxFrameSize: number): Buffer {
+  return buildFrame({ type: FrameType.PING, requestId: SETTINGS_PING_ID, metadata: encodeSettings(maxFrameSize) });
+}
+
+/** The `:max-frame-size` a settings PING announces, if the frame is one. */
+export function announcedLimit(frame: Frame): number | undefined {
+  if (frame.type !== FrameType.PING || frame.requestId !== SETTINGS_PING_ID) return undefined;
+  let limit: number | undefined;
+  decodeMetadata(frame.metadata, (key, value) => {
+    if (key === ':max-frame-size') limit = Number(value);
+  });
+  return limit;
 }
 
 /** The `:reason` a GOAWAY carries, if any. */
@@ -161,4 +177,30 @@ export class RawPeer {
     }
     for (const listener of this.listeners) listener();
   }
+}
+
+/** A TCP forwarder in front of `target` that counts the connections made through it; closed when the test ends. */
+export async function countingForwarder(t: TestContext, target: string): Promise<{ address: string; connections: () => number }> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const forwarder = createServer((downstream) => {
+    accepted++;
+    const upstream = connect(hostPort(target));
+    for (const socket of [downstream, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => {
+        downstream.destroy();
+        upstream.destroy();
+      });
+      socket.on('close', () => sockets.delete(socket));
+    }
+    downstream.pipe(upstream).pipe(downstream);
+  });
+  await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    forwarder.close();
+    for (const socket of sockets) socket.destroy();
+  });
+  const { port } = forwarder.address() as { port: number };
+  return { address: `tcp://127.0.0.1:${port}`, connections: () => accepted };
 }

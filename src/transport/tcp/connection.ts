@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
 import { Code } from '../../core/code.js';
 import type { Logger } from '../../core/logger.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { RpcError, errorMessage } from '../../core/rpc-error.js';
 import { bodyLength, type Body } from '../../serialization/serializer.js';
 import { FrameDecoder } from './frame-decoder.js';
-import { FrameType, HEADER_SIZE, ProtocolError, encodeMetadata, writeHeader, type Frame } from './frame.js';
+import { FrameType, HEADER_SIZE, ProtocolError, SETTINGS_PING_ID, encodeMetadata, encodeSettings, readSettings, writeHeader, type Frame } from './frame.js';
 
 export interface ConnectionOptions {
   maxFrameSize: number;
@@ -20,6 +20,11 @@ export interface ConnectionEvents {
   onFrame(frame: Frame): void;
   /** Called once, when the connection is gone; `reason` says why if it did not end cleanly. */
   onClose(reason: RpcError): void;
+  /**
+   * Called once the peer's limits are known: it announced them, or it answered this side's
+   * settings without announcing any (a peer of protocol revision 1.0).
+   */
+  onReady?(): void;
 }
 
 // Bodies up to this size are copied next to their header; larger ones are written as they are.
@@ -33,6 +38,11 @@ const EMPTY = Buffer.alloc(0);
 export class Connection {
   /** Counts flushes; a frame queued in the current generation has not reached the socket yet. */
   flushGeneration = 0;
+  /**
+   * The largest frame this side may send: the smaller of its own limit and the one the peer
+   * announced. A peer that announces none is held to this side's own limit, as in revision 1.0.
+   */
+  sendLimit: number;
   readonly remote: string;
   private readonly decoder: FrameDecoder;
   private queue: Buffer[] = [];
@@ -41,6 +51,7 @@ export class Connection {
   private pingCounter = 0;
   private readonly heartbeat: NodeJS.Timeout;
   private closed = false;
+  private ready = false;
 
   constructor(
     private readonly socket: Socket,
@@ -55,6 +66,9 @@ export class Connection {
     socket.on('close', () => this.close(new RpcError(Code.UNAVAILABLE, `connection to ${this.remote} closed`)));
     const tick = Math.max(10, Math.min(options.heartbeatIntervalMs, options.idleTimeoutMs / 3));
     this.heartbeat = setInterval(this.checkLiveness, tick).unref();
+    this.sendLimit = options.maxFrameSize;
+    // First on the wire, so the peer knows this side's limit before any call reaches it.
+    this.send(FrameType.PING, 0, 0, SETTINGS_PING_ID, encodeSettings(options.maxFrameSize), undefined);
   }
 
   get isClosed(): boolean {
@@ -147,7 +161,7 @@ export class Connection {
     try {
       this.decoder.push(chunk, this.onFrame);
     } catch (error) {
-      const reason = error instanceof ProtocolError ? error.message : `frame handling failed: ${(error as Error).message}`;
+      const reason = error instanceof ProtocolError ? error.message : `frame handling failed: ${errorMessage(error)}`;
       this.fail(reason);
     }
   };
@@ -155,11 +169,26 @@ export class Connection {
   private readonly onFrame = (frame: Frame): void => {
     if (this.closed) return;
     if (frame.type === FrameType.PING) {
+      if (frame.metadata.length > 0) this.applySettings(frame.metadata);
       this.send(FrameType.PONG, 0, 0, frame.requestId, undefined, undefined);
-    } else if (frame.type !== FrameType.PONG) {
+    } else if (frame.type === FrameType.PONG) {
+      if (frame.requestId === SETTINGS_PING_ID) this.markReady();
+    } else {
       this.events.onFrame(frame);
     }
   };
+
+  private applySettings(metadata: Buffer): void {
+    const peerLimit = readSettings(metadata);
+    if (peerLimit !== undefined) this.sendLimit = Math.min(this.options.maxFrameSize, peerLimit);
+    this.markReady();
+  }
+
+  private markReady(): void {
+    if (this.ready) return;
+    this.ready = true;
+    this.events.onReady?.();
+  }
 
   /** Ends the connection because the peer broke the protocol, telling it and the logs why. */
   private fail(reason: string): void {

@@ -23,7 +23,18 @@ export const FrameType = {
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
-export const Flags = { ERROR: 1 } as const;
+/**
+ * `ERROR`: the body is an error. `UNPROCESSED` (with `ERROR`): the server refused the call without
+ * running any of it, so the caller may try it on another provider.
+ */
+export const Flags = { ERROR: 1, UNPROCESSED: 2 } as const;
+
+/** Request id of the PING that carries a peer's settings when a connection opens. */
+export const SETTINGS_PING_ID = 0;
+/** Settings key: the largest frame (metadata + body) the sender accepts. */
+export const MAX_FRAME_SIZE_KEY = ':max-frame-size';
+/** `:timeout` carries at most 12 digits; a longer budget travels as no deadline at all. */
+export const MAX_TIMEOUT_MS = 999_999_999_999;
 
 export interface FrameHeader {
   type: number;
@@ -173,6 +184,27 @@ export function decodeRequestMetadata(section: Buffer): { target: RequestTarget;
 function wholeNumber(key: string, value: string): number {
   if (!/^\d{1,9}$/.test(value)) throw new RpcError(Code.INVALID_ARGUMENT, `invalid ${key} ${JSON.stringify(value)}`);
   return Number(value);
+}
+
+/** The metadata of a settings PING: the limits this side accepts. */
+export function encodeSettings(maxFrameSize: number): Buffer {
+  return encodeMetadata([[MAX_FRAME_SIZE_KEY, String(maxFrameSize)]]);
+}
+
+/**
+ * The peer's frame limit from a settings PING's metadata, or undefined if it names none. Keys this
+ * side does not know are ignored, so later revisions can announce more.
+ */
+export function readSettings(section: Buffer): number | undefined {
+  let maxFrameSize: number | undefined;
+  decodeMetadata(section, (key, value) => {
+    if (key !== MAX_FRAME_SIZE_KEY) return;
+    if (!/^\d{1,10}$/.test(value) || Number(value) === 0 || Number(value) > 0xffffffff) {
+      throw new ProtocolError(`invalid ${MAX_FRAME_SIZE_KEY} ${JSON.stringify(value)}`);
+    }
+    maxFrameSize = Number(value);
+  });
+  return maxFrameSize;
 }
 
 /** Reads a u32 count carried as a 4-byte body (CREDIT frames). */

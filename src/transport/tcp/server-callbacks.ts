@@ -1,5 +1,5 @@
 import { Code } from '../../core/code.js';
-import { RpcError, fromWireError } from '../../core/rpc-error.js';
+import { RpcError, errorMessage, fromWireError } from '../../core/rpc-error.js';
 import type { ServerCall } from '../../core/server-call.js';
 import type { Serializer } from '../../serialization/serializer.js';
 import type { Connection } from './connection.js';
@@ -32,8 +32,11 @@ export class CallbackBridge {
       try {
         body = serializer.encode(args);
       } catch (error) {
-        return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, `cannot encode callback arguments: ${(error as Error).message}`));
+        return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, `cannot encode callback arguments: ${errorMessage(error)}`));
       }
+      const size = target.length + body.length;
+      const limit = this.connection.sendLimit;
+      if (size > limit) return Promise.reject(new RpcError(Code.RESOURCE_EXHAUSTED, `callback call of ${size} bytes exceeds the frame limit of ${limit}`));
       const id = this.nextId;
       this.nextId = id === 0xffffffff ? 1 : id + 1;
       return new Promise((resolve, reject) => {

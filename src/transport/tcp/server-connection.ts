@@ -1,0 +1,285 @@
+import type { Socket } from 'node:net';
+import { Code } from '../../core/code.js';
+import type { MethodEntry } from '../../core/call-table.js';
+import type { Metadata } from '../../core/metadata.js';
+import { RpcError, errorMessage } from '../../core/rpc-error.js';
+import { ServerCall } from '../../core/server-call.js';
+import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
+import { errorSerializer } from '../../serialization/registry.js';
+import { bodyLength, encodeBody, type Body, type Serializer } from '../../serialization/serializer.js';
+import type { ServerContext } from '../transport.js';
+import { Connection, type ConnectionOptions } from './connection.js';
+import { Flags, FrameType, ProtocolError, decodeRequestMetadata, encodeMetadata, readCount, type Frame } from './frame.js';
+import { CallbackBridge } from './server-callbacks.js';
+import { DEFAULT_STREAM_CREDIT, OutgoingStream } from './server-stream.js';
+import { encodeError } from './wire-error.js';
+
+/** A call of this connection, with what its answer and its deadline need. */
+class TcpServerCall extends ServerCall {
+  // Names kept apart from ServerCall's own (private) fields, which share the object.
+  /** The server's own deadline timer; only calls that expect a response and carry `:timeout` have one. */
+  deadlineTimer: Timer | undefined = undefined;
+
+  constructor(
+    entry: MethodEntry,
+    args: unknown[],
+    metadata: Metadata | undefined,
+    readonly budgetMs: number | undefined,
+    oneWay: boolean,
+    readonly requestId: number,
+    readonly wireSerializer: Serializer,
+  ) {
+    super(entry.service, entry.method, args, metadata, budgetMs === undefined ? undefined : Date.now() + budgetMs, oneWay);
+  }
+}
+
+/** One accepted connection: dispatches its requests and answers them. */
+export class ServerConnection {
+  private readonly connection: Connection;
+  /** Calls the caller still waits for, by request id. */
+  private readonly inFlight = new Map<number, TcpServerCall>();
+  private readonly streams = new Map<number, OutgoingStream>();
+  private readonly callbacks: CallbackBridge;
+  /** Handlers started on this connection that have not settled, answered or not. */
+  private running = 0;
+
+  constructor(
+    socket: Socket,
+    private readonly context: ServerContext,
+    options: ConnectionOptions,
+    private readonly maxCalls: number,
+    onClosed: () => void,
+  ) {
+    this.connection = new Connection(socket, options, {
+      onFrame: (frame) => this.onFrame(frame),
+      onClose: (reason) => {
+        for (const call of this.inFlight.values()) {
+          stopTimer(call.deadlineTimer);
+          call.abort(reason);
+        }
+        this.inFlight.clear();
+        for (const stream of this.streams.values()) stream.stop();
+        this.callbacks.close(reason);
+        onClosed();
+      },
+    });
+    this.callbacks = new CallbackBridge(this.connection);
+  }
+
+  goAway(): void {
+    this.connection.goAway('server shutting down');
+  }
+
+  destroy(): void {
+    this.connection.close(new RpcError(Code.UNAVAILABLE, 'server shut down'));
+  }
+
+  private onFrame(frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.REQUEST:
+      case FrameType.ONEWAY:
+        this.dispatch(frame);
+        return;
+      case FrameType.CANCEL: {
+        const call = this.inFlight.get(frame.requestId);
+        if (call !== undefined) {
+          this.forget(call);
+          call.abort(new RpcError(Code.CANCELLED, 'cancelled by the caller'));
+        }
+        this.streams.get(frame.requestId)?.stop();
+        return;
+      }
+      case FrameType.CREDIT:
+        this.streams.get(frame.requestId)?.grant(readCount(frame.body));
+        return;
+      case FrameType.CALLBACK_RESPONSE:
+        this.callbacks.answer(frame, (id) => this.context.serializers.forResponse(id));
+        return;
+      case FrameType.GOAWAY:
+        // The client leaves; it closes the socket itself once its calls are answered.
+        return;
+      default:
+        throw new ProtocolError(`a client may not send frame type ${frame.type}`);
+    }
+  }
+
+  private dispatch(frame: Frame): void {
+    const oneWay = frame.type === FrameType.ONEWAY;
+    const id = frame.requestId;
+    const serializer = this.context.serializers.byWireId(frame.serializer);
+    if (serializer === undefined) {
+      this.reject(oneWay, id, undefined, new RpcError(Code.INVALID_ARGUMENT, `serializer id ${frame.serializer} is not enabled on this server`));
+      return;
+    }
+    if (this.running >= this.maxCalls) {
+      const error = new RpcError(Code.RESOURCE_EXHAUSTED, `${this.maxCalls} calls already running on this connection`, { unprocessed: true });
+      this.reject(oneWay, id, serializer, error, Flags.UNPROCESSED);
+      return;
+    }
+    let request;
+    try {
+      request = decodeRequestMetadata(frame.metadata);
+    } catch (error) {
+      if (error instanceof ProtocolError) throw error;
+      this.reject(oneWay, id, serializer, RpcError.from(error, Code.INVALID_ARGUMENT));
+      return;
+    }
+    const entry = this.context.table.lookup(request.target.service, request.target.method);
+    if (entry instanceof RpcError) {
+      this.reject(oneWay, id, serializer, entry);
+      return;
+    }
+    if (request.target.timeoutMs === 0) {
+      this.reject(oneWay, id, serializer, new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call arrived'));
+      return;
+    }
+    let args: unknown;
+    try {
+      args = frame.body.length === 0 ? [] : serializer.decode(frame.body);
+    } catch (error) {
+      this.reject(oneWay, id, serializer, new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${errorMessage(error)}`));
+      return;
+    }
+    if (!Array.isArray(args)) {
+      this.reject(oneWay, id, serializer, new RpcError(Code.INVALID_ARGUMENT, 'arguments must be an array'));
+      return;
+    }
+    const streaming = entry.options.stream === 'server';
+    if (oneWay && (streaming || request.target.callbacks !== undefined)) {
+      this.reject(oneWay, id, serializer, new RpcError(Code.INVALID_ARGUMENT, 'a one-way call can neither stream nor take callbacks'));
+      return;
+    }
+    const call = new TcpServerCall(entry, args, request.metadata, request.target.timeoutMs, oneWay, id, serializer);
+    for (const index of request.target.callbacks ?? []) {
+      if (index >= args.length) {
+        this.reject(oneWay, id, serializer, new RpcError(Code.INVALID_ARGUMENT, `callback index ${index} is past the arguments`));
+        return;
+      }
+      args[index] = this.callbacks.proxy(id, index, call, serializer, () => this.inFlight.get(id) === call);
+    }
+    this.running++;
+    if (!oneWay) {
+      this.inFlight.set(id, call);
+      if (call.budgetMs !== undefined) call.deadlineTimer = startTimer(call.budgetMs, this.expire, call);
+    }
+    if (streaming) this.runStream(entry, call, request.target.credit ?? DEFAULT_STREAM_CREDIT);
+    else this.run(entry, call);
+  }
+
+  /** A server-streaming call: items as STREAM_ITEM frames, then an empty RESPONSE (or an error). */
+  private runStream(entry: MethodEntry, call: TcpServerCall, credit: number): void {
+    const { requestId: id, wireSerializer: serializer } = call;
+    const stream = new OutgoingStream(call, serializer, {
+      item: (body) => this.connection.send(FrameType.STREAM_ITEM, 0, serializer.id, id, undefined, body),
+      end: (error) => {
+        if (!this.forget(call)) return;
+        const metadata = responseMetadata(call);
+        if (error === undefined) this.connection.send(FrameType.RESPONSE, 0, serializer.id, id, metadata, undefined);
+        else this.respondError(id, serializer, error, metadata);
+      },
+    }, credit, this.connection.sendLimit);
+    this.streams.set(id, stream);
+    entry.handler(call)
+      .then((result) => stream.run(result), (error: unknown) => stream.sink.end(RpcError.from(error)))
+      .finally(() => {
+        // A caller may reuse the id of a call the server already answered at its deadline.
+        if (this.streams.get(id) === stream) this.streams.delete(id);
+        this.finished(call);
+      });
+  }
+
+  private run(entry: MethodEntry, call: TcpServerCall): void {
+    entry.handler(call).then(
+      (result) => {
+        this.finished(call);
+        if (call.oneWay || !this.forget(call)) return;
+        this.respond(call, result);
+      },
+      (error: unknown) => {
+        this.finished(call);
+        const rpcError = RpcError.from(error);
+        if (call.oneWay) {
+          this.context.logger.warn({ service: entry.service.id, method: entry.method, code: rpcError.code, message: rpcError.message }, 'one-way call failed');
+          return;
+        }
+        if (!this.forget(call)) return;
+        this.respondError(call.requestId, call.wireSerializer, rpcError, responseMetadata(call));
+      },
+    );
+  }
+
+  /** Sends a result, or RESOURCE_EXHAUSTED if it does not fit the frame limit the caller announced. */
+  private respond(call: TcpServerCall, result: unknown): void {
+    const { requestId: id, wireSerializer: serializer } = call;
+    let body: Body | undefined;
+    try {
+      body = result === undefined ? undefined : encodeBody(serializer, result);
+    } catch (error) {
+      this.respondError(id, serializer, new RpcError(Code.INTERNAL, `cannot encode the result: ${errorMessage(error)}`));
+      return;
+    }
+    const metadata = responseMetadata(call);
+    const size = (metadata?.length ?? 0) + bodyLength(body);
+    const limit = this.connection.sendLimit;
+    if (size > limit) {
+      this.context.logger.warn({ service: call.service.id, method: call.method, size, limit }, 'response exceeds the frame limit');
+      this.respondError(id, serializer, new RpcError(Code.RESOURCE_EXHAUSTED, `response of ${size} bytes exceeds the frame limit of ${limit}`));
+      return;
+    }
+    this.connection.send(FrameType.RESPONSE, 0, serializer.id, id, metadata, body);
+  }
+
+  /** The handler has settled: its place counts no more, and whatever waits for its end may go on. */
+  private finished(call: TcpServerCall): void {
+    this.running--;
+    try {
+      call.finish();
+    } catch (error) {
+      // A listener broke its contract; the connection must not go down with it.
+      this.context.logger.error({ service: call.service.id, method: call.method, message: errorMessage(error) }, 'a call-finished listener threw');
+    }
+  }
+
+  /**
+   * The server's deadline for a call passed while its handler runs: the caller hears
+   * DEADLINE_EXCEEDED now, and the handler's signal fires. The handler keeps its place in
+   * `running` (and in any concurrency limit) until it has settled.
+   */
+  private readonly expire = (call: TcpServerCall): void => {
+    call.deadlineTimer = undefined;
+    if (!this.forget(call)) return;
+    const error = new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${call.budgetMs} ms exceeded on the server`);
+    call.abort(error);
+    this.streams.get(call.requestId)?.stop();
+    this.respondError(call.requestId, call.wireSerializer, error);
+  };
+
+  /** Forgets a call that is answered now; false if it was already (cancelled or timed out), so nothing more is sent. */
+  private forget(call: TcpServerCall): boolean {
+    if (this.inFlight.get(call.requestId) !== call) return false;
+    this.inFlight.delete(call.requestId);
+    if (call.deadlineTimer !== undefined) {
+      stopTimer(call.deadlineTimer);
+      call.deadlineTimer = undefined;
+    }
+    return true;
+  }
+
+  private reject(oneWay: boolean, id: number, serializer: Serializer | undefined, error: RpcError, flags = 0): void {
+    if (oneWay) {
+      this.context.logger.warn({ code: error.code, message: error.message }, 'one-way call refused');
+      return;
+    }
+    this.respondError(id, serializer ?? errorSerializer, error, undefined, flags);
+  }
+
+  /** Sends an error; one too large for the caller's frame limit is shortened, and this never throws. */
+  private respondError(id: number, serializer: Serializer, error: RpcError, metadata?: Buffer, flags = 0): void {
+    const encoded = encodeError(serializer, error, this.connection.sendLimit, metadata?.length ?? 0);
+    this.connection.send(FrameType.RESPONSE, Flags.ERROR | flags, encoded.serializer.id, id, encoded.keepMetadata ? metadata : undefined, encoded.body);
+  }
+}
+
+function responseMetadata(call: ServerCall): Buffer | undefined {
+  return call.hasResponseMetadata ? encodeMetadata(call.responseMetadata) : undefined;
+}
