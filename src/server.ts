@@ -7,6 +7,7 @@ import { parseAddress } from './transport/address.js';
 import { Code } from './core/code.js';
 import type { Interceptor } from './core/invocation.js';
 import { RpcError, errorMessage } from './core/rpc-error.js';
+import { startTimer, stopTimer, type Timer } from './core/timer.js';
 import type { ServiceDefinition } from './core/service.js';
 import { connectionOptions, defaults, type ConnectionSettings } from './options.js';
 import { SerializerSet } from './serialization/registry.js';
@@ -131,15 +132,16 @@ export function createServer(options: ServerOptions): Server {
       if (delayMs > 0) {
         await leaving;
         logger.info({ delayMs }, 'left the registry; serving on while consumers notice');
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await new Promise((resolve) => startTimer(delayMs, resolve, undefined));
       }
       const timeoutMs = closeOptions.timeoutMs ?? defaults.closeTimeoutMs;
-      let timer: NodeJS.Timeout | undefined;
+      // An infinite timeout arms nothing: close then waits for every call, however long.
+      let timer: Timer | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+        timer = startTimer(timeoutMs, resolve, 'timeout');
       });
       const outcome = await Promise.race([Promise.all(transports.map((t) => t.drain())), timedOut]);
-      clearTimeout(timer);
+      stopTimer(timer);
       if (outcome === 'timeout') {
         logger.warn({ timeoutMs }, 'close timed out; cutting off calls still in flight');
         for (const transport of transports) transport.forceClose();

@@ -90,6 +90,17 @@ describe('server.close()', () => {
     assert.ok(provider.warnings.some((w) => /timed out/.test(w)), 'the cut-off was logged');
   });
 
+  test('close() with an infinite timeout waits for every call in flight, however long', async (t) => {
+    const provider = await startProvider(t, 'a');
+    const probe = clientFor(t, provider.address).proxy(ProbeService);
+    const running = probe.sleep(300);
+    await probe.whoami();
+    await provider.server.close({ timeoutMs: Infinity });
+    assert.equal(await running, 300, 'the call finished instead of being cut off at once');
+    assert.deepEqual(provider.stats.aborted, []);
+    assert.ok(!provider.warnings.some((w) => /timed out/.test(w)), 'nothing was cut off');
+  });
+
   test('after GOAWAY the client sends no new call on that connection, while its call in flight there completes', async (t) => {
     const provider = await startProvider(t, 'a');
     const probe = clientFor(t, provider.address).proxy(ProbeService);

@@ -7,7 +7,7 @@ import { frameMessage, MessageReader, type ReceivedMessage } from '../../src/tra
 import { readMetadata, writeMetadata } from '../../src/transport/grpc/metadata.js';
 import { channelSettings, serverSettings } from '../../src/transport/grpc/options.js';
 import { decodeStatusDetails, encodeStatusDetails } from '../../src/transport/grpc/status-details.js';
-import { percentDecode, percentEncode, readStatus, writeErrorStatus } from '../../src/transport/grpc/status.js';
+import { percentDecode, percentEncode, percentEncodeWithin, readStatus, writeErrorStatus } from '../../src/transport/grpc/status.js';
 import { formatTimeout, parseTimeout } from '../../src/transport/grpc/timeout.js';
 
 const ignore = { onMessage: () => {} };
@@ -77,6 +77,16 @@ test('grpc-message is percent-encoded UTF-8; a stray % decodes as itself', () =>
   assert.equal(percentDecode('50% off %zz %4'), '50% off %zz %4');
 });
 
+test('a long grpc-message is cut to size between whole characters, and ends in …', () => {
+  assert.equal(percentEncodeWithin('x'.repeat(16), 16), 'x'.repeat(16));
+  for (const text of ['x'.repeat(40), 'é'.repeat(40), '✓'.repeat(40), '😀'.repeat(40), 'a%b'.repeat(20)]) {
+    const cut = percentEncodeWithin(text, 30);
+    assert.ok(cut.length <= 30, cut);
+    const decoded = percentDecode(cut);
+    assert.ok(decoded.endsWith('…') && text.startsWith(decoded.slice(0, -1)), `${text.slice(0, 4)}: ${decoded}`);
+  }
+});
+
 test('content-type: no subtype and +proto are Protobuf; other subtypes name serializers; others are not gRPC', () => {
   assert.equal(parseContentType('application/grpc'), 'proto');
   assert.equal(parseContentType('application/grpc+proto'), 'proto');
@@ -127,13 +137,27 @@ test('google.rpc.Status details: Struct values round-trip; a __proto__ key stays
   assert.equal(decodeStatusDetails(Buffer.from([0xff, 0xff, 0xff])), undefined);
 });
 
+test('status details given a cyclic or hugely shared graph still encode, cut short, without walking it all', () => {
+  const loop: Record<string, unknown> = { name: 'loop' };
+  loop.a = loop;
+  assert.deepEqual(decodeStatusDetails(encodeStatusDetails(3, 'x', loop)), { name: 'loop', a: null });
+  let wide: Record<string, unknown> = { leaf: 1 };
+  for (let i = 0; i < 16; i++) wide = { l: wide, r: wide }; // 17 objects, 65,536 paths to a leaf
+  assert.ok(encodeStatusDetails(3, 'x', wide).length < 64 * 1024);
+  const headers: Record<string, string> = {};
+  writeErrorStatus(new RpcError(Code.FAILED_PRECONDITION, 'wide', { details: wide }), headers);
+  assert.ok(headers['grpc-status-details-bin'] !== undefined && headers['grpc-status-details-bin'].length < 32 * 1024);
+});
+
 test('grpc:// address options are read from the query; bad values and unknown names are refused', () => {
   const server = serverSettings('grpc://127.0.0.1:0?maxConcurrentStreams=10&compression=gzip', 4096);
   assert.equal(server.maxConcurrentStreams, 10);
   assert.equal(server.compression, 'gzip');
   assert.equal(server.maxMessageSize, 4096, 'defaults to the server maxFrameSize');
   assert.equal(channelSettings('grpc://h:1?maxMessageSize=99', 4096).maxMessageSize, 99);
-  for (const url of ['grpc://h:1?maxConcurrentStreams=0', 'grpc://h:1?maxConcurrentStreams=abc', 'grpc://h:1?compression=zstd', 'grpc://h:1?maxConcurentStreams=5']) {
+  assert.equal(server.messageTimeoutMs, 30_000);
+  assert.equal(serverSettings('grpc://h:1?messageTimeoutMs=500', 1).messageTimeoutMs, 500);
+  for (const url of ['grpc://h:1?maxConcurrentStreams=0', 'grpc://h:1?maxConcurrentStreams=abc', 'grpc://h:1?compression=zstd', 'grpc://h:1?maxConcurentStreams=5', `grpc://h:1?messageTimeoutMs=${2 ** 31}`]) {
     assert.throws(() => serverSettings(url, 1), (e: unknown) => e instanceof RpcError && e.code === Code.INVALID_ARGUMENT, url);
   }
 });

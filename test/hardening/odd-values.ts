@@ -83,7 +83,7 @@ export const thrownValues: OddValue[] = [
   { name: 'an Error with details whose getter throws', make: () => Object.assign(new Error('odd details'), { details: Object.defineProperty({}, 'bad', { get: boom, enumerable: true }) }), code: Code.UNKNOWN },
   { name: 'an Error with details as a Proxy whose traps throw', make: () => Object.assign(new Error('proxy details'), { details: trapsThrow({}) }), code: Code.UNKNOWN },
   { name: 'an AggregateError of odd values', make: () => new AggregateError([trapsThrow({}), null], 'many'), code: Code.UNKNOWN },
-  // { name: 'an Error with a 1 MiB message', make: () => new Error('x'.repeat(1 << 20)), code: Code.UNKNOWN },
+  { name: 'an Error with a 1 MiB message', make: () => new Error('x'.repeat(1 << 20)), code: Code.UNKNOWN },
 ];
 
 export const returnedValues: OddValue[] = [

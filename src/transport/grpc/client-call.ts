@@ -1,7 +1,8 @@
 import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { errorMessage, RpcError } from '../../core/rpc-error.js';
+import { startTimerAt, stopTimer, type Timer } from '../../core/timer.js';
 import type { MethodCodec } from './codec.js';
 import { decompress, isEncoding, type Encoding } from './compression.js';
 import { parseContentType } from './content-type.js';
@@ -63,7 +64,7 @@ export class ClientCallStream {
   private responses: ResponseStream | undefined;
   private encoding: Encoding = 'identity';
   private status: RpcError | null | undefined; // null: OK
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private onAbort: (() => void) | undefined;
   private settled = false;
   private finished = false;
@@ -85,7 +86,7 @@ export class ClientCallStream {
       stream = session.request(this.plan.headers);
     } catch (error) {
       // The connection takes no more streams (closing, or out of stream ids): the call never left.
-      throw new RpcError(Code.UNAVAILABLE, `cannot open a stream to ${this.plan.address}: ${(error as Error).message}`, { unprocessed: true, cause: error });
+      throw new RpcError(Code.UNAVAILABLE, `cannot open a stream to ${this.plan.address}: ${errorMessage(error)}`, { unprocessed: true, cause: error });
     }
     this.stream = stream;
     this.session = session; // a closed stream forgets its session; 'close' needs to know its state
@@ -96,7 +97,7 @@ export class ClientCallStream {
     stream.on('trailers', onStreamTrailers);
     stream.on('end', onStreamEnd);
     stream.on('close', onStreamClose);
-    if (invocation.deadline !== undefined) this.timer = setTimeout(expireCall, invocation.deadline - Date.now(), this);
+    if (invocation.deadline !== undefined) this.timer = startTimerAt(invocation.deadline, expireCall, this);
     const signal = invocation.signal;
     if (signal !== undefined) {
       this.onAbort = () => this.abandon(cancelled(signal));
@@ -243,7 +244,7 @@ export class ClientCallStream {
   private finish(error: RpcError | undefined): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    stopTimer(this.timer);
     if (this.onAbort !== undefined) this.invocation.signal?.removeEventListener('abort', this.onAbort);
     if (this.responses !== undefined) this.responses.close(error);
     if (error !== undefined) this.settle(undefined, error);
@@ -255,10 +256,16 @@ export class ClientCallStream {
   }
 }
 
+/** The error for a call whose signal fired, read without trusting the reason it was given. */
 function cancelled(signal: AbortSignal): RpcError {
   const reason: unknown = signal.reason;
-  if (reason instanceof RpcError) return reason;
-  return new RpcError(Code.CANCELLED, reason instanceof Error ? `cancelled: ${reason.message}` : 'cancelled by the caller', { cause: reason });
+  try {
+    if (reason instanceof RpcError) return RpcError.from(reason, Code.CANCELLED);
+    if (reason instanceof Error) return new RpcError(Code.CANCELLED, `cancelled: ${errorMessage(reason)}`, { cause: reason });
+  } catch {
+    // instanceof ran a Proxy's getPrototypeOf trap, which threw
+  }
+  return new RpcError(Code.CANCELLED, 'cancelled by the caller', { cause: reason });
 }
 
 function noop(): void {}

@@ -2,7 +2,8 @@ import { connect as connectHttp2, type ClientHttp2Session, type OutgoingHttpHead
 import { connect as connectTcp } from 'node:net';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { errorMessage, RpcError } from '../../core/rpc-error.js';
+import { startTimer, stopTimer } from '../../core/timer.js';
 import type { Serializer } from '../../serialization/serializer.js';
 import { parseAddress } from '../address.js';
 import { Backoff } from '../backoff.js';
@@ -10,7 +11,7 @@ import type { TcpChannelOptions } from '../tcp/client.js';
 import type { Channel, ChannelState } from '../transport.js';
 import { ClientCallStream, type CallPlan } from './client-call.js';
 import { serializerCodec, type MethodCodec } from './codec.js';
-import { ACCEPT_ENCODING, compress } from './compression.js';
+import { ACCEPT_ENCODING, COMPRESS_FROM, compress } from './compression.js';
 import { contentTypeFor } from './content-type.js';
 import { frameMessage } from './message.js';
 import { writeMetadata } from './metadata.js';
@@ -19,7 +20,6 @@ import { protoServiceOf } from './proto-registry.js';
 import { formatTimeout } from './timeout.js';
 
 const USER_AGENT = 'switchyard-grpc/0.1';
-const COMPRESS_FROM = 1024;
 
 /**
  * The client side of one `grpc://` address: one HTTP/2 connection carrying every call to it as a
@@ -79,7 +79,7 @@ export class GrpcChannel implements Channel {
     if (this.settings.compression !== 'identity' && body.length >= COMPRESS_FROM) {
       return compress(this.settings.compression, body).then(
         (zipped) => this.send(invocation, plan, frameMessage(zipped, true)),
-        (error: unknown) => Promise.reject(new RpcError(Code.INTERNAL, `cannot compress the request: ${(error as Error).message}`, { unprocessed: true })),
+        (error: unknown) => Promise.reject(new RpcError(Code.INTERNAL, `cannot compress the request: ${errorMessage(error)}`, { unprocessed: true })),
       );
     }
     return this.send(invocation, plan, frameMessage(body, false));
@@ -143,9 +143,12 @@ export class GrpcChannel implements Channel {
     }
     let headers = known.headers;
     const metadata = invocation.metadata;
-    if (invocation.deadline !== undefined || metadata.size > 0) {
+    // An infinite deadline (timeoutMs: Infinity) is no deadline: nothing to tell the server.
+    const deadline = invocation.deadline;
+    const timed = deadline !== undefined && Number.isFinite(deadline);
+    if (timed || metadata.size > 0) {
       headers = { ...headers };
-      if (invocation.deadline !== undefined) headers['grpc-timeout'] = formatTimeout(invocation.deadline - Date.now());
+      if (timed) headers['grpc-timeout'] = formatTimeout(deadline - Date.now());
       writeMetadata(metadata, headers);
     }
     return { codec: known.codec, headers, streaming: known.streaming, maxMessageSize: this.settings.maxMessageSize, address: this.address };
@@ -157,7 +160,7 @@ export class GrpcChannel implements Channel {
       body = codec.encodeRequest(invocation.args);
     } catch (error) {
       if (error instanceof RpcError) throw error;
-      throw new RpcError(Code.INVALID_ARGUMENT, `cannot encode the arguments: ${(error as Error).message}`);
+      throw new RpcError(Code.INVALID_ARGUMENT, `cannot encode the arguments: ${errorMessage(error)}`);
     }
     if (body.length > this.settings.maxMessageSize) {
       throw new RpcError(Code.RESOURCE_EXHAUSTED, `request message of ${body.length} bytes exceeds the limit of ${this.settings.maxMessageSize}`);
@@ -172,9 +175,9 @@ export class GrpcChannel implements Channel {
         maxSessionMemory: Math.max(10, Math.ceil((2 * this.settings.maxMessageSize) / 1048576)),
         createConnection: () => connectTcp({ host: this.host, port: this.port, noDelay: true }),
       });
-      const timer = setTimeout(() => session.destroy(new Error(`connect timed out after ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
+      const timer = startTimer(this.options.connectTimeoutMs, () => session.destroy(new Error(`connect timed out after ${this.options.connectTimeoutMs} ms`)), undefined);
       const fail = (error: Error): void => {
-        clearTimeout(timer);
+        stopTimer(timer);
         this.connecting = undefined;
         this.retryAt = Date.now() + this.backoff.next();
         this.lastError = new RpcError(Code.UNAVAILABLE, `cannot connect to ${this.address}: ${error.message}`, { unprocessed: true, cause: error });
@@ -184,7 +187,7 @@ export class GrpcChannel implements Channel {
       session.once('error', fail);
       // Ready once the server's SETTINGS are in: its stream and header limits then apply to our calls.
       session.once('remoteSettings', () => {
-        clearTimeout(timer);
+        stopTimer(timer);
         session.off('error', fail);
         this.connecting = undefined;
         if (this.shutdown) {
@@ -248,9 +251,9 @@ export class GrpcChannel implements Channel {
 function closeSession(session: ClientHttp2Session, timeoutMs: number): Promise<void> {
   if (session.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => session.destroy(), timeoutMs);
+    const timer = startTimer(timeoutMs, () => session.destroy(), undefined);
     session.once('close', () => {
-      clearTimeout(timer);
+      stopTimer(timer);
       resolve();
     });
     session.close();

@@ -1,5 +1,5 @@
 import { Code } from '../../core/code.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import type { Serializer } from '../../serialization/serializer.js';
 
 /**
@@ -33,7 +33,7 @@ export function serializerCodec(serializer: Serializer): MethodCodec {
         try {
           args = bytes.length === 0 ? [] : serializer.decode(bytes);
         } catch (error) {
-          throw new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${(error as Error).message}`);
+          throw new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${errorMessage(error)}`);
         }
         if (!Array.isArray(args)) throw new RpcError(Code.INVALID_ARGUMENT, 'arguments must be an array');
         return args;

@@ -1,13 +1,16 @@
 import { promisify } from 'node:util';
 import { deflate, gunzip, gzip, inflate } from 'node:zlib';
 import { Code } from '../../core/code.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { errorMessage, RpcError } from '../../core/rpc-error.js';
 
 /** Message encodings this transport reads (`grpc-encoding`) and may write. */
 export type Encoding = 'identity' | 'gzip' | 'deflate';
 
 /** The `grpc-accept-encoding` value both sides advertise. */
 export const ACCEPT_ENCODING = 'identity,deflate,gzip';
+
+/** Messages this large or larger are worth compressing when compression is on. */
+export const COMPRESS_FROM = 1024;
 
 const unzip = { gzip: promisify(gunzip), deflate: promisify(inflate) };
 const zip = { gzip: promisify(gzip), deflate: promisify(deflate) };
@@ -28,7 +31,7 @@ export async function decompress(encoding: Encoding, data: Uint8Array, maxSize: 
     if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
       throw new RpcError(Code.RESOURCE_EXHAUSTED, `decompressed message exceeds the limit of ${maxSize} bytes`);
     }
-    throw new RpcError(Code.INTERNAL, `cannot decompress a ${encoding} message: ${(error as Error).message}`);
+    throw new RpcError(Code.INTERNAL, `cannot decompress a ${encoding} message: ${errorMessage(error)}`);
   }
 }
 

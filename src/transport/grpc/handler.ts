@@ -1,19 +1,18 @@
 import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { MethodEntry } from '../../core/call-table.js';
 import { Code } from '../../core/code.js';
-import type { Metadata, MetadataValue } from '../../core/metadata.js';
-import { RpcError } from '../../core/rpc-error.js';
+import type { MetadataValue } from '../../core/metadata.js';
+import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { ServerCall } from '../../core/server-call.js';
-import type { MethodCodec } from './codec.js';
-import { compress, decompress, type Encoding } from './compression.js';
-import { frameMessage, MessageReader, type ReceivedMessage } from './message.js';
-import type { GrpcServerSettings } from './options.js';
-import { lateMetadata, responseHeaders, trailersOnly } from './response.js';
-import type { SessionGuard } from './session-guard.js';
+import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
+import { COMPRESS_FROM, compress, decompress, type Encoding } from './compression.js';
+import type { Accepted, ExchangeEnv } from './exchange-env.js';
+import { MessageReader, type ReceivedMessage } from './message.js';
+import { drained, endWithMessage, lateMetadata, responseHeaders, trailersOnly, writeMessage } from './response.js';
+import { writeStream, type StreamOut } from './server-stream.js';
 import { OK_TRAILERS, writeErrorStatus } from './status.js';
 
-// Messages this large or larger are worth compressing when compression is on.
-const COMPRESS_FROM = 1024;
+/** How much later than its caller's this server may start a deadline: a request read late. */
+const READ_LAG_MS = 1000;
 
 // The exchange rides on its stream, so that the stream's listeners are shared functions, not closures.
 const kExchange = Symbol('exchange');
@@ -34,38 +33,21 @@ function onStreamWantTrailers(this: Carrier): void {
 function expireExchange(exchange: Exchange): void {
   exchange.expire();
 }
-
-/** What one call needs from its listener and connection. */
-export interface ExchangeEnv {
-  readonly settings: GrpcServerSettings;
-  readonly guard: SessionGuard;
-  /** Why calls end when their stream closes early: the caller cancelled, or the server was cut off. */
-  abortReason(): RpcError;
-  /** The client reset too many streams: its connection goes. */
-  punish(): void;
-}
-
-/** A request accepted for dispatch: its method, how its messages are written, how to answer. */
-export interface Accepted {
-  readonly entry: MethodEntry;
-  readonly codec: MethodCodec;
-  readonly metadata: Metadata | undefined;
-  readonly deadline: number | undefined;
-  /** `grpc-encoding` of the request's compressed messages. */
-  readonly encoding: Encoding;
-  /** How responses are compressed: the listener's choice if the client accepts it, else identity. */
-  readonly responseEncoding: Encoding;
+function messageTooSlow(exchange: Exchange): void {
+  exchange.tooSlow();
 }
 
 /**
  * One call on one HTTP/2 stream: reads the single request message, runs the handler, and answers
  * with response headers, the message (or a stream of them) and the status in trailers.
  */
-export class Exchange {
+export class Exchange implements StreamOut {
   private readonly reader: MessageReader;
   private request: ReceivedMessage | undefined;
   private call: ServerCall | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
+  /** Runs while a request message has begun and not ended, so that it cannot hold its buffer for ever. */
+  private arrival: Timer | undefined;
   private headersSent = false;
   private sentMetadata: Map<string, MetadataValue> | undefined;
   private trailers: OutgoingHttpHeaders = OK_TRAILERS;
@@ -88,19 +70,22 @@ export class Exchange {
     if (accepted.deadline !== undefined) {
       const left = accepted.deadline - Date.now();
       if (left <= 0) this.expire();
-      else this.timer = setTimeout(expireExchange, left, this);
+      else this.timer = startTimer(left, expireExchange, this);
     }
   }
 
-  // onData, onMessage, onEnd, onClose, expire and onWantTrailers are called by the stream's
-  // listeners, the message reader and the deadline timer above; nothing else calls them.
+  // onData, onMessage, onEnd, onClose, expire, tooSlow and onWantTrailers are called by the
+  // stream's listeners, the message reader and the timers; nothing else calls them.
   onData(chunk: Buffer): void {
     if (this.done) return;
     try {
       this.reader.push(chunk, this);
     } catch (error) {
-      this.fail(RpcError.from(error, Code.INTERNAL), true);
+      return this.fail(RpcError.from(error, Code.INTERNAL), true);
     }
+    // Only a message split across chunks gets a timer: one that came in a single chunk needs none.
+    if (this.reader.partial) this.arrival ??= startTimer(this.env.settings.messageTimeoutMs, messageTooSlow, this);
+    else if (this.arrival !== undefined) this.stopArrival();
   }
 
   onMessage(message: ReceivedMessage): void {
@@ -127,12 +112,28 @@ export class Exchange {
     this.clearTimer();
     if (this.call !== undefined) this.call.abort(this.env.abortReason());
     else this.stopRunning();
-    // A reset of a stream this server had not answered yet: what rapid reset is made of.
-    if (this.stream.rstCode !== constants.NGHTTP2_NO_ERROR && this.env.guard.reset()) this.env.punish();
+    if (this.stream.rstCode !== constants.NGHTTP2_NO_ERROR && this.resetEarly() && this.env.guard.reset()) this.env.punish();
+  }
+
+  /**
+   * Whether a reset is what rapid reset is made of: one before this server began its answer and
+   * early in the caller's budget. A caller giving up at its deadline resets as gRPC prescribes, and
+   * its deadline is earlier than ours by the time we took to read the request (much of a short
+   * budget on a busy server); a reset after the response began is a caller leaving a stream.
+   */
+  private resetEarly(): boolean {
+    if (this.headersSent) return false;
+    const { deadline, timeoutMs } = this.accepted;
+    return deadline === undefined || deadline - Date.now() > timeoutMs / 2 + READ_LAG_MS;
   }
 
   expire(): void {
     this.fail(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded'), true);
+  }
+
+  tooSlow(): void {
+    this.arrival = undefined;
+    this.fail(new RpcError(Code.RESOURCE_EXHAUSTED, `request message not complete ${this.env.settings.messageTimeoutMs} ms after its first bytes`), true);
   }
 
   private dispatch(bytes: Uint8Array): void {
@@ -146,12 +147,17 @@ export class Exchange {
     }
     const call = new ServerCall(entry.service, entry.method, args, this.accepted.metadata, this.accepted.deadline, false);
     this.call = call;
-    entry.handler(call).then((result) => this.onResult(result), (error: unknown) => this.onError(error));
+    try {
+      entry.handler(call).then((result) => this.onResult(result), (error: unknown) => this.onError(error));
+    } catch (error) {
+      // The chain promises a promise; a chain that breaks that promise still ends the call.
+      this.onError(error);
+    }
   }
 
   private onResult(result: unknown): void {
     if (this.accepted.entry.options.stream === 'server') {
-      void this.streamOut(result).finally(() => this.settleCall());
+      writeStream(this, result, this.accepted.entry.method).then(() => this.settleCall(), (error: unknown) => this.onError(error));
       return;
     }
     this.settleCall();
@@ -183,53 +189,31 @@ export class Exchange {
   private sendLast(headers: OutgoingHttpHeaders, bytes: Uint8Array, compressed: boolean): void {
     const stream = this.stream;
     if (stream.closed || stream.destroyed) return;
-    this.respond(headers);
-    const framed = frameMessage(bytes, compressed);
-    if (Array.isArray(framed)) {
-      stream.write(framed[0]);
-      stream.end(framed[1]);
-    } else {
-      stream.end(framed);
+    try {
+      this.respond(headers);
+      endWithMessage(stream, bytes, compressed);
+    } catch {
+      // Node refused the response (the stream went away meanwhile): what is left is to reset it.
+      if (!stream.destroyed) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
     }
   }
 
-  /** Writes the items of a server stream as they come, waiting whenever the client reads slowly. */
-  private async streamOut(result: unknown): Promise<void> {
-    if (this.done) return;
-    if (typeof result !== 'object' || result === null || typeof (result as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function') {
-      return this.fail(new RpcError(Code.INTERNAL, `server-streaming method ${this.accepted.entry.method} returned no AsyncIterable`), false);
-    }
-    const zip = this.accepted.responseEncoding;
-    const iterator = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-    let exhausted = false;
-    try {
-      for (;;) {
-        let next: IteratorResult<unknown>;
-        try {
-          next = await iterator.next();
-        } catch (error) {
-          exhausted = true;
-          throw error;
-        }
-        if (next.done === true) exhausted = true;
-        if (this.done || exhausted) break;
-        let bytes = this.encode(next.value);
-        const compressed = zip !== 'identity' && bytes.length >= COMPRESS_FROM;
-        if (compressed) {
-          bytes = await compress(zip, bytes);
-          if (this.done) break;
-        }
-        if (!this.headersSent) this.respond(this.headersFor(zip !== 'identity'));
-        if (!this.write(bytes, compressed)) await this.drained();
-      }
-      if (this.done) return;
-      if (!this.headersSent) this.respond(this.headersFor(false));
-    } catch (error) {
-      this.fail(RpcError.from(error), false);
-      return;
-    } finally {
-      if (!exhausted) await Promise.resolve(iterator.return?.()).catch(() => {});
-    }
+  // The StreamOut side, for writeStream.
+  get finished(): boolean {
+    return this.done;
+  }
+
+  get responseEncoding(): Encoding {
+    return this.accepted.responseEncoding;
+  }
+
+  writeItem(bytes: Uint8Array, compressed: boolean): Promise<void> | undefined {
+    if (!this.headersSent) this.respond(this.headersFor(this.accepted.responseEncoding !== 'identity'));
+    return writeMessage(this.stream, bytes, compressed) ? undefined : drained(this.stream);
+  }
+
+  endStream(): void {
+    if (!this.headersSent) this.respond(this.headersFor(false));
     this.done = true;
     this.clearTimer();
     if (this.stream.closed || this.stream.destroyed) return;
@@ -237,36 +221,21 @@ export class Exchange {
     this.stream.end();
   }
 
-  private encode(value: unknown): Uint8Array {
+  failStream(error: RpcError): void {
+    this.fail(error, false);
+  }
+
+  encode(value: unknown): Uint8Array {
     let bytes: Uint8Array;
     try {
       bytes = this.accepted.codec.encodeResponse(value);
     } catch (error) {
-      throw new RpcError(Code.INTERNAL, `cannot encode the result: ${(error as Error).message}`);
+      throw new RpcError(Code.INTERNAL, `cannot encode the result: ${errorMessage(error)}`);
     }
     if (bytes.length > this.env.settings.maxMessageSize) {
       throw new RpcError(Code.RESOURCE_EXHAUSTED, `response message of ${bytes.length} bytes exceeds the limit of ${this.env.settings.maxMessageSize}`);
     }
     return bytes;
-  }
-
-  private write(bytes: Uint8Array, compressed: boolean): boolean {
-    const framed = frameMessage(bytes, compressed);
-    if (!Array.isArray(framed)) return this.stream.write(framed);
-    this.stream.write(framed[0]);
-    return this.stream.write(framed[1]);
-  }
-
-  private drained(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.stream.off('drain', done);
-        this.stream.off('close', done);
-        resolve();
-      };
-      this.stream.on('drain', done);
-      this.stream.on('close', done);
-    });
   }
 
   /** Response headers with the metadata the handler has set so far, which are then remembered as sent. */
@@ -321,7 +290,14 @@ export class Exchange {
   }
 
   private clearTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    stopTimer(this.timer);
     this.timer = undefined;
+    if (this.arrival !== undefined) this.stopArrival();
+  }
+
+  private stopArrival(): void {
+    stopTimer(this.arrival);
+    this.arrival = undefined;
   }
 }
+

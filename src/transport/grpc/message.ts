@@ -63,10 +63,11 @@ export class MessageReader {
     private readonly budget?: ByteBudget,
   ) {}
 
-  /** Returns the bytes taken from the budget for messages that spanned chunks. */
+  /** Returns the bytes taken from the budget for messages that spanned chunks, and drops a partial one. */
   release(): void {
     if (this.held > 0) this.budget?.give(this.held);
     this.held = 0;
+    this.body = undefined;
   }
 
   /** True while a message has begun and not ended: a stream that ends now was cut short. */

@@ -1,5 +1,6 @@
 import { Code } from '../../core/code.js';
 import { RpcError } from '../../core/rpc-error.js';
+import { MAX_TIMER_MS } from '../../core/timer.js';
 import type { Encoding } from './compression.js';
 
 /**
@@ -15,7 +16,12 @@ export interface GrpcServerSettings {
   maxMessageSize: number;
   /** Bytes one connection may hold in partly received messages at once. Default 4 × maxMessageSize. */
   maxSessionBufferedBytes: number;
-  /** Streams a client may reset within `resetWindowMs` before its connection is closed. Default 200. */
+  /**
+   * Time a request message has to arrive whole once its first bytes are in; a stalled or
+   * trickling message is then answered RESOURCE_EXHAUSTED and its buffer released. Default 30 s.
+   */
+  messageTimeoutMs: number;
+  /** Early resets a client may make within `resetWindowMs` before its connection is closed. Default 200. */
   maxResets: number;
   resetWindowMs: number;
   /** Compression of response messages over 1 KiB, when the client accepts it. Default `identity`. */
@@ -51,6 +57,7 @@ export function serverSettings(url: string, maxFrameSize: number): GrpcServerSet
     maxHeaderListSize: int(query, 'maxHeaderListSize', 16 * 1024),
     maxMessageSize,
     maxSessionBufferedBytes: int(query, 'maxSessionBufferedBytes', 4 * maxMessageSize),
+    messageTimeoutMs: int(query, 'messageTimeoutMs', 30_000, MAX_TIMER_MS),
     maxResets: int(query, 'maxResets', 200),
     resetWindowMs: int(query, 'resetWindowMs', 1000),
     compression: encoding(query),

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Protobuf from 'protobufjs';
 import { Code } from '../../core/code.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { defineService, type MethodOptions, type ServiceDefinition } from '../../core/service.js';
 import type { MethodCodec } from './codec.js';
 import { protoService, registerProtoService, type ProtoMethod } from './proto-registry.js';
@@ -103,7 +103,7 @@ function loadRoot(file: string | URL | Array<string | URL>, options: ProtoServic
       root.loadSync(files, { keepCase: options.keepCase === true });
       root.resolveAll();
     } catch (error) {
-      throw new RpcError(Code.INVALID_ARGUMENT, `cannot load ${describe(file)}: ${(error as Error).message}`, { cause: error });
+      throw new RpcError(Code.INVALID_ARGUMENT, `cannot load ${describe(file)}: ${errorMessage(error)}`, { cause: error });
     }
     roots.set(key, root);
   }
@@ -131,7 +131,7 @@ function encode(type: Protobuf.Type, value: unknown, code: Code, what: string): 
   try {
     return type.encode(type.fromObject(value as Record<string, unknown>)).finish();
   } catch (error) {
-    throw new RpcError(code, `cannot encode the ${what} as ${type.fullName.slice(1)}: ${(error as Error).message}`);
+    throw new RpcError(code, `cannot encode the ${what} as ${type.fullName.slice(1)}: ${errorMessage(error)}`);
   }
 }
 
@@ -158,7 +158,7 @@ function decode(type: Protobuf.Type, bytes: Uint8Array, code: Code): unknown {
   try {
     return type.toObject(type.decode(strictReader(bytes)), toObjectOptions);
   } catch (error) {
-    throw new RpcError(code, `cannot decode ${type.fullName.slice(1)}: ${(error as Error).message}`);
+    throw new RpcError(code, `cannot decode ${type.fullName.slice(1)}: ${errorMessage(error)}`);
   }
 }
 

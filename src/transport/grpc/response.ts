@@ -1,10 +1,11 @@
 import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { Code } from '../../core/code.js';
 import type { Metadata, MetadataValue } from '../../core/metadata.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import type { ServerCall } from '../../core/server-call.js';
 import { ACCEPT_ENCODING, type Encoding } from './compression.js';
 import { contentTypeFor } from './content-type.js';
+import { frameMessage } from './message.js';
 import { writeMetadata } from './metadata.js';
 import { writeErrorStatus } from './status.js';
 
@@ -27,7 +28,7 @@ export function responseHeaders(codec: string, encoding: Encoding, metadata: Met
     try {
       writeMetadata(metadata, headers);
     } catch (error) {
-      throw new RpcError(Code.INTERNAL, `cannot send the response metadata: ${(error as Error).message}`);
+      throw new RpcError(Code.INTERNAL, `cannot send the response metadata: ${errorMessage(error)}`);
     }
   }
   return headers;
@@ -62,7 +63,13 @@ export function trailersOnly(stream: ServerHttp2Stream, codec: string | undefine
     }
   }
   writeErrorStatus(error, headers);
-  stream.respond(headers, { endStream: true });
+  try {
+    stream.respond(headers, { endStream: true });
+  } catch {
+    // Node refused the headers (the stream went away meanwhile): reset it, the one answer left
+    if (!stream.destroyed) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    return;
+  }
   if (!stream.readableEnded) stream.close(constants.NGHTTP2_NO_ERROR);
 }
 
@@ -70,4 +77,37 @@ export function trailersOnly(stream: ServerHttp2Stream, codec: string | undefine
 export function plainHttp(stream: ServerHttp2Stream, status: number, extra: OutgoingHttpHeaders = {}): void {
   stream.respond({ ':status': status, ...extra }, { endStream: true });
   if (!stream.readableEnded) stream.close(constants.NGHTTP2_NO_ERROR);
+}
+
+/** Writes one framed message; false when the stream asks to wait for 'drain'. */
+export function writeMessage(stream: ServerHttp2Stream, bytes: Uint8Array, compressed: boolean): boolean {
+  const framed = frameMessage(bytes, compressed);
+  if (!Array.isArray(framed)) return stream.write(framed);
+  stream.write(framed[0]);
+  return stream.write(framed[1]);
+}
+
+/** Writes the last message and ends the stream (the trailers follow on 'wantTrailers'). */
+export function endWithMessage(stream: ServerHttp2Stream, bytes: Uint8Array, compressed: boolean): void {
+  const framed = frameMessage(bytes, compressed);
+  if (Array.isArray(framed)) {
+    stream.write(framed[0]);
+    stream.end(framed[1]);
+  } else {
+    stream.end(framed);
+  }
+}
+
+/** Resolves when the stream may be written again, or once it is gone (at once if it is gone already). */
+export function drained(stream: ServerHttp2Stream): Promise<void> {
+  if (stream.closed || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }

@@ -1,12 +1,14 @@
 import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { Code } from '../../core/code.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { errorMessage, RpcError } from '../../core/rpc-error.js';
+import { MAX_TIMER_MS } from '../../core/timer.js';
 import { parseAddress } from '../address.js';
 import type { ConnectionOptions } from '../tcp/connection.js';
 import type { ServerContext, ServerTransport } from '../transport.js';
 import { ACCEPT_ENCODING, isEncoding, type Encoding } from './compression.js';
 import { parseContentType } from './content-type.js';
-import { Exchange, type ExchangeEnv } from './handler.js';
+import type { ExchangeEnv } from './exchange-env.js';
+import { Exchange } from './handler.js';
 import { HealthReporter } from './health.js';
 import { readMetadata } from './metadata.js';
 import { IDLE_GOAWAY, serverSettings, type GrpcServerSettings } from './options.js';
@@ -17,6 +19,8 @@ import { parseTimeout } from './timeout.js';
 
 /** Sweeps (one each `idleTimeoutMs`) a connection must stay idle through before it is closed. */
 const IDLE_SWEEPS = 4;
+/** Time a GOAWAY gets to reach the socket before the connection it closes is destroyed. */
+const GOAWAY_FLUSH_MS = 100;
 
 /**
  * Serves the call table on one `grpc://host:port` address: gRPC over cleartext HTTP/2 (h2c with
@@ -63,10 +67,19 @@ export class GrpcServerTransport implements ServerTransport {
     });
     this.server = server;
     // One timer for all connections (not one refreshed on every frame): a connection without calls
-    // or PINGs through IDLE_SWEEPS sweeps is closed politely.
-    this.sweeper = setInterval(() => this.closeIdle(), this.options.idleTimeoutMs).unref();
+    // or PINGs through IDLE_SWEEPS sweeps is closed politely. An interval beyond setTimeout's range
+    // would run every millisecond: such an idle timeout (Infinity included) means no sweeping.
+    if (this.options.idleTimeoutMs <= MAX_TIMER_MS) this.sweeper = setInterval(() => this.closeIdle(), this.options.idleTimeoutMs).unref();
     server.on('session', (session) => this.accept(session));
-    server.on('stream', (stream, headers) => this.onStream(stream, headers));
+    server.on('stream', (stream, headers) => {
+      try {
+        this.onStream(stream, headers);
+      } catch (error) {
+        // A throw here would be an uncaught exception that ends the process: end only this stream.
+        this.context.logger.error({ message: errorMessage(error) }, 'grpc stream could not be served');
+        if (!stream.destroyed) stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+      }
+    });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, this.host, () => {
@@ -136,11 +149,13 @@ export class GrpcServerTransport implements ServerTransport {
     const codec = this.router.codec(route, subtype);
     if (codec instanceof RpcError) return trailersOnly(stream, subtype, codec);
     let deadline: number | undefined;
+    let timeoutMs = 0;
     const timeout = headers['grpc-timeout'];
     if (timeout !== undefined) {
       const ms = parseTimeout(timeout as string);
       if (ms === undefined) return trailersOnly(stream, subtype, new RpcError(Code.INTERNAL, `malformed grpc-timeout ${JSON.stringify(timeout)}`));
       deadline = Date.now() + ms;
+      timeoutMs = ms;
     }
     const encoding = header(headers, 'grpc-encoding') ?? 'identity';
     if (!isEncoding(encoding)) {
@@ -158,6 +173,7 @@ export class GrpcServerTransport implements ServerTransport {
       codec,
       metadata,
       deadline,
+      timeoutMs,
       encoding,
       responseEncoding: this.responseEncoding(headers),
     }, env);
@@ -181,10 +197,12 @@ export class GrpcServerTransport implements ServerTransport {
 
   /** Too many resets: tell the client to calm down and drop the connection with all its calls. */
   private punish(session: ServerHttp2Session, guard: SessionGuard): void {
-    if (session.destroyed) return;
+    if (session.destroyed || guard.running === Number.POSITIVE_INFINITY) return;
     guard.running = Number.POSITIVE_INFINITY; // refuse whatever else arrives before it is gone
     this.context.logger.warn({ maxResets: this.settings.maxResets, windowMs: this.settings.resetWindowMs }, 'grpc client reset too many streams; closing its connection');
-    session.destroy(new Error('too many streams reset'), constants.NGHTTP2_ENHANCE_YOUR_CALM); // GOAWAY with this code
+    // Not from inside the stream's 'close': Node's HTTP/2 session destroyed while nghttp2 is still
+    // sending can loop forever (nodejs/node#42713), which a client leaving streams could set off.
+    setImmediate(calm, session);
   }
 
   private checkClosed(): void {
@@ -195,6 +213,17 @@ export class GrpcServerTransport implements ServerTransport {
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** GOAWAY first, and the session destroyed once it has had time to go out: destroying at once drops it. */
+function calm(session: ServerHttp2Session): void {
+  if (session.destroyed) return;
+  session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  setTimeout(destroyCalmed, GOAWAY_FLUSH_MS, session).unref();
+}
+
+function destroyCalmed(session: ServerHttp2Session): void {
+  if (!session.destroyed) session.destroy(new Error('too many streams reset'), constants.NGHTTP2_ENHANCE_YOUR_CALM);
 }
 
 function noop(): void {}

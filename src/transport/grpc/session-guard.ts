@@ -45,7 +45,7 @@ export class SessionGuard implements ByteBudget {
     return ++this.quietSweeps >= sweeps;
   }
 
-  /** Records a stream the client reset before its answer; true when the connection must go. */
+  /** Records an early reset (see `Exchange.resetEarly`); true when the connection must go. */
   reset(now = Date.now()): boolean {
     if (now - this.windowStart >= this.settings.resetWindowMs) {
       this.windowStart = now;

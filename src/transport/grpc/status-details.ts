@@ -11,6 +11,8 @@ import { protobufjs } from './protobufjs.js';
 
 const STRUCT_URL = 'type.googleapis.com/google.protobuf.Struct';
 const MAX_DEPTH = 32;
+/** Values written at most: a wide graph, shared subtrees included, cannot make the encoding run long. */
+const MAX_NODES = 4096;
 
 interface Types {
   status: Protobuf.Type;
@@ -58,9 +60,14 @@ function load(): Types {
   return types;
 }
 
+/**
+ * A `google.rpc.Status` holding `details` as one Struct. Meant for plain data, as `toWireError`
+ * copies it; given anything else it still ends: cycles and values past `MAX_NODES` become null
+ * (a getter that throws makes it throw, which callers catch).
+ */
 export function encodeStatusDetails(code: number, message: string, details: ErrorDetails): Uint8Array {
   const { status, struct } = load();
-  const value = struct.encode(toStruct(details, 0)).finish();
+  const value = struct.encode(toStruct(details, 0, { nodes: 0, path: new Set() })).finish();
   return status.encode({ code, message, details: [{ type_url: STRUCT_URL, value }] }).finish();
 }
 
@@ -104,16 +111,24 @@ interface ValueMessage {
   listValue?: { values?: ValueMessage[] };
 }
 
-function toStruct(record: Record<string, unknown>, depth: number): StructMessage {
+/** How much of a details graph is written: values so far, and the objects being written (cycles). */
+interface Walk {
+  nodes: number;
+  path: Set<object>;
+}
+
+function toStruct(record: Record<string, unknown>, depth: number, walk: Walk): StructMessage {
   const fields: Record<string, ValueMessage> = {};
+  walk.path.add(record);
   for (const [key, item] of Object.entries(record)) {
-    if (item !== undefined && typeof item !== 'function') own(fields, key, toValue(item, depth + 1));
+    if (item !== undefined && typeof item !== 'function') own(fields, key, toValue(item, depth + 1, walk));
   }
+  walk.path.delete(record);
   return { fields };
 }
 
-function toValue(value: unknown, depth: number): ValueMessage {
-  if (value === null || value === undefined || depth > MAX_DEPTH) return { nullValue: 0 };
+function toValue(value: unknown, depth: number, walk: Walk): ValueMessage {
+  if (value === null || value === undefined || depth > MAX_DEPTH || ++walk.nodes > MAX_NODES) return { nullValue: 0 };
   switch (typeof value) {
     case 'number':
       return { numberValue: value };
@@ -124,10 +139,17 @@ function toValue(value: unknown, depth: number): ValueMessage {
     case 'bigint':
       return { stringValue: value.toString() };
     case 'object':
-      if (Array.isArray(value)) return { listValue: { values: value.map((item) => toValue(item, depth + 1)) } };
+      if (walk.path.has(value)) return { nullValue: 0 };
+      if (Array.isArray(value)) {
+        walk.path.add(value);
+        const values: ValueMessage[] = [];
+        for (let i = 0; i < value.length && walk.nodes < MAX_NODES; i++) values.push(toValue(value[i], depth + 1, walk));
+        walk.path.delete(value);
+        return { listValue: { values } };
+      }
       if (value instanceof Uint8Array) return { stringValue: Buffer.from(value).toString('base64') };
       if (value instanceof Date) return { stringValue: value.toISOString() };
-      return { structValue: toStruct(value as Record<string, unknown>, depth) };
+      return { structValue: toStruct(value as Record<string, unknown>, depth, walk) };
     default:
       return { nullValue: 0 };
   }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { Code, isCode } from '../../core/code.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { RpcError, toWireError, type WireError } from '../../core/rpc-error.js';
 import { decodeStatusDetails, encodeStatusDetails } from './status-details.js';
 
 /**
@@ -11,17 +11,33 @@ import { decodeStatusDetails, encodeStatusDetails } from './status-details.js';
 
 export const OK_TRAILERS: OutgoingHttpHeaders = Object.freeze({ 'grpc-status': '0' });
 
-/** Adds the trailers that describe `error` to `headers`. */
+// Node sends header blocks of at most 64,000 bytes and resets the stream beyond that, so that the
+// caller would get no status at all: the parts an error controls are kept well within it.
+const MAX_MESSAGE_BYTES = 16 * 1024;
+const MAX_NAME_BYTES = 256;
+const MAX_DETAILS_BYTES = 32 * 1024;
+const ELLIPSIS = '%E2%80%A6'; // …
+
+/**
+ * Adds the trailers that describe `error` to `headers`; never throws, whatever the error holds.
+ * Its fields are read once, through `toWireError`, which copies the details as plain data.
+ */
 export function writeErrorStatus(error: RpcError, headers: OutgoingHttpHeaders): void {
-  headers['grpc-status'] = String(error.code);
-  if (error.message !== '') headers['grpc-message'] = percentEncode(error.message);
-  if (error.name !== 'RpcError') headers['switchyard-error-name'] = percentEncode(error.name);
-  if (Object.keys(error.details).length > 0) {
-    try {
-      headers['grpc-status-details-bin'] = Buffer.from(encodeStatusDetails(error.code, error.message, error.details)).toString('base64').replace(/=+$/, '');
-    } catch {
-      // details that cannot be encoded are left out; code and message still tell the caller what failed
-    }
+  let wire: WireError;
+  try {
+    wire = toWireError(error);
+  } catch {
+    wire = { code: Code.UNKNOWN, name: 'RpcError', message: 'error that cannot be described' };
+  }
+  headers['grpc-status'] = String(wire.code);
+  if (wire.message !== '') headers['grpc-message'] = percentEncodeWithin(wire.message, MAX_MESSAGE_BYTES);
+  if (wire.name !== 'RpcError') headers['switchyard-error-name'] = percentEncodeWithin(wire.name, MAX_NAME_BYTES);
+  if (wire.details === undefined) return;
+  try {
+    const bin = Buffer.from(encodeStatusDetails(wire.code, wire.message, wire.details)).toString('base64').replace(/=+$/, '');
+    if (bin.length <= MAX_DETAILS_BYTES) headers['grpc-status-details-bin'] = bin;
+  } catch {
+    // details that cannot be encoded are left out; code and message still tell the caller what failed
   }
 }
 
@@ -82,6 +98,27 @@ export function percentEncode(text: string): string {
     out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
+}
+
+/**
+ * `percentEncode(text)` cut to at most `max` characters, ending in `…` when cut. The cut falls
+ * between whole characters: never inside a `%XX` escape or the UTF-8 bytes of one character.
+ */
+export function percentEncodeWithin(text: string, max: number): string {
+  // One character more than fits, so that a text that is cut always shows it
+  const encoded = percentEncode(text.length > max ? text.slice(0, max + 1) : text);
+  if (encoded.length <= max) return encoded;
+  let end = max - ELLIPSIS.length;
+  if (encoded[end - 1] === '%') end -= 1;
+  else if (encoded[end - 2] === '%') end -= 2;
+  while (end >= 3 && encoded[end] === '%' && isContinuation(encoded, end)) end -= 3;
+  return encoded.slice(0, end) + ELLIPSIS;
+}
+
+/** Whether the escape at `at` is a UTF-8 continuation byte (0x80-0xBF: `%8X`, `%9X`, `%AX`, `%BX`). */
+function isContinuation(encoded: string, at: number): boolean {
+  const high = encoded[at + 1];
+  return high === '8' || high === '9' || high === 'A' || high === 'B';
 }
 
 const utf8 = new TextDecoder('utf-8');
