@@ -49,9 +49,19 @@ test('names follow oslo.messaging\'s layout under the application exchange', () 
   assert.throws(() => topologyOf({ exchange: 'e', server: 's' }, 'demo.Calc:1.*'), { code: Code.INVALID_ARGUMENT });
 });
 
-test('service queues expire when unused and, with a length limit, refuse publishes on overflow', () => {
-  assert.deepEqual(queueArguments({ maxQueueLength: undefined, queueExpiresMs: 60_000 }), { 'x-expires': 60_000 });
-  assert.deepEqual(queueArguments({ maxQueueLength: 10, queueExpiresMs: 60_000 }), { 'x-expires': 60_000, 'x-max-length': 10, 'x-overflow': 'reject-publish' });
+test('service queues expire when unused, dead-letter to the dead-letter exchange and, with a length limit, refuse publishes on overflow', () => {
+  assert.deepEqual(queueArguments({ maxQueueLength: undefined, queueExpiresMs: 60_000, deadLetterExchange: undefined }), { 'x-expires': 60_000 });
+  assert.deepEqual(queueArguments({ maxQueueLength: 10, queueExpiresMs: 60_000, deadLetterExchange: 'e.dead-letter' }), {
+    'x-expires': 60_000, 'x-max-length': 10, 'x-overflow': 'reject-publish', 'x-dead-letter-exchange': 'e.dead-letter',
+  });
+});
+
+test('the dead-letter exchange is <exchange>.dead-letter unless named, and none when the option is empty', () => {
+  assert.equal(parseAmqpAddress('amqp://h/?exchange=shop', 5).deadLetterExchange, 'shop.dead-letter');
+  assert.equal(parseAmqpAddress('amqp://h/?exchange=shop&deadLetterExchange=shop.graveyard', 5).deadLetterExchange, 'shop.graveyard');
+  assert.equal(parseAmqpAddress('amqp://h/?exchange=shop&deadLetterExchange=', 5).deadLetterExchange, undefined);
+  assert.throws(() => parseAmqpAddress('amqp://h/?deadLetterExchange=amq.fanout', 5), { code: Code.INVALID_ARGUMENT, message: /invalid dead-letter exchange/ });
+  assert.throws(() => parseAmqpAddress('amqp://h/?deadLetterExchange=a%23b', 5), { code: Code.INVALID_ARGUMENT, message: /invalid dead-letter exchange/ });
 });
 
 test('amqplib is loaded only when an amqp:// address is used', () => {

@@ -1,11 +1,13 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
+import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
-import amqplib from 'amqplib';
+import amqplib, { type GetMessage } from 'amqplib';
 import { createClient, createServer, type Client, type ClientOptions, type ServiceProxy } from '../../src/index.js';
-import { CalculatorService, calculatorImpl, newLog, onCleanup, type Calculator, type StartServerOptions, type StartedServer } from './calculator.js';
+import { CalculatorService, calculatorImpl, newLog, onCleanup, waitUntil, type Calculator, type StartServerOptions, type StartedServer } from './calculator.js';
 
 /** The machine's broker, as the tests use it. */
 export const BROKER = 'amqp://guest:guest@127.0.0.1:5672';
@@ -90,6 +92,7 @@ export async function deleteTopology(exchange: string, topics: string[], servers
       await channel.deleteExchange(`${exchange}.${topic}_fanout`);
     }
     await channel.deleteExchange(exchange);
+    await channel.deleteExchange(deadLetterExchangeOf(exchange));
   } finally {
     await connection.close().catch(() => undefined);
   }
@@ -176,4 +179,77 @@ export function startAmqpClient(t: TestContext, scope: BrokerScope, options: Omi
   const client = createClient({ ...options, url: scope.url() });
   onCleanup(t, () => client.close({ timeoutMs: 2000 }));
   return { client, calc: client.proxy(CalculatorService) };
+}
+
+/** The fanout exchange a server's queues dead-letter to, by default. */
+export function deadLetterExchangeOf(exchange: string): string {
+  return `${exchange}.dead-letter`;
+}
+
+/**
+ * A queue of the test's own bound to the scope's dead-letter exchange (declared here first, as the
+ * servers declare it), deleted when the test ends. `take()` resolves with the next message in it.
+ */
+export async function deadLetterQueue(t: TestContext, scope: BrokerScope): Promise<{ take(timeoutMs?: number): Promise<GetMessage> }> {
+  const connection = await amqplib.connect(BROKER);
+  connection.on('error', () => undefined);
+  const channel = await connection.createChannel();
+  const exchange = deadLetterExchangeOf(scope.exchange);
+  await channel.assertExchange(exchange, 'fanout', { durable: false, autoDelete: false });
+  const { queue } = await channel.assertQueue(uniqueName('sy-test-dlq'), { durable: false, autoDelete: false });
+  await channel.bindQueue(queue, exchange, '');
+  onCleanup(t, async () => {
+    await channel.deleteQueue(queue).catch(() => undefined);
+    await connection.close().catch(() => undefined);
+  });
+  return {
+    async take(timeoutMs = 10_000) {
+      let message: GetMessage | false = false;
+      for (const until = Date.now() + timeoutMs; message === false; await new Promise((resolve) => setTimeout(resolve, 20))) {
+        message = await channel.get(queue, { noAck: true });
+        if (message === false && Date.now() > until) throw new Error(`nothing was dead-lettered within ${timeoutMs} ms`);
+      }
+      return message;
+    },
+  };
+}
+
+/** A server running in a child process that prints lines as it works (see test/amqp/fixtures). */
+export interface ServerProcess {
+  /** Every line printed so far. */
+  readonly printed: string[];
+  /** Resolves once `line` has been printed. */
+  next(line: string, timeoutMs?: number): Promise<void>;
+  /** Kills the process at once, as a crash would, and waits for it to exit. */
+  crash(): Promise<void>;
+}
+
+/**
+ * Starts `fixture` (a file under test/amqp/fixtures) with `url` in a process of its own and waits
+ * for it to print `ready`. The process is killed when the test ends, before the scope's cleanup
+ * deletes the queues it would otherwise declare again.
+ */
+export async function startServerProcess(t: TestContext, fixture: string, url: string): Promise<ServerProcess> {
+  const path = new URL(`../amqp/fixtures/${fixture}`, import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', 'tsx', path, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
+  onCleanup(t, async () => {
+    if (!alive()) return;
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+  });
+  const printed: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => printed.push(line));
+  const next = (line: string, timeoutMs = 20_000): Promise<void> => waitUntil(() => printed.includes(line), timeoutMs);
+  await next('ready');
+  return {
+    printed,
+    next,
+    async crash() {
+      if (!alive()) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }

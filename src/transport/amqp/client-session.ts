@@ -1,10 +1,11 @@
 import type { Channel as BrokerChannel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { RpcError, fromWireError } from '../../core/rpc-error.js';
+import { RpcError, errorMessage, fromWireError } from '../../core/rpc-error.js';
+import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
 import type { ChannelOptions } from '../registry.js';
 import { brokerError, cancelled, connectionLost, queueFull, unroutable } from './errors.js';
-import { CANCEL_TYPE, ERROR_TYPE, fromHeaders, toHeaders, type ContentTypes } from './message.js';
+import { CANCEL_TYPE, ERROR_TYPE, expirationOf, fromHeaders, toHeaders, type ContentTypes } from './message.js';
 import type { AmqpAddress } from './options.js';
 import { declareExchange, declareFanoutExchange, fanoutExchangeOf } from './topology.js';
 
@@ -25,11 +26,12 @@ export interface Outgoing {
 }
 
 interface Pending {
+  id: string;
   request: Outgoing;
   resolve(value: unknown): void;
   reject(error: RpcError): void;
   returned: boolean;
-  timer: NodeJS.Timeout | undefined;
+  timer: Timer | undefined;
   onAbort: (() => void) | undefined;
 }
 
@@ -45,6 +47,10 @@ export class ClientSession {
   private readonly fanoutDeclared = new Map<string, Promise<void> | true>();
   private admin: Promise<BrokerChannel> | undefined;
   private onDrained: (() => void) | undefined;
+  /** One deadline handler for every call of the session, so that arming a deadline allocates no closure. */
+  private readonly expire = (pending: Pending): void => {
+    this.abandon(pending.id, new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded while waiting for the reply'));
+  };
 
   private constructor(
     private readonly model: ChannelModel,
@@ -57,7 +63,7 @@ export class ClientSession {
   static async open(model: ChannelModel, target: AmqpAddress, contentTypes: ContentTypes, options: ChannelOptions): Promise<ClientSession> {
     const channel = await model.createConfirmChannel();
     const session = new ClientSession(model, channel, target, contentTypes, options);
-    channel.on('error', (error: Error) => options.logger.debug({ message: error.message }, 'broker channel error'));
+    channel.on('error', (error: unknown) => options.logger.debug({ message: errorMessage(error) }, 'broker channel error'));
     channel.on('return', (message: Message) => session.onReturn(message));
     // The channel alone can die (a publish to an exchange deleted meanwhile): start over on a new connection.
     channel.on('close', () => {
@@ -83,12 +89,12 @@ export class ClientSession {
   drain(timeoutMs: number): Promise<void> {
     if (this.pending.size === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = startTimer(timeoutMs, () => {
         for (const [id, pending] of this.pending) this.settle(id, pending, new RpcError(Code.CANCELLED, 'client closed'));
         resolve();
-      }, timeoutMs);
+      }, undefined);
       this.onDrained = () => {
-        clearTimeout(timer);
+        stopTimer(timer);
         resolve();
       };
     });
@@ -112,24 +118,24 @@ export class ClientSession {
     const id = String(this.nextId++);
     const properties: Options.Publish = { contentType: request.contentType, type: invocation.method, correlationId: id, mandatory: true };
     if (!invocation.oneWay) properties.replyTo = REPLY_TO;
-    if (left !== undefined) properties.expiration = String(Math.ceil(left));
+    // Beyond what brokers take as an expiration, the deadline travels as `:deadline` only.
+    const expiration = left === undefined ? undefined : expirationOf(left);
+    if (expiration !== undefined) properties.expiration = expiration;
     const metadata = invocation.metadata;
     const headers = toHeaders(metadata.size === 0 ? undefined : metadata, invocation.deadline);
     if (headers !== undefined) properties.headers = headers;
     return new Promise<unknown>((resolve, reject) => {
-      const pending: Pending = { request, resolve, reject, returned: false, timer: undefined, onAbort: undefined };
+      const pending: Pending = { id, request, resolve, reject, returned: false, timer: undefined, onAbort: undefined };
       this.pending.set(id, pending);
       try {
         this.channel.publish(request.exchange, request.routingKey, request.body, properties, (error: unknown) => this.onConfirm(id, pending, error));
       } catch (error) {
         this.pending.delete(id);
-        const code = error instanceof RangeError ? Code.INVALID_ARGUMENT : Code.UNAVAILABLE;
-        reject(new RpcError(code, `cannot publish the request: ${(error as Error).message}`, { unprocessed: true, cause: error }));
+        const code = error instanceof RangeError || error instanceof TypeError ? Code.INVALID_ARGUMENT : Code.UNAVAILABLE;
+        reject(new RpcError(code, `cannot publish the request: ${errorMessage(error)}`, { unprocessed: true, cause: error }));
         return;
       }
-      if (left !== undefined) {
-        pending.timer = setTimeout(() => this.abandon(id, new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${left} ms exceeded`)), left);
-      }
+      if (left !== undefined) pending.timer = startTimer(left, this.expire, pending);
       const signal = invocation.signal;
       if (signal !== undefined) {
         pending.onAbort = () => this.abandon(id, cancelled(signal));
@@ -144,7 +150,7 @@ export class ClientSession {
     if (this.pending.get(id) !== pending) return;
     if (error != null) {
       // A closing channel fails its unconfirmed publishes too; fail() reports those.
-      if ((error as Error).message === 'message nacked') this.settle(id, pending, queueFull(pending.request.what));
+      if (error instanceof Error && error.message === 'message nacked') this.settle(id, pending, queueFull(pending.request.what));
       return;
     }
     if (pending.request.invocation.oneWay) this.settle(id, pending, pending.returned ? unroutable(pending.request.what) : undefined);
@@ -204,7 +210,7 @@ export class ClientSession {
 
   private settle(id: string, pending: Pending, error: RpcError | undefined, value?: unknown): void {
     this.pending.delete(id);
-    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    stopTimer(pending.timer);
     if (pending.onAbort !== undefined) pending.request.invocation.signal?.removeEventListener('abort', pending.onAbort);
     if (error === undefined) pending.resolve(value);
     else pending.reject(error);

@@ -1,6 +1,7 @@
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { RpcError, errorMessage } from '../../core/rpc-error.js';
+import { startTimerAt, stopTimer } from '../../core/timer.js';
 import type { Serializer } from '../../serialization/serializer.js';
 import type { ChannelOptions } from '../registry.js';
 import type { Channel, ChannelState } from '../transport.js';
@@ -94,7 +95,7 @@ export class AmqpChannel implements Channel {
     try {
       encoded = serializer.encode(invocation.args);
     } catch (error) {
-      throw new RpcError(Code.INVALID_ARGUMENT, `cannot encode the arguments: ${(error as Error).message}`, { unprocessed: true });
+      throw new RpcError(Code.INVALID_ARGUMENT, `cannot encode the arguments: ${errorMessage(error)}`, { unprocessed: true });
     }
     if (encoded.byteLength > this.options.maxFrameSize) {
       throw new RpcError(Code.RESOURCE_EXHAUSTED, `request of ${encoded.byteLength} bytes exceeds the limit of ${this.options.maxFrameSize}`, { unprocessed: true });
@@ -112,11 +113,11 @@ function bounded<T>(connecting: Promise<T>, invocation: Invocation): Promise<T> 
   if (deadline === undefined && signal === undefined) return connecting;
   return new Promise<T>((resolve, reject) => {
     const timer = deadline === undefined ? undefined
-      : setTimeout(() => finish(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded while connecting to the broker', { unprocessed: true })), Math.max(0, deadline - Date.now()));
+      : startTimerAt(deadline, finish, new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded while connecting to the broker', { unprocessed: true }));
     const onAbort = (): void => finish(cancelled(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
     function finish(error: RpcError | undefined, value?: T): void {
-      if (timer !== undefined) clearTimeout(timer);
+      stopTimer(timer);
       signal?.removeEventListener('abort', onAbort);
       if (error === undefined) resolve(value as T);
       else reject(error);

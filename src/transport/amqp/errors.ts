@@ -1,5 +1,5 @@
 import { Code } from '../../core/code.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { RpcError, errorMessage } from '../../core/rpc-error.js';
 
 /**
  * The one place where broker failures become status codes:
@@ -14,9 +14,9 @@ import { RpcError } from '../../core/rpc-error.js';
  * | a request refused by a full queue (negative confirm, `x-overflow: reject-publish`) | `RESOURCE_EXHAUSTED`, never processed |
  */
 export function brokerError(error: unknown, doing: string): RpcError {
-  if (error instanceof RpcError) return error;
-  const message = `${doing}: ${error instanceof Error ? error.message : String(error)}`;
-  const code = (error as { code?: unknown } | undefined)?.code;
+  if (isRpcError(error)) return error;
+  const message = `${doing}: ${errorMessage(error)}`;
+  const code = codeOf(error);
   if (code === 403 || code === 530 || /ACCESS[-_]REFUSED/.test(message)) {
     const login = /login|auth|PLAIN|credentials/i.test(message);
     return new RpcError(login ? Code.UNAUTHENTICATED : Code.PERMISSION_DENIED, message, { cause: error, unprocessed: true });
@@ -39,8 +39,35 @@ export function connectionLost(reason: RpcError, address: string): RpcError {
   return new RpcError(Code.UNAVAILABLE, `${reason.message} (call to ${address})`, { cause: reason });
 }
 
+/** The error of a call whose signal was aborted; the reason is the caller's and may be any value. */
 export function cancelled(signal: AbortSignal): RpcError {
   const reason: unknown = signal.reason;
-  if (reason instanceof RpcError) return reason;
-  return new RpcError(Code.CANCELLED, reason instanceof Error ? `cancelled: ${reason.message}` : 'cancelled by the caller', { cause: reason });
+  if (isRpcError(reason)) return RpcError.from(reason, Code.CANCELLED);
+  return new RpcError(Code.CANCELLED, isError(reason) ? `cancelled: ${errorMessage(reason)}` : 'cancelled by the caller', { cause: reason });
+}
+
+/** The AMQP reply code an amqplib error carries (e.g. 541), read without trusting the value. */
+export function codeOf(error: unknown): unknown {
+  try {
+    return (error as { code?: unknown } | null | undefined)?.code;
+  } catch {
+    return undefined;
+  }
+}
+
+// instanceof runs a Proxy's getPrototypeOf trap, which may throw.
+function isRpcError(value: unknown): value is RpcError {
+  try {
+    return value instanceof RpcError;
+  } catch {
+    return false;
+  }
+}
+
+function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
 }

@@ -1,7 +1,8 @@
 import type { ChannelModel } from 'amqplib';
 import { Code } from '../../core/code.js';
 import type { Logger } from '../../core/logger.js';
-import { RpcError } from '../../core/rpc-error.js';
+import { RpcError, errorMessage } from '../../core/rpc-error.js';
+import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
 import { Backoff, type BackoffOptions } from '../backoff.js';
 import type { ChannelState } from '../transport.js';
 import { brokerError } from './errors.js';
@@ -40,7 +41,7 @@ export class BrokerLink<S> {
   private session: S | undefined;
   private model: ChannelModel | undefined;
   private attempt: Promise<S> | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: Timer | undefined;
   private retryAt = 0;
   private lastError: RpcError | undefined;
   private closed = false;
@@ -73,10 +74,8 @@ export class BrokerLink<S> {
   connect(): Promise<S> {
     if (this.session !== undefined) return Promise.resolve(this.session);
     if (this.closed) return Promise.reject(new RpcError(Code.UNAVAILABLE, 'connection to the broker is closed', { unprocessed: true }));
-    if (this.retryTimer !== undefined) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = undefined;
-    }
+    stopTimer(this.retryTimer);
+    this.retryTimer = undefined;
     this.attempt ??= this.open().finally(() => {
       this.attempt = undefined;
     });
@@ -86,7 +85,7 @@ export class BrokerLink<S> {
   /** After a loss, stay disconnected (a server that is draining). */
   stopReconnecting(): void {
     this.reconnect = false;
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    stopTimer(this.retryTimer);
     this.retryTimer = undefined;
   }
 
@@ -113,7 +112,7 @@ export class BrokerLink<S> {
       const opened = model;
       coalesceWrites(opened);
       let lostEarly: Error | undefined;
-      opened.on('error', (error: Error) => this.options.logger.debug({ message: error.message }, 'broker connection error'));
+      opened.on('error', (error: unknown) => this.options.logger.debug({ message: errorMessage(error) }, 'broker connection error'));
       opened.on('close', (error?: Error) => {
         if (opened === this.model) this.onClose(opened, error);
         else lostEarly = error ?? new Error('connection closed while it was being set up');
@@ -151,10 +150,10 @@ export class BrokerLink<S> {
     const delay = this.backoff.next();
     this.retryAt = Date.now() + delay;
     if (this.closed || !this.reconnect) return;
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = startTimer(delay, () => {
       this.retryTimer = undefined;
       void this.connect().catch(() => undefined);
-    }, delay).unref();
+    }, undefined)?.unref();
   }
 }
 
@@ -189,18 +188,18 @@ function coalesceWrites(model: ChannelModel): void {
 function withTimeout<T extends { close(): Promise<void> }>(pending: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let late = false;
-    const timer = setTimeout(() => {
+    const timer = startTimer(ms, () => {
       late = true;
       reject(new Error(`no connection within ${ms} ms`));
-    }, ms);
+    }, undefined);
     pending.then(
       (value) => {
-        clearTimeout(timer);
+        stopTimer(timer);
         if (late) void value.close().catch(() => undefined);
         else resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        stopTimer(timer);
         reject(error);
       },
     );

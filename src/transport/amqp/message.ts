@@ -7,7 +7,9 @@ import type { Serializer } from '../../serialization/serializer.js';
  *
  * - request: `type` = method name, `content_type` = serializer, body = the arguments as one array,
  *   `reply_to` + `correlation_id` for a call (none for a cast or fanout), `expiration` = the time
- *   left in ms, header `:deadline` = the absolute deadline in epoch ms, every other header = metadata;
+ *   left in ms (none beyond MAX_EXPIRATION_MS), header `:deadline` = the absolute deadline in epoch
+ *   ms, header `:retried` on a server's counted copy of an interrupted request (redelivery.ts),
+ *   every other header = metadata;
  * - reply: `type` = `result` (body = the value, empty for none) or `error` (body =
  *   `{ code, name, message, details? }`), the request's `correlation_id`, headers = response metadata.
  */
@@ -16,6 +18,12 @@ export const ERROR_TYPE = 'error';
 /** A notice on a topic's fanout exchange: the caller gave up on the call it names. */
 export const CANCEL_TYPE = ':cancel';
 export const DEADLINE_HEADER = ':deadline';
+/**
+ * The longest `expiration` sent, in ms (2^32-1, 49.7 days): brokers refuse longer ones by closing
+ * the publishing channel (RabbitMQ 3.10 takes up to ten years, older versions 2^32-1). A request
+ * with a deadline further away carries only `:deadline`.
+ */
+export const MAX_EXPIRATION_MS = 2 ** 32 - 1;
 /** What a request without `content_type` is read as, for plain AMQP programs. */
 export const DEFAULT_CONTENT_TYPE = 'application/json';
 
@@ -89,6 +97,11 @@ export function deadlineOf(headers: Record<string, unknown> | undefined): number
   const value = headers?.[DEADLINE_HEADER];
   const deadline = typeof value === 'number' ? value : typeof value === 'bigint' || typeof value === 'string' ? Number(value) : NaN;
   return Number.isFinite(deadline) && deadline > 0 ? deadline : undefined;
+}
+
+/** The `expiration` of a request with `left` ms to its deadline, if a broker accepts one that long. */
+export function expirationOf(left: number): string | undefined {
+  return left <= MAX_EXPIRATION_MS ? String(Math.ceil(left)) : undefined;
 }
 
 /** A result or error body as a Buffer view, without copying. */

@@ -18,6 +18,12 @@ export interface AmqpAddress {
   readonly maxQueueLength: number | undefined;
   /** A service queue nobody consumes is deleted after this long (`x-expires`). Default 30 min. */
   readonly queueExpiresMs: number;
+  /**
+   * The fanout exchange service queues dead-letter to (`x-dead-letter-exchange`): requests that were
+   * interrupted and may not run again, and requests that expired in the queue. Default
+   * `<exchange>.dead-letter`; undefined (`deadLetterExchange=` in the URL) declares queues without one.
+   */
+  readonly deadLetterExchange: string | undefined;
 }
 
 export const DEFAULT_EXCHANGE = 'switchyard';
@@ -26,7 +32,7 @@ export const DEFAULT_QUEUE_EXPIRES_MS = 30 * 60 * 1000;
 
 // Options amqplib itself reads from the query; they are passed on untouched.
 const brokerKeys = new Set(['heartbeat', 'frameMax', 'channelMax', 'locale', 'maxFrameSize']);
-const ownKeys = new Set(['exchange', 'server', 'prefetch', 'maxQueueLength', 'queueExpiresMs']);
+const ownKeys = new Set(['exchange', 'server', 'prefetch', 'maxQueueLength', 'queueExpiresMs', 'deadLetterExchange']);
 // No wildcard characters: names end up in routing and binding keys.
 const validName = /^[A-Za-z0-9_.:@-]{1,100}$/;
 
@@ -62,6 +68,10 @@ export function parseAmqpAddress(url: string, heartbeatSeconds: number): AmqpAdd
   const prefetch = integer(own, 'prefetch', 1, 65535) ?? DEFAULT_PREFETCH;
   const maxQueueLength = integer(own, 'maxQueueLength', 1, 2 ** 31 - 1);
   const queueExpiresMs = integer(own, 'queueExpiresMs', 1000, 2 ** 31 - 1) ?? DEFAULT_QUEUE_EXPIRES_MS;
+  const deadLetter = own.get('deadLetterExchange') ?? `${exchange}.dead-letter`;
+  if (own.has('deadLetterExchange') && deadLetter !== '' && (!validName.test(deadLetter) || deadLetter.startsWith('amq.'))) {
+    throw new RpcError(Code.INVALID_ARGUMENT, `invalid dead-letter exchange name ${JSON.stringify(deadLetter)}: letters, digits and _.:@- only, not starting with amq.`);
+  }
 
   const dial = new URL(parsed.href);
   dial.search = broker.toString();
@@ -70,7 +80,16 @@ export function parseAmqpAddress(url: string, heartbeatSeconds: number): AmqpAdd
   shown.password = '';
   shown.search = '';
   const query = new URLSearchParams({ exchange, server });
-  return { brokerUrl: dial.href, display: `${shown.href}?${query.toString()}`, exchange, server, prefetch, maxQueueLength, queueExpiresMs };
+  return {
+    brokerUrl: dial.href,
+    display: `${shown.href}?${query.toString()}`,
+    exchange,
+    server,
+    prefetch,
+    maxQueueLength,
+    queueExpiresMs,
+    deadLetterExchange: deadLetter === '' ? undefined : deadLetter,
+  };
 }
 
 function integer(options: Map<string, string>, key: string, min: number, max: number): number | undefined {

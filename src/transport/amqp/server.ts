@@ -1,7 +1,7 @@
 import type { ConsumeMessage, Options } from 'amqplib';
 import { Code } from '../../core/code.js';
 import type { MethodEntry } from '../../core/call-table.js';
-import { RpcError, toWireError } from '../../core/rpc-error.js';
+import { RpcError, errorMessage, toWireError } from '../../core/rpc-error.js';
 import { ServerCall } from '../../core/server-call.js';
 import { errorSerializer } from '../../serialization/registry.js';
 import type { Serializer } from '../../serialization/serializer.js';
@@ -11,6 +11,8 @@ import type { ServerContext, ServerTransport } from '../transport.js';
 import { BrokerLink } from './link.js';
 import { CANCEL_TYPE, ContentTypes, ERROR_TYPE, RESULT_TYPE, asBuffer, contentTypeOf, deadlineOf, fromHeaders, toHeaders } from './message.js';
 import { parseAmqpAddress, type AmqpAddress } from './options.js';
+import { allowedRuns, brokerCounts, copyProperties, earlierRuns } from './redelivery.js';
+import { ReplyPublisher } from './reply-publisher.js';
 import { ServerSession } from './server-session.js';
 import { topologyOf } from './topology.js';
 
@@ -21,14 +23,19 @@ interface Reply {
   correlationId: string | undefined;
 }
 
+/** What a caller gets when its request cannot be encoded as an error in any serializer. */
+const UNENCODABLE_ERROR = Buffer.from(JSON.stringify({ code: Code.INTERNAL, name: 'RpcError', message: 'the server could not encode its error' }));
+
 /**
  * Serves the call table through a RabbitMQ broker: consumes each service's shared, server and
- * fanout queues, runs each request, then acknowledges it and publishes the reply. Services must
- * be provided before `listen()`.
+ * fanout queues, runs each request, then acknowledges it and publishes the reply (on a connection
+ * of its own while its address is unproven, see ReplyPublisher). Services must be provided before
+ * `listen()`.
  */
 export class AmqpServerTransport implements ServerTransport {
   private readonly target: AmqpAddress;
   private readonly link: BrokerLink<ServerSession>;
+  private readonly replies: ReplyPublisher;
   private readonly contentTypes: ContentTypes;
   private readonly running = new Map<ServerCall, ServerSession>();
   private onIdle: (() => void) | undefined;
@@ -45,15 +52,18 @@ export class AmqpServerTransport implements ServerTransport {
       {
         open: (model) => {
           const topologies = context.table.serviceIds.map((id) => [id, topologyOf(this.target, id)] as [string, ReturnType<typeof topologyOf>]);
-          return ServerSession.open(model, this.target, topologies, (session, serviceId, message) => this.deliver(session, serviceId, message), context.logger);
+          return ServerSession.open(model, this.target, topologies, (session, serviceId, queue, message) => this.deliver(session, serviceId, queue, message), context.logger);
         },
         lost: (session, reason) => this.lost(session, reason),
       },
     );
+    this.replies = new ReplyPublisher(this.target.brokerUrl, `switchyard server ${this.target.display} (replies)`, CONNECT_TIMEOUT_MS, context.logger);
   }
 
   async listen(): Promise<string> {
     for (const id of this.context.table.serviceIds) topologyOf(this.target, id);
+    // Replies first: a request must not arrive before its reply can leave.
+    await this.replies.connect();
     await this.link.connect();
     return this.target.display;
   }
@@ -69,6 +79,8 @@ export class AmqpServerTransport implements ServerTransport {
     }
     await session?.deleteIdleQueues();
     await this.link.close();
+    await this.replies.flushed();
+    await this.replies.close();
   }
 
   forceClose(): void {
@@ -78,6 +90,7 @@ export class AmqpServerTransport implements ServerTransport {
     this.running.clear();
     this.onIdle?.();
     void this.link.close();
+    void this.replies.close();
   }
 
   /** Calls still running on a lost connection are aborted: their requests go back to the queue. */
@@ -88,7 +101,7 @@ export class AmqpServerTransport implements ServerTransport {
     }
   }
 
-  private deliver(session: ServerSession, serviceId: string, message: ConsumeMessage | null): void {
+  private deliver(session: ServerSession, serviceId: string, queue: string, message: ConsumeMessage | null): void {
     if (message === null) {
       this.context.logger.warn({ service: serviceId }, 'the broker cancelled a consumer; reconnecting');
       session.restart();
@@ -127,11 +140,16 @@ export class AmqpServerTransport implements ServerTransport {
       this.refuse(session, message, reply, serializer, new RpcError(Code.RESOURCE_EXHAUSTED, `request of ${body.length} bytes exceeds the limit of ${this.options.maxFrameSize}`));
       return;
     }
+    const redelivered = message.fields.redelivered;
+    if (redelivered || headers !== undefined) {
+      const earlier = earlierRuns(redelivered, headers);
+      if (earlier > 0 && !this.mayRunAgain(session, queue, message, entry, reply, serializer, headers, deadline, earlier)) return;
+    }
     let args: unknown;
     try {
       args = body.length === 0 ? [] : serializer.decode(body);
     } catch (error) {
-      this.refuse(session, message, reply, serializer, new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${(error as Error).message}`));
+      this.refuse(session, message, reply, serializer, new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${errorMessage(error)}`));
       return;
     }
     if (!Array.isArray(args)) {
@@ -154,30 +172,65 @@ export class AmqpServerTransport implements ServerTransport {
       if (this.running.size === 0) this.onIdle?.();
       // A request whose connection was lost is back in its queue: no ack, no reply.
       if (!wasRunning || !session.isAlive) return;
-      // Ack first: a reply address the broker chokes on must not bring the request back.
+      // Ack first: once the caller can have its answer, the request must not come back.
       session.ack(message);
-      if (reply === undefined) {
-        if (error !== undefined) this.context.logger.warn({ service: entry.service.id, method: entry.method, code: error.code, message: error.message }, 'one-way call failed');
-        return;
-      }
-      if (error !== undefined) {
-        this.sendError(session, reply, serializer, error, call);
-        return;
-      }
-      let body: Uint8Array | undefined;
+      // Nothing a handler returns or throws may escape from here as an unhandled rejection.
       try {
-        body = result === undefined ? undefined : serializer.encode(result);
+        this.answer(session, entry, call, reply, serializer, result, error);
       } catch (thrown) {
-        this.sendError(session, reply, serializer, new RpcError(Code.INTERNAL, `cannot encode the result: ${(thrown as Error).message}`), call);
-        return;
+        this.context.logger.error({ service: entry.service.id, method: entry.method, message: errorMessage(thrown) }, 'cannot answer a call');
       }
-      if (body !== undefined && body.byteLength > this.options.maxFrameSize) {
-        this.sendError(session, reply, serializer, new RpcError(Code.RESOURCE_EXHAUSTED, `response of ${body.byteLength} bytes exceeds the limit of ${this.options.maxFrameSize}`), call);
-        return;
-      }
-      session.reply(reply.to, asBuffer(body), this.replyProperties(reply, serializer, RESULT_TYPE, call));
     };
     pending.then((result) => done(result, undefined), (error: unknown) => done(undefined, RpcError.from(error)));
+  }
+
+  private answer(session: ServerSession, entry: MethodEntry, call: ServerCall, reply: Reply | undefined, serializer: Serializer, result: unknown, error: RpcError | undefined): void {
+    if (reply === undefined) {
+      if (error !== undefined) {
+        const wire = toWireError(error);
+        this.context.logger.warn({ service: entry.service.id, method: entry.method, code: wire.code, message: wire.message }, 'one-way call failed');
+      }
+      return;
+    }
+    if (error !== undefined) {
+      this.sendError(session, reply, serializer, error, call);
+      return;
+    }
+    let body: Uint8Array | undefined;
+    try {
+      body = result === undefined ? undefined : serializer.encode(result);
+    } catch (thrown) {
+      this.sendError(session, reply, serializer, new RpcError(Code.INTERNAL, `cannot encode the result: ${errorMessage(thrown)}`), call);
+      return;
+    }
+    if (body !== undefined && body.byteLength > this.options.maxFrameSize) {
+      this.sendError(session, reply, serializer, new RpcError(Code.RESOURCE_EXHAUSTED, `response of ${body.byteLength} bytes exceeds the limit of ${this.options.maxFrameSize}`), call);
+      return;
+    }
+    this.publish(session, reply, asBuffer(body), this.replyProperties(reply, serializer, RESULT_TYPE, call));
+  }
+
+  /**
+   * Decides for a request that runs may have started for before (see redelivery.ts): true to run
+   * it from this delivery; otherwise it is dead-lettered and answered, or requeued as a counted copy.
+   */
+  private mayRunAgain(session: ServerSession, queue: string, message: ConsumeMessage, entry: MethodEntry, reply: Reply | undefined, serializer: Serializer,
+    headers: Record<string, unknown> | undefined, deadline: number | undefined, earlier: number): boolean {
+    if (earlier >= allowedRuns(entry.options.idempotent)) {
+      const error = entry.options.idempotent === true
+        ? new RpcError(Code.INTERNAL, 'the request was interrupted twice while it ran (a server crashed or lost its broker connection) and was not run again; it was dead-lettered')
+        : new RpcError(Code.UNAVAILABLE, `the request was interrupted while it ran (a server crashed or lost its broker connection) and was not run again: ${entry.service.id}.${entry.method} is not idempotent; it was dead-lettered`);
+      this.context.logger.warn({ service: entry.service.id, method: entry.method, runs: earlier }, 'interrupted request dead-lettered');
+      session.deadLetter(message);
+      if (reply !== undefined) this.sendError(session, reply, serializer, error, undefined);
+      return false;
+    }
+    if (!message.fields.redelivered || brokerCounts(headers)) return true;
+    session.requeueCopy(queue, message, copyProperties(message, headers, deadline, earlier), (failure) => {
+      session.deadLetter(message);
+      if (reply !== undefined) this.sendError(session, reply, serializer, new RpcError(Code.UNAVAILABLE, `the request was interrupted while it ran and could not be queued to run again: ${errorMessage(failure)}`), undefined);
+    });
+    return false;
   }
 
   private refuse(session: ServerSession, message: ConsumeMessage, reply: Reply | undefined, serializer: Serializer, error: RpcError): void {
@@ -189,15 +242,27 @@ export class AmqpServerTransport implements ServerTransport {
     this.sendError(session, reply, serializer, error, undefined);
   }
 
+  /** Answers with an error whatever it holds: what the serializer cannot encode falls back to less. */
   private sendError(session: ServerSession, reply: Reply, serializer: Serializer, error: RpcError, call: ServerCall | undefined): void {
+    const wire = toWireError(error);
     let body: Uint8Array;
     try {
-      body = serializer.encode(toWireError(error));
+      body = serializer.encode(wire);
     } catch {
       serializer = errorSerializer;
-      body = serializer.encode({ code: error.code, name: error.name, message: error.message });
+      try {
+        body = serializer.encode({ code: wire.code, name: wire.name, message: wire.message });
+      } catch {
+        body = UNENCODABLE_ERROR;
+      }
     }
-    session.reply(reply.to, asBuffer(body), this.replyProperties(reply, serializer, ERROR_TYPE, call));
+    this.publish(session, reply, asBuffer(body), this.replyProperties(reply, serializer, ERROR_TYPE, call));
+  }
+
+  /** On the consuming channel if the address cannot make the broker close it, else on the reply connection. */
+  private publish(session: ServerSession, reply: Reply, body: Buffer, properties: Options.Publish): void {
+    if (this.replies.isSafe(reply.to)) session.reply(reply.to, body, properties);
+    else this.replies.send(reply.to, body, properties);
   }
 
   private replyProperties(reply: Reply, serializer: Serializer, type: string, call: ServerCall | undefined): Options.Publish {

@@ -15,6 +15,7 @@ import type { AmqpAddress } from './options.js';
  * | server queue (one server) | `E.<topic>.<server>` | bound to `E` with `<topic>.<server>` |
  * | broadcast exchange | `E.<topic>_fanout` | fanout |
  * | broadcast queue (per server process) | `E.<topic>_fanout_<server>_<random>` | exclusive, bound to the fanout exchange |
+ * | dead-letter exchange (option) | `E.dead-letter` | fanout; the service queues' `x-dead-letter-exchange` |
  */
 export interface Topology {
   readonly topic: string;
@@ -55,12 +56,13 @@ export function routeOf(exchange: string, topic: string, targetServer: string | 
 }
 
 /** Arguments of service queues; every server of an application must declare them alike. */
-export function queueArguments(address: Pick<AmqpAddress, 'maxQueueLength' | 'queueExpiresMs'>): Record<string, unknown> {
+export function queueArguments(address: Pick<AmqpAddress, 'maxQueueLength' | 'queueExpiresMs' | 'deadLetterExchange'>): Record<string, unknown> {
   const args: Record<string, unknown> = { 'x-expires': address.queueExpiresMs };
   if (address.maxQueueLength !== undefined) {
     args['x-max-length'] = address.maxQueueLength;
     args['x-overflow'] = 'reject-publish';
   }
+  if (address.deadLetterExchange !== undefined) args['x-dead-letter-exchange'] = address.deadLetterExchange;
   return args;
 }
 
@@ -73,6 +75,12 @@ export async function declareExchange(channel: AmqpChannel, exchange: string): P
 
 export async function declareFanoutExchange(channel: AmqpChannel, exchange: string): Promise<void> {
   await channel.assertExchange(exchange, 'fanout', EXCHANGE_OPTIONS);
+}
+
+/** The application's exchanges a server needs before its queues: a request dead-lettered to a missing exchange is lost. */
+export async function declareServerExchanges(channel: AmqpChannel, address: AmqpAddress): Promise<void> {
+  await declareExchange(channel, address.exchange);
+  if (address.deadLetterExchange !== undefined) await declareFanoutExchange(channel, address.deadLetterExchange);
 }
 
 /**
