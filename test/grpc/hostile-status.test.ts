@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import test, { type TestContext } from 'node:test';
 import { Code, RpcError, createServer } from '../../src/index.js';
+import { recordEscapes } from '../support/assertions.js';
 import { onCleanup } from '../support/calculator.js';
 import { GreeterService, greeterImpl, newGreeterLog, startGrpcClient } from './fixtures/greeter.js';
 import { greeterJs, grpcJs, grpcJsClient, unaryJs } from './fixtures/grpc-js.js';
@@ -65,18 +66,6 @@ async function startHostile(t: TestContext) {
   return { address: address!, port: Number(new URL(address!).port) };
 }
 
-function escapes(t: TestContext): unknown[] {
-  const escaped: unknown[] = [];
-  const record = (error: unknown) => escaped.push(error);
-  process.on('unhandledRejection', record);
-  process.on('uncaughtException', record);
-  t.after(() => {
-    process.off('unhandledRejection', record);
-    process.off('uncaughtException', record);
-  });
-  return escaped;
-}
-
 function check(kind: string, error: RpcError): void {
   const what = `${kind}: ${error.toString().slice(0, 200)}`;
   assert.equal(error.code, Code.FAILED_PRECONDITION, what);
@@ -103,7 +92,7 @@ function check(kind: string, error: RpcError): void {
 }
 
 test('hostile error details, messages and names still end Switchyard calls with the error\'s own status', async (t) => {
-  const escaped = escapes(t);
+  const escaped = recordEscapes(t);
   const { address } = await startHostile(t);
   const greeter = startGrpcClient(t, address, { retries: 0, timeoutMs: 5000 }).proxy(GreeterService);
   for (const kind of names) {
@@ -116,7 +105,7 @@ test('hostile error details, messages and names still end Switchyard calls with 
 });
 
 test('after items of a server stream, a hostile error arrives in the trailers with its status', async (t) => {
-  const escaped = escapes(t);
+  const escaped = recordEscapes(t);
   const { address } = await startHostile(t);
   const greeter = startGrpcClient(t, address, { retries: 0, timeoutMs: 5000 }).proxy(GreeterService);
   for (let n = 0; n < names.length; n++) {

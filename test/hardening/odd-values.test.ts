@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Code, RpcError, createClient, createServer, defineService } from '../../src/index.js';
+import { recordEscapes } from '../support/assertions.js';
 import { onCleanup } from '../support/calculator.js';
 import { brokerScope } from '../support/rabbitmq.js';
 import { thrownValues, returnedValues, type OddValue } from './odd-values.js';
@@ -21,14 +22,7 @@ const OddService = defineService<Odd>('test.Odd', { version: '1', methods: { thr
 const ROUNDS = 8;
 
 test('1,000+ handlers throwing or returning odd values leave every transport up and every caller with an answer', async (t) => {
-  const escaped: unknown[] = [];
-  const record = (error: unknown) => escaped.push(error);
-  process.on('unhandledRejection', record);
-  process.on('uncaughtException', record);
-  t.after(() => {
-    process.off('unhandledRejection', record);
-    process.off('uncaughtException', record);
-  });
+  const escaped = recordEscapes(t);
 
   const scope = (await brokerScope(t)).uses(OddService.id);
   const server = createServer({ registry: false, listen: ['tcp://127.0.0.1:0', 'http://127.0.0.1:0', 'grpc://127.0.0.1:0', scope.url({ server: 'odd' })] });

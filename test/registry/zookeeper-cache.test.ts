@@ -2,31 +2,21 @@
 // file left from an earlier run, listing providers that have since moved or died, must never send
 // calls to them while ZooKeeper answers.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Code, RpcError } from '../../src/index.js';
 import { openRegistry } from '../../src/registry/index.js';
 import { providerUrl } from '../../src/registry/provider.js';
 import { createZooKeeperRegistry, type ZooKeeperRegistryOptions } from '../../src/registry/zookeeper.js';
 import { defaultCacheFile } from '../../src/registry/zookeeper-cache.js';
-import { startZooKeeper, type TestZooKeeper } from '../support/zookeeper.js';
+import { zooKeeperForFile } from '../support/zookeeper.js';
 import { Recorder, makeProvider, uniqueServiceName, waitFor } from './contract.js';
 
 const SESSION_MS = 4000;
 const CACHE_AFTER_MS = 300;
-const dir = mkdtempSync(join(tmpdir(), 'switchyard-zk-cache-test-'));
-let zk: TestZooKeeper | undefined;
-before(async () => {
-  zk = await startZooKeeper();
-}, { timeout: 360_000 });
-after(async () => {
-  await zk?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-const server = () => zk ?? assert.fail('ZooKeeper did not start');
+const { server, dir } = zooKeeperForFile('switchyard-zk-cache-test-');
 
 let files = 0;
 const cachePath = () => join(dir, `cache-${++files}.json`);

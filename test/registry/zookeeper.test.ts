@@ -1,30 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Code, RpcError } from '../../src/index.js';
 import { providerUrl, type Provider } from '../../src/registry/provider.js';
 import { createZooKeeperRegistry, type ZooKeeperRegistryOptions } from '../../src/registry/zookeeper.js';
-import { startZooKeeper, type TestZooKeeper } from '../support/zookeeper.js';
+import { zooKeeperForFile } from '../support/zookeeper.js';
 import { Recorder, makeProvider, registryContract, uniqueServiceName, waitFor } from './contract.js';
 
 const SESSION_MS = 3000;
-const dir = mkdtempSync(join(tmpdir(), 'switchyard-zk-test-'));
-let zk: TestZooKeeper | undefined;
-before(async () => {
-  zk = await startZooKeeper();
-}, { timeout: 360_000 });
-after(async () => {
-  await zk?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-const server = () => zk ?? assert.fail('ZooKeeper did not start');
+const { server, dir } = zooKeeperForFile('switchyard-zk-test-');
 
 registryContract('zookeeper', () =>
   createZooKeeperRegistry(server().connectString, { sessionTimeoutMs: SESSION_MS, cacheFile: join(dir, 'contract-cache.json') }));

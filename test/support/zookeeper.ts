@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 /** A standalone ZooKeeper owned by one test file, on a free loopback port. */
@@ -102,4 +104,21 @@ export async function startZooKeeper(): Promise<TestZooKeeper> {
     pause: halt,
     resume: start,
   };
+}
+
+/**
+ * One ZooKeeper server and one scratch folder for a whole test file: started before its first
+ * test, stopped and removed after its last. `server()` fails the test if ZooKeeper did not start.
+ */
+export function zooKeeperForFile(prefix: string): { server: () => TestZooKeeper; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let zk: TestZooKeeper | undefined;
+  before(async () => {
+    zk = await startZooKeeper();
+  }, { timeout: 360_000 });
+  after(async () => {
+    await zk?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { server: () => zk ?? assert.fail('ZooKeeper did not start'), dir };
 }
