@@ -73,20 +73,22 @@ test('leaving server streams early, after their first items, does not count as r
   assert.equal(relay.connections(), 1, 'the client kept its one connection');
 });
 
-test('rapid reset with a long grpc-timeout still counts: streams reset at once get the connection closed', async (t) => {
-  const { port } = await startGreeter(t, { query: '?maxResets=50' });
-  const session = await rawSession(t, port);
-  const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
-  let goaway: number | undefined;
-  session.on('goaway', (code) => (goaway = code));
-  const request = grpcFrame(Buffer.from([0x08, 0xe8, 0x07])); // SlowRequest { ms: 1000 }
-  for (let i = 0; i < 2000 && !session.closed && !session.destroyed; i++) {
-    const stream = session.request(grpcHeaders('/test.greeter.Greeter/Slow', { 'grpc-timeout': '10S' }));
-    stream.on('error', () => {});
-    stream.end(request);
-    stream.close(constants.NGHTTP2_CANCEL);
-    if (i % 20 === 19) await new Promise((resolve) => setImmediate(resolve));
-  }
-  await closed;
-  assert.equal(goaway, constants.NGHTTP2_ENHANCE_YOUR_CALM);
-});
+for (const timeout of ['10S', '2S', '300m']) {
+  test(`rapid reset with grpc-timeout ${timeout} still counts: streams reset at once get the connection closed`, async (t) => {
+    const { port } = await startGreeter(t, { query: '?maxResets=50' });
+    const session = await rawSession(t, port);
+    const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+    let goaway: number | undefined;
+    session.on('goaway', (code) => (goaway = code));
+    const request = grpcFrame(Buffer.from([0x08, 0xe8, 0x07])); // SlowRequest { ms: 1000 }
+    for (let i = 0; i < 2000 && !session.closed && !session.destroyed; i++) {
+      const stream = session.request(grpcHeaders('/test.greeter.Greeter/Slow', { 'grpc-timeout': timeout }));
+      stream.on('error', () => {});
+      stream.end(request);
+      stream.close(constants.NGHTTP2_CANCEL);
+      if (i % 20 === 19) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await closed;
+    assert.equal(goaway, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  });
+}

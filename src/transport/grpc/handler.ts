@@ -119,12 +119,14 @@ export class Exchange implements StreamOut {
    * Whether a reset is what rapid reset is made of: one before this server began its answer and
    * early in the caller's budget. A caller giving up at its deadline resets as gRPC prescribes, and
    * its deadline is earlier than ours by the time we took to read the request (much of a short
-   * budget on a busy server); a reset after the response began is a caller leaving a stream.
+   * budget on a busy server); a reset after the response began is a caller leaving a stream. The
+   * allowance for that lag is at most a quarter of the budget, so that a reset at once counts
+   * whatever budget the caller claims.
    */
   private resetEarly(): boolean {
     if (this.headersSent) return false;
     const { deadline, timeoutMs } = this.accepted;
-    return deadline === undefined || deadline - Date.now() > timeoutMs / 2 + READ_LAG_MS;
+    return deadline === undefined || deadline - Date.now() > timeoutMs / 2 + Math.min(READ_LAG_MS, timeoutMs / 4);
   }
 
   expire(): void {

@@ -17,6 +17,9 @@ import { Router } from './route.js';
 import { SessionGuard } from './session-guard.js';
 import { parseTimeout } from './timeout.js';
 
+/** Resets nghttp2 may take before the session guard's own, finer rule: high enough never to bind first. */
+const nghttp2ResetLimit: Record<string, number> = { streamResetBurst: 100_000, streamResetRate: 10_000 };
+
 /** Sweeps (one each `idleTimeoutMs`) a connection must stay idle through before it is closed. */
 const IDLE_SWEEPS = 4;
 /** Time a GOAWAY gets to reach the socket before the connection it closes is destroyed. */
@@ -64,6 +67,10 @@ export class GrpcServerTransport implements ServerTransport {
       maxHeaderListPairs: 256,
       // nghttp2's own buffers for one connection, in MB: room for a few messages at the size limit.
       maxSessionMemory: Math.max(10, Math.ceil((2 * this.settings.maxMessageSize) / 1048576)),
+      // nghttp2 closes a connection after 1000 resets, then 33 a second, of any kind, which would cut
+      // off a client whose calls merely time out; the session guard tells those from an attack.
+      // Node versions with these options use them; Node 20 has none and keeps its fixed limit.
+      ...nghttp2ResetLimit,
     });
     this.server = server;
     // One timer for all connections (not one refreshed on every frame): a connection without calls
