@@ -52,6 +52,23 @@ test('a request that was running on a server that crashed is not run again unles
   assert.equal(runs.get('charge c2'), 1);
 });
 
+test('a request carrying a forged x-delivery-count of 0 is still counted as interrupted when the broker redelivers it', async (t) => {
+  const scope = await jobsScope(t);
+  const dead = await deadLetterQueue(t, scope);
+  const doomed = await startServerProcess(t, 'jobs-server.ts', scope.url({ server: 'doomed', prefetch: 1 }));
+  const jobs = jobsClient(t, scope);
+  const forged = jobs.charge.with({ timeoutMs: 60_000, metadata: { 'x-delivery-count': '0' } });
+  const outcome = forged('c1').then(() => undefined, (error: unknown) => error as RpcError);
+  await doomed.next('started charge c1');
+  const runs = await countingServer(t, scope, 'next');
+  await doomed.crash();
+
+  const error = await outcome;
+  assert.equal(error?.code, Code.UNAVAILABLE, String(error));
+  assert.equal(runs.get('charge c1'), undefined, 'the next server did not run it');
+  assert.deepEqual(unpack((await dead.take()).content), ['c1']);
+});
+
 test('an idempotent request runs once more after a crash; crashed twice, it is dead-lettered and the caller gets INTERNAL', async (t) => {
   const scope = await jobsScope(t);
   const dead = await deadLetterQueue(t, scope);

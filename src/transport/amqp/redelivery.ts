@@ -6,11 +6,12 @@ import { expirationOf } from './message.js';
  * unacknowledged when its connection ended (a crash, a kill, a lost network), marked
  * `redelivered`; run blindly, a request that crashes its server would go from server to server.
  *
- * A request runs at most once if its method is not idempotent, and at most twice if it is. How
- * many runs may have started before a delivery: quorum queues count deliveries (`x-delivery-count`);
- * classic queues only flag a redelivery. So an idempotent request met with the flag alone is not
- * run from that delivery: a copy carrying `:retried` (runs started before it) goes to the back of
- * its queue, the original is acknowledged once the broker confirms the copy, and the copy runs.
+ * A request runs at most once if its method is not idempotent, and at most twice if it is. The
+ * service queues are classic queues, which only flag a redelivery and keep whatever headers a
+ * publisher set (so an `x-delivery-count` in a request proves nothing). An idempotent request met
+ * with the flag is not run from that delivery: a copy carrying `:retried` (runs started before it)
+ * goes to the back of its queue, the original is acknowledged once the broker confirms the copy,
+ * and the copy runs. A publisher can only make its own request look further along, never less.
  * A copy that comes back redelivered has used up its runs. Requests that may not run again are
  * dead-lettered (rejected without requeue) and answered with an error.
  *
@@ -18,7 +19,6 @@ import { expirationOf } from './message.js';
  */
 
 export const RETRIED_HEADER = ':retried';
-const DELIVERY_COUNT = 'x-delivery-count';
 
 /** Runs a request may have: one more after an interruption for an idempotent method. */
 export function allowedRuns(idempotent: boolean | undefined): number {
@@ -27,18 +27,8 @@ export function allowedRuns(idempotent: boolean | undefined): number {
 
 /** How many runs of this request may have started before this delivery. */
 export function earlierRuns(redelivered: boolean, headers: Record<string, unknown> | undefined): number {
-  let runs = 0;
-  if (headers !== undefined) {
-    runs = count(headers[RETRIED_HEADER]);
-    const deliveries = headers[DELIVERY_COUNT];
-    if (deliveries !== undefined) return runs + count(deliveries);
-  }
+  const runs = headers === undefined ? 0 : count(headers[RETRIED_HEADER]);
   return redelivered ? runs + 1 : runs;
-}
-
-/** Whether the broker counts this request's deliveries itself (quorum queues), so no copy is needed to count them. */
-export function brokerCounts(headers: Record<string, unknown> | undefined): boolean {
-  return headers?.[DELIVERY_COUNT] !== undefined;
 }
 
 /** The properties of the counted copy of `message`, which `earlier` runs preceded. */

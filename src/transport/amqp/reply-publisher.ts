@@ -127,11 +127,22 @@ export class ReplyPublisher {
         if (error == null) this.prove(reply);
         // A nack is the broker's own failure to take it; a closing channel leaves it unknown.
         else if (!isNack(error)) session.unconfirmed.push(reply);
+        else this.settled(reply);
       });
     } catch (error) {
       if (session.closed) session.unconfirmed.push(reply);
-      else this.logger.warn({ replyTo: reply.to, message: errorMessage(error) }, 'cannot publish a reply');
+      else {
+        this.logger.warn({ replyTo: reply.to, message: errorMessage(error) }, 'cannot publish a reply');
+        this.settled(reply);
+      }
     }
+  }
+
+  /** A reply is neither proven nor kept to be sent again: if it was the one on trial, the next may go. */
+  private settled(reply: Reply): void {
+    if (this.isolated !== reply) return;
+    this.isolated = undefined;
+    this.pump();
   }
 
   private prove(reply: Reply): void {

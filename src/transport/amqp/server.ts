@@ -11,7 +11,7 @@ import type { ServerContext, ServerTransport } from '../transport.js';
 import { BrokerLink } from './link.js';
 import { CANCEL_TYPE, ContentTypes, ERROR_TYPE, RESULT_TYPE, asBuffer, contentTypeOf, deadlineOf, fromHeaders, toHeaders } from './message.js';
 import { parseAmqpAddress, type AmqpAddress } from './options.js';
-import { allowedRuns, brokerCounts, copyProperties, earlierRuns } from './redelivery.js';
+import { allowedRuns, copyProperties, earlierRuns } from './redelivery.js';
 import { ReplyPublisher } from './reply-publisher.js';
 import { ServerSession } from './server-session.js';
 import { topologyOf } from './topology.js';
@@ -225,7 +225,7 @@ export class AmqpServerTransport implements ServerTransport {
       if (reply !== undefined) this.sendError(session, reply, serializer, error, undefined);
       return false;
     }
-    if (!message.fields.redelivered || brokerCounts(headers)) return true;
+    if (!message.fields.redelivered) return true;
     session.requeueCopy(queue, message, copyProperties(message, headers, deadline, earlier), (failure) => {
       session.deadLetter(message);
       if (reply !== undefined) this.sendError(session, reply, serializer, new RpcError(Code.UNAVAILABLE, `the request was interrupted while it ran and could not be queued to run again: ${errorMessage(failure)}`), undefined);
