@@ -1,7 +1,7 @@
 import { Code } from './code.js';
 import type { Invocation } from './invocation.js';
 import { Metadata } from './metadata.js';
-import { RpcError } from './rpc-error.js';
+import { RpcError, errorMessage } from './rpc-error.js';
 import type { ServiceDefinition } from './service.js';
 import { startTimer, stopTimer, type Timer } from './timer.js';
 
@@ -132,7 +132,8 @@ export class ServerCall implements Invocation {
    * Runs `listener` once the call is over for the server: its handler chain has settled and any
    * stream it returned has ended (cancelling does not end a call whose handler still runs). An
    * interceptor that holds something for a call's whole life releases it here, without a promise
-   * reaction of its own. Listeners must not throw.
+   * reaction of its own. Listeners must not throw; one that does is reported as a process warning,
+   * and the others still run.
    */
   whenFinished(listener: () => void): void {
     if (this.finished) listener();
@@ -147,13 +148,22 @@ export class ServerCall implements Invocation {
     this.stopTimer();
     const { listener, moreListeners } = this;
     this.listener = this.moreListeners = undefined;
-    listener?.();
-    if (moreListeners !== undefined) for (const more of moreListeners) more();
+    if (listener !== undefined) runListener(listener);
+    if (moreListeners !== undefined) for (const more of moreListeners) runListener(more);
   }
 
   private stopTimer(): void {
     stopTimer(this.timer);
     this.timer = undefined;
+  }
+}
+
+/** Runs a finish listener; its throw must neither skip the others nor reach the transport. */
+function runListener(listener: () => void): void {
+  try {
+    listener();
+  } catch (error) {
+    process.emitWarning(`a call-finished listener threw: ${errorMessage(error)}`, 'SwitchyardWarning');
   }
 }
 

@@ -29,3 +29,17 @@ test('aborting a call fires its signal but does not finish it: its handler may s
   call.finish();
   assert.equal(finished, true);
 });
+
+test('a finish listener that throws is reported as a warning, and the other listeners still run', async () => {
+  const call = newCall();
+  const ran: string[] = [];
+  const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+  call.whenFinished(() => {
+    ran.push('first');
+    throw new Error('broken listener');
+  });
+  call.whenFinished(() => ran.push('second'));
+  call.finish();
+  assert.deepEqual(ran, ['first', 'second']);
+  assert.match((await warned).message, /listener threw: broken listener/);
+});

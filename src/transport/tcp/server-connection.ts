@@ -232,12 +232,7 @@ export class ServerConnection {
   /** The handler has settled: its place counts no more, and whatever waits for its end may go on. */
   private finished(call: TcpServerCall): void {
     this.running--;
-    try {
-      call.finish();
-    } catch (error) {
-      // A listener broke its contract; the connection must not go down with it.
-      this.context.logger.error({ service: call.service.id, method: call.method, message: errorMessage(error) }, 'a call-finished listener threw');
-    }
+    call.finish();
   }
 
   /**
