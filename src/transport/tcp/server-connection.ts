@@ -4,7 +4,6 @@ import type { MethodEntry } from '../../core/call-table.js';
 import type { Metadata } from '../../core/metadata.js';
 import { RpcError, errorMessage } from '../../core/rpc-error.js';
 import { ServerCall } from '../../core/server-call.js';
-import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
 import { errorSerializer } from '../../serialization/registry.js';
 import { bodyLength, encodeBody, type Body, type Serializer } from '../../serialization/serializer.js';
 import type { ServerContext } from '../transport.js';
@@ -14,12 +13,16 @@ import { CallbackBridge } from './server-callbacks.js';
 import { DEFAULT_STREAM_CREDIT, OutgoingStream } from './server-stream.js';
 import { encodeError } from './wire-error.js';
 
-/** A call of this connection, with what its answer and its deadline need. */
+/**
+ * How often a connection looks for calls past their deadline, while it has any with one. One sweep
+ * per connection instead of a timer per call keeps the small call free of timer work; the caller's
+ * own timer is exact, and a handler's `signal` arms an exact timer of its own when it is read.
+ */
+const DEADLINE_SWEEP_MS = 20;
+
+/** A call of this connection, with what its answer needs. */
 class TcpServerCall extends ServerCall {
   // Names kept apart from ServerCall's own (private) fields, which share the object.
-  /** The server's own deadline timer; only calls that expect a response and carry `:timeout` have one. */
-  deadlineTimer: Timer | undefined = undefined;
-
   constructor(
     entry: MethodEntry,
     args: unknown[],
@@ -42,6 +45,9 @@ export class ServerConnection {
   private readonly callbacks: CallbackBridge;
   /** Handlers started on this connection that have not settled, answered or not. */
   private running = 0;
+  /** Calls in `inFlight` that have a deadline, and the sweep that runs while there are any. */
+  private withDeadline = 0;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     socket: Socket,
@@ -53,11 +59,10 @@ export class ServerConnection {
     this.connection = new Connection(socket, options, {
       onFrame: (frame) => this.onFrame(frame),
       onClose: (reason) => {
-        for (const call of this.inFlight.values()) {
-          stopTimer(call.deadlineTimer);
-          call.abort(reason);
-        }
+        for (const call of this.inFlight.values()) call.abort(reason);
         this.inFlight.clear();
+        this.withDeadline = 0;
+        clearInterval(this.sweeper);
         for (const stream of this.streams.values()) stream.stop();
         this.callbacks.close(reason);
         onClosed();
@@ -160,7 +165,7 @@ export class ServerConnection {
     this.running++;
     if (!oneWay) {
       this.inFlight.set(id, call);
-      if (call.budgetMs !== undefined) call.deadlineTimer = startTimer(call.budgetMs, this.expire, call);
+      if (call.deadline !== undefined && this.withDeadline++ === 0) this.sweeper = setInterval(this.sweep, DEADLINE_SWEEP_MS).unref();
     }
     if (streaming) this.runStream(entry, call, request.target.credit ?? DEFAULT_STREAM_CREDIT);
     else this.run(entry, call);
@@ -240,22 +245,27 @@ export class ServerConnection {
    * DEADLINE_EXCEEDED now, and the handler's signal fires. The handler keeps its place in
    * `running` (and in any concurrency limit) until it has settled.
    */
-  private readonly expire = (call: TcpServerCall): void => {
-    call.deadlineTimer = undefined;
+  private expire(call: TcpServerCall): void {
     if (!this.forget(call)) return;
     const error = new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${call.budgetMs} ms exceeded on the server`);
     call.abort(error);
     this.streams.get(call.requestId)?.stop();
     this.respondError(call.requestId, call.wireSerializer, error);
+  }
+
+  private readonly sweep = (): void => {
+    const now = Date.now();
+    // forget() deletes the entry being visited, which a Map's iteration allows.
+    for (const call of this.inFlight.values()) if (call.deadline !== undefined && call.deadline <= now) this.expire(call);
   };
 
   /** Forgets a call that is answered now; false if it was already (cancelled or timed out), so nothing more is sent. */
   private forget(call: TcpServerCall): boolean {
     if (this.inFlight.get(call.requestId) !== call) return false;
     this.inFlight.delete(call.requestId);
-    if (call.deadlineTimer !== undefined) {
-      stopTimer(call.deadlineTimer);
-      call.deadlineTimer = undefined;
+    if (call.deadline !== undefined && --this.withDeadline === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
     }
     return true;
   }
