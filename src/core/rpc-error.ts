@@ -109,6 +109,16 @@ function describeThrown(value: unknown): string {
   }
 }
 
+/**
+ * The error of a call whose signal fired, never throwing whatever the abort reason is: the reason
+ * itself if it is an `RpcError`, else `CANCELLED` saying why (`cancelled: …`).
+ */
+export function cancelledBy(reason: unknown): RpcError {
+  const error = RpcError.from(reason, Code.CANCELLED);
+  if (error === reason) return error;
+  return new RpcError(Code.CANCELLED, reason === undefined ? 'cancelled by the caller' : `cancelled: ${error.message}`, { cause: reason });
+}
+
 /** A never-throwing description of a caught value, for messages such as `cannot encode: ${…}`. */
 export function errorMessage(value: unknown): string {
   return RpcError.from(value).message;

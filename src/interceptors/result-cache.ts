@@ -1,6 +1,6 @@
 import { Code } from '../core/code.js';
 import type { Invocation, Interceptor } from '../core/invocation.js';
-import { RpcError, errorMessage } from '../core/rpc-error.js';
+import { RpcError, cancelledBy } from '../core/rpc-error.js';
 import type { ServiceDefinition } from '../core/service.js';
 import { startTimerAt, stopTimer, type Timer } from '../core/timer.js';
 import { ArgKeyWriter } from './arg-key.js';
@@ -184,12 +184,12 @@ function follow(shared: Promise<unknown>, leaderDeadline: number | undefined, ca
   const { signal, deadline } = call;
   const sooner = deadline !== undefined && (leaderDeadline === undefined || deadline < leaderDeadline);
   if (signal === undefined && !sooner) return shared;
-  if (signal?.aborted) return Promise.reject(cancelled(signal.reason));
+  if (signal?.aborted) return Promise.reject(cancelledBy(signal.reason));
   return new Promise((resolve, reject) => {
     let timer: Timer | undefined;
     const onAbort = (): void => {
       settle();
-      reject(cancelled(signal?.reason));
+      reject(cancelledBy(signal?.reason));
     };
     const settle = (): void => {
       stopTimer(timer);
@@ -216,6 +216,3 @@ function follow(shared: Promise<unknown>, leaderDeadline: number | undefined, ca
   });
 }
 
-function cancelled(reason: unknown): RpcError {
-  return new RpcError(Code.CANCELLED, reason instanceof Error ? `cancelled: ${errorMessage(reason)}` : 'cancelled by the caller', { cause: reason });
-}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Code, isCode } from '../../src/core/code.js';
 import { plainDetails } from '../../src/core/plain-data.js';
-import { RpcError, errorMessage, toWireError } from '../../src/core/rpc-error.js';
+import { RpcError, cancelledBy, errorMessage, toWireError } from '../../src/core/rpc-error.js';
 import { jsonSerializer } from '../../src/serialization/json.js';
 import { msgpackSerializer } from '../../src/serialization/msgpack.js';
 import { thrownValues } from '../hardening/odd-values.js';
@@ -65,5 +65,18 @@ describe('plainDetails', () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     const wide = plainDetails({ items: Array.from({ length: 100_000 }, (_, i) => i) }) as { items: unknown[] };
     assert.ok(wide.items.length < 2000, `${wide.items.length} items copied`);
+  });
+});
+
+describe('cancelledBy', () => {
+  it('keeps an RpcError reason, and makes any other reason CANCELLED without throwing', () => {
+    const deadline = new RpcError(Code.DEADLINE_EXCEEDED, 'late');
+    assert.equal(cancelledBy(deadline), deadline);
+    assert.equal(cancelledBy(undefined).message, 'cancelled by the caller');
+    assert.equal(cancelledBy(new Error('user pressed stop')).message, 'cancelled: user pressed stop');
+    for (const value of thrownValues) {
+      const error = cancelledBy(value.make());
+      assert.ok(error instanceof RpcError && error.code !== Code.OK, value.name);
+    }
   });
 });

@@ -1,10 +1,10 @@
 import type { Channel as BrokerChannel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { RpcError, errorMessage, fromWireError } from '../../core/rpc-error.js';
+import { RpcError, cancelledBy, errorMessage, fromWireError } from '../../core/rpc-error.js';
 import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
 import type { ChannelOptions } from '../registry.js';
-import { brokerError, cancelled, connectionLost, queueFull, unroutable } from './errors.js';
+import { brokerError, connectionLost, queueFull, unroutable } from './errors.js';
 import { CANCEL_TYPE, ERROR_TYPE, expirationOf, fromHeaders, toHeaders, type ContentTypes } from './message.js';
 import type { AmqpAddress } from './options.js';
 import { declareExchange, declareFanoutExchange, fanoutExchangeOf } from './topology.js';
@@ -138,7 +138,7 @@ export class ClientSession {
       if (left !== undefined) pending.timer = startTimer(left, this.expire, pending);
       const signal = invocation.signal;
       if (signal !== undefined) {
-        pending.onAbort = () => this.abandon(id, cancelled(signal));
+        pending.onAbort = () => this.abandon(id, cancelledBy(signal.reason));
         signal.addEventListener('abort', pending.onAbort, { once: true });
         // Aborted while the call waited for its fanout exchange: the listener came too late to fire.
         if (signal.aborted) pending.onAbort();

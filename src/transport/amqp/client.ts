@@ -1,11 +1,10 @@
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { RpcError, errorMessage } from '../../core/rpc-error.js';
+import { RpcError, cancelledBy, errorMessage } from '../../core/rpc-error.js';
 import { startTimerAt, stopTimer } from '../../core/timer.js';
 import type { Serializer } from '../../serialization/serializer.js';
 import type { ChannelOptions } from '../registry.js';
 import type { Channel, ChannelState } from '../transport.js';
-import { cancelled } from './errors.js';
 import { BrokerLink } from './link.js';
 import { contentTypeOf, ContentTypes } from './message.js';
 import { parseAmqpAddress, type AmqpAddress } from './options.js';
@@ -85,7 +84,7 @@ export class AmqpChannel implements Channel {
     if (invocation.deadline !== undefined && invocation.deadline <= Date.now()) {
       throw new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent', { unprocessed: true });
     }
-    if (invocation.signal?.aborted) throw cancelled(invocation.signal);
+    if (invocation.signal?.aborted) throw cancelledBy(invocation.signal.reason);
     let topic = this.topics.get(serviceId);
     if (topic === undefined) {
       topic = topicOf(serviceId);
@@ -114,7 +113,7 @@ function bounded<T>(connecting: Promise<T>, invocation: Invocation): Promise<T> 
   return new Promise<T>((resolve, reject) => {
     const timer = deadline === undefined ? undefined
       : startTimerAt(deadline, finish, new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded while connecting to the broker', { unprocessed: true }));
-    const onAbort = (): void => finish(cancelled(signal!));
+    const onAbort = (): void => finish(cancelledBy(signal!.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
     function finish(error: RpcError | undefined, value?: T): void {
       stopTimer(timer);

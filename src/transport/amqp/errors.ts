@@ -39,13 +39,6 @@ export function connectionLost(reason: RpcError, address: string): RpcError {
   return new RpcError(Code.UNAVAILABLE, `${reason.message} (call to ${address})`, { cause: reason });
 }
 
-/** The error of a call whose signal was aborted; the reason is the caller's and may be any value. */
-export function cancelled(signal: AbortSignal): RpcError {
-  const reason: unknown = signal.reason;
-  if (isRpcError(reason)) return RpcError.from(reason, Code.CANCELLED);
-  return new RpcError(Code.CANCELLED, isError(reason) ? `cancelled: ${errorMessage(reason)}` : 'cancelled by the caller', { cause: reason });
-}
-
 /** The AMQP reply code an amqplib error carries (e.g. 541), read without trusting the value. */
 export function codeOf(error: unknown): unknown {
   try {
@@ -59,14 +52,6 @@ export function codeOf(error: unknown): unknown {
 function isRpcError(value: unknown): value is RpcError {
   try {
     return value instanceof RpcError;
-  } catch {
-    return false;
-  }
-}
-
-function isError(value: unknown): value is Error {
-  try {
-    return value instanceof Error;
   } catch {
     return false;
   }

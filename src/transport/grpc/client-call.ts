@@ -1,7 +1,7 @@
 import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { errorMessage, RpcError } from '../../core/rpc-error.js';
+import { cancelledBy, errorMessage, RpcError } from '../../core/rpc-error.js';
 import { startTimerAt, stopTimer, type Timer } from '../../core/timer.js';
 import type { MethodCodec } from './codec.js';
 import { decompress, isEncoding, type Encoding } from './compression.js';
@@ -100,7 +100,7 @@ export class ClientCallStream {
     if (invocation.deadline !== undefined) this.timer = startTimerAt(invocation.deadline, expireCall, this);
     const signal = invocation.signal;
     if (signal !== undefined) {
-      this.onAbort = () => this.abandon(cancelled(signal));
+      this.onAbort = () => this.abandon(cancelledBy(signal.reason));
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
     if (Array.isArray(body)) {
@@ -254,18 +254,6 @@ export class ClientCallStream {
       this.settle(empty, undefined);
     }
   }
-}
-
-/** The error for a call whose signal fired, read without trusting the reason it was given. */
-function cancelled(signal: AbortSignal): RpcError {
-  const reason: unknown = signal.reason;
-  try {
-    if (reason instanceof RpcError) return RpcError.from(reason, Code.CANCELLED);
-    if (reason instanceof Error) return new RpcError(Code.CANCELLED, `cancelled: ${errorMessage(reason)}`, { cause: reason });
-  } catch {
-    // instanceof ran a Proxy's getPrototypeOf trap, which threw
-  }
-  return new RpcError(Code.CANCELLED, 'cancelled by the caller', { cause: reason });
 }
 
 function noop(): void {}

@@ -1,7 +1,7 @@
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
 import { readField } from '../../core/plain-data.js';
-import { errorMessage, RpcError } from '../../core/rpc-error.js';
+import { cancelledBy, errorMessage, RpcError } from '../../core/rpc-error.js';
 import { startTimer, stopTimer } from '../../core/timer.js';
 import { jsonSerializer } from '../../serialization/json.js';
 import { Backoff, defaultBackoff, type BackoffOptions } from '../backoff.js';
@@ -71,7 +71,7 @@ export class HttpChannel implements Channel {
       if (!(timeoutMs > 0)) throw new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent', { unprocessed: true });
     }
     const signal = invocation.signal;
-    if (signal?.aborted) throw cancelled(signal);
+    if (signal?.aborted) throw cancelledBy(signal.reason);
     let headers: Record<string, string>;
     let body: Uint8Array;
     try {
@@ -88,7 +88,7 @@ export class HttpChannel implements Channel {
       controller.abort(error);
     };
     const timer = timeoutMs === undefined ? undefined : startTimer(timeoutMs, (ms) => abort(new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${ms} ms exceeded`)), timeoutMs);
-    const onAbort = () => abort(cancelled(signal!));
+    const onAbort = () => abort(cancelledBy(signal!.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
     this.calls.add(controller);
     let released = false;
@@ -181,14 +181,6 @@ function guard(items: AsyncGenerator<unknown>, reason: () => RpcError | undefine
       return: (value?: unknown) => items.return(value),
     }),
   };
-}
-
-/** The error of a call its caller aborted: the reason itself if it is an RpcError, else CANCELLED. */
-function cancelled(signal: AbortSignal): RpcError {
-  const reason: unknown = signal.reason;
-  const error = RpcError.from(reason, Code.CANCELLED);
-  if (error === reason) return error;
-  return new RpcError(Code.CANCELLED, reason === undefined ? 'cancelled by the caller' : `cancelled: ${error.message}`, { cause: reason });
 }
 
 /** A field of a caught value, or undefined; never throws (a getter or a Proxy trap may). */

@@ -1,14 +1,14 @@
 import type { Socket } from 'node:net';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { RpcError, errorMessage } from '../../core/rpc-error.js';
+import { RpcError, cancelledBy, errorMessage } from '../../core/rpc-error.js';
 import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
 import { errorSerializer, type SerializerSet } from '../../serialization/registry.js';
 import { bodyLength, encodeBody, type Body, type Serializer } from '../../serialization/serializer.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { IncomingStream, STREAM_WINDOW } from './client-stream.js';
 import { Flags, FrameType, countBody, decodeMetadata, type Frame } from './frame.js';
-import { cancelled, requestMetadata, responseError, takeCallbacks, type CallbackArgs } from './client-request.js';
+import { requestMetadata, responseError, takeCallbacks, type CallbackArgs } from './client-request.js';
 import { encodeError } from './wire-error.js';
 
 export interface ClientConnectionOptions extends ConnectionOptions {
@@ -73,7 +73,7 @@ export class ClientConnection {
       timeoutMs = invocation.deadline - Date.now();
       if (timeoutMs <= 0) return Promise.reject(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent', { unprocessed: true }));
     }
-    if (invocation.signal?.aborted) return Promise.reject(cancelled(invocation.signal));
+    if (invocation.signal?.aborted) return Promise.reject(cancelledBy(invocation.signal.reason));
     const streaming = invocation.service.methods.get(invocation.method)?.stream === 'server';
     const { args, callbacks, indexes } = takeCallbacks(invocation.args);
     const extra: Array<[string, string]> = [];
@@ -108,7 +108,7 @@ export class ClientConnection {
       if (timeoutMs !== undefined) pending.timer = startTimer(timeoutMs, this.expire, pending);
       const signal = invocation.signal;
       if (signal !== undefined) {
-        pending.onAbort = () => this.abandon(id, cancelled(signal));
+        pending.onAbort = () => this.abandon(id, cancelledBy(signal.reason));
         signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       this.pending.set(id, pending);

@@ -1,4 +1,3 @@
-import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
 import { RpcError, fromWireError } from '../../core/rpc-error.js';
 import { Flags, MAX_TIMEOUT_MS, encodeMetadata } from './frame.js';
@@ -53,10 +52,3 @@ export function takeCallbacks(args: unknown[]): { args: unknown[]; callbacks?: C
   return { args: out ?? args, callbacks, indexes };
 }
 
-/** The error of a call whose signal aborted; the abort reason is read without trusting it. */
-export function cancelled(signal: AbortSignal): RpcError {
-  const reason: unknown = signal.reason;
-  const described = RpcError.from(reason, Code.CANCELLED);
-  if (described === reason) return described;
-  return new RpcError(Code.CANCELLED, reason === undefined ? 'cancelled by the caller' : `cancelled: ${described.message}`, { cause: reason });
-}
