@@ -63,8 +63,8 @@ const inventory = client.proxy(InventoryService);
 console.log('call:', await inventory.count('apple'));
 console.log('call:', await inventory.reserve.with({ metadata: { 'x-customer': 'ada' } })('apple', 3));
 await inventory.restock('pear', 5); // cast: one of the two servers takes it
-await inventory.flushCache.with({ fanout: true })(); // fanout: both servers take it
-console.log('targeted:', await inventory.reserve.with({ targetServer: 'warehouse-2' })('apple', 1));
+await inventory.flushCache.with({ amqp: { fanout: true } })(); // fanout: both servers take it
+console.log('targeted:', await inventory.reserve.with({ amqp: { targetServer: 'warehouse-2' } })('apple', 1));
 try {
   await inventory.reserve('apple', 100);
 } catch (error) {

@@ -4,29 +4,21 @@
 import * as grpcJs from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
-import { Code, GrpcHealthService, RpcError, createClient, createServer, currentCall, defineServiceFromProto } from '../src/index.js';
+import { Code, GrpcHealthService, RpcError, createClient, createServer, currentCall } from '../src/index.js';
+// Types and the typed definition, written from greeter.proto by switchyard-proto (see docs/grpc.md).
+import { defineGreeter, type HelloReply, type HelloRequestInit } from './greeter.types.js';
 
 const PROTO = fileURLToPath(new URL('./greeter.proto', import.meta.url));
 
-interface HelloRequest {
-  name: string;
-  times?: number;
-}
-interface HelloReply {
-  message: string;
-}
-interface Greeter {
-  sayHello(request: HelloRequest): Promise<HelloReply>;
-  sayHellos(request: HelloRequest): AsyncIterable<HelloReply>;
-}
-
-// Methods are the rpc names with a lower-case first letter; on the wire they stay /helloworld.Greeter/SayHello.
-const GreeterService = defineServiceFromProto<Greeter>(PROTO, 'helloworld.Greeter', { methods: { sayHello: { timeoutMs: 1000 } } });
+// The generated definition is typed by the generated Greeter interface: provide and proxy check
+// handlers and calls against the .proto. Methods are the rpc names with a lower-case first letter;
+// on the wire they stay /helloworld.Greeter/SayHello.
+const GreeterService = defineGreeter({ methods: { sayHello: { timeoutMs: 1000 } } });
 
 const server = createServer({ listen: ['grpc://127.0.0.1:0', 'tcp://127.0.0.1:0'], registry: false });
 server.provide(GreeterService, {
   async sayHello({ name }) {
-    if (name === '') throw new RpcError(Code.INVALID_ARGUMENT, 'name is required', { details: { field: 'name' } });
+    if (!name) throw new RpcError(Code.INVALID_ARGUMENT, 'name is required', { details: { field: 'name' } });
     currentCall().responseMetadata.set('x-greeted-by', 'switchyard');
     return { message: `Hello, ${name}!` };
   },
@@ -59,7 +51,7 @@ await client.close();
 // A gRPC peer: @grpc/grpc-js with the same .proto, loaded by @grpc/proto-loader.
 const pkg = grpcJs.loadPackageDefinition(protoLoader.loadSync(PROTO)) as unknown as { helloworld: { Greeter: grpcJs.ServiceClientConstructor } };
 const stub = new pkg.helloworld.Greeter(grpcAddress!.slice('grpc://'.length), grpcJs.credentials.createInsecure()) as unknown as grpcJs.Client & {
-  sayHello(request: HelloRequest, callback: (error: grpcJs.ServiceError | null, reply?: HelloReply) => void): grpcJs.ClientUnaryCall;
+  sayHello(request: HelloRequestInit, callback: (error: grpcJs.ServiceError | null, reply?: HelloReply) => void): grpcJs.ClientUnaryCall;
 };
 const reply = await new Promise<HelloReply>((resolve, reject) => stub.sayHello({ name: 'grpc-js' }, (error, value) => (error ? reject(error) : resolve(value!))));
 console.log('grpc-js →', reply.message);

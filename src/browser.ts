@@ -13,6 +13,7 @@ import { ClientCall } from './core/client-call.js';
 import { Code } from './core/code.js';
 import { chain, type Handler, type Interceptor } from './core/invocation.js';
 import { Metadata, type MetadataInit } from './core/metadata.js';
+import { buildProxy, type ServiceProxyOf } from './core/proxy.js';
 import { RpcError } from './core/rpc-error.js';
 import type { MethodNames, ServiceDefinition } from './core/service.js';
 import { callDeadline } from './core/timer.js';
@@ -22,6 +23,8 @@ export { Code, codeName } from './core/code.js';
 export { RpcError, type ErrorDetails } from './core/rpc-error.js';
 export { Metadata, type MetadataInit, type MetadataValue } from './core/metadata.js';
 export { defineService, serviceId, type ServiceDefinition, type ServiceKey, type MethodOptions } from './core/service.js';
+// Declares the `http` method option, so definitions shared with the server type-check here too.
+export type { HttpRoute } from './transport/http/method-options.js';
 export type { Invocation, Handler, Interceptor } from './core/invocation.js';
 
 export interface HttpClientOptions {
@@ -45,10 +48,8 @@ export interface HttpCallOptions {
   onResponseMetadata?: (metadata: Metadata) => void;
 }
 
-type Method<F> = F extends (...args: infer A) => infer R
-  ? (...args: A) => R extends AsyncIterable<infer V> ? AsyncIterable<V> : Promise<Awaited<R>>
-  : never;
-export type HttpProxy<T> = { readonly [K in MethodNames<T>]: Method<T[K]> & { with(options: HttpCallOptions): Method<T[K]> } };
+/** The typed stub of a service, as `createClient` makes it: an `AsyncIterable` only from methods typed to return one. */
+export type HttpProxy<T> = ServiceProxyOf<T, HttpCallOptions>;
 
 export interface HttpClient {
   proxy<T>(definition: ServiceDefinition<T>, options?: HttpCallOptions): HttpProxy<T>;
@@ -70,7 +71,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (closed) throw new RpcError(Code.UNAVAILABLE, 'client is closed', { unprocessed: true });
       const channel = channels[next++ % channels.length]!;
       try {
-        return await channel.call(call, undefined, call.service.id);
+        return await channel.call(call, call.service.id);
       } catch (error) {
         const retry = error instanceof RpcError && error.code === Code.UNAVAILABLE && error.unprocessed && attempt + 1 < channels.length;
         if (!retry) throw error;
@@ -101,17 +102,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   return {
     proxy<T>(definition: ServiceDefinition<T>, proxyOptions: HttpCallOptions = {}): HttpProxy<T> {
-      const stub = Object.create(null) as Record<string, unknown>;
-      for (const [method, methodOptions] of definition.methods) {
-        const bound = (callOptions: HttpCallOptions) => (...args: unknown[]) => {
-          const result = invoke(definition as ServiceDefinition, method, args, callOptions);
-          return methodOptions.stream === 'server' ? streamOf(result) : result;
-        };
-        const plain = bound(proxyOptions);
-        Object.defineProperty(plain, 'with', { value: (callOptions: HttpCallOptions) => bound({ ...proxyOptions, ...callOptions }) });
-        stub[method] = plain;
-      }
-      return Object.freeze(stub) as HttpProxy<T>;
+      const service = definition as ServiceDefinition;
+      return buildProxy<T, HttpCallOptions, HttpCallOptions>(definition, proxyOptions, {
+        sender: (method, callOptions) => (args) => invoke(service, method, args, callOptions),
+        merge: (base, over) => ({ ...base, ...over }),
+      });
     },
     invoke: (definition, method, args, callOptions) => invoke(definition as ServiceDefinition, method, args, callOptions),
     async close(closeOptions = {}) {
@@ -121,17 +116,3 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   };
 }
 
-/** A streaming call as an `AsyncIterable` at once; the first `next()` waits for the call. */
-function streamOf(started: Promise<unknown>): AsyncIterable<unknown> {
-  started.catch(() => {});
-  return {
-    [Symbol.asyncIterator]() {
-      let inner: AsyncIterator<unknown> | undefined;
-      const open = async () => (inner ??= ((await started) as AsyncIterable<unknown>)[Symbol.asyncIterator]());
-      return {
-        next: async () => (await open()).next(),
-        return: async (value?: unknown) => (await inner?.return?.(value)) ?? { done: true, value },
-      };
-    },
-  };
-}

@@ -1,11 +1,13 @@
 import { ChannelPool } from './cluster/channel-pool.js';
 import type { CircuitEvent } from './cluster/circuit-breaker.js';
 import { Directory } from './cluster/directory.js';
+import { protocolList, type ProtocolPreference } from './cluster/protocol-choice.js';
 import { ClientCall } from './core/client-call.js';
 import { Code } from './core/code.js';
-import { chain, type Handler, type Interceptor } from './core/invocation.js';
+import { chain, type Handler, type Interceptor, type TransportCallOptions } from './core/invocation.js';
 import { Metadata, type MetadataInit } from './core/metadata.js';
 import { RpcError, errorMessage } from './core/rpc-error.js';
+import { buildProxy, type ProxyMethodOf, type ServiceProxyOf } from './core/proxy.js';
 import type { MethodNames, ServiceDefinition } from './core/service.js';
 import { callDeadline } from './core/timer.js';
 import { connectionOptions, defaults, type ConnectionSettings } from './options.js';
@@ -17,6 +19,7 @@ import { SerializerSet } from './serialization/registry.js';
 import type { Serializer } from './serialization/serializer.js';
 import type { BackoffOptions } from './transport/backoff.js';
 import { parseAddress } from './transport/address.js';
+import { transportOptionsOf } from './transport/registry.js';
 
 export interface ClientOptions extends ConnectionSettings, RoutingOptions {
   /**
@@ -26,6 +29,11 @@ export interface ClientOptions extends ConnectionSettings, RoutingOptions {
   url?: string | string[];
   /** Where to find providers when no `url` is given: `embedded` (the default) or `zookeeper://host:port`. */
   registry?: RegistrySpec;
+  /**
+   * Protocols to reach providers over, best first (`'http'`, or `['grpc', 'http']`); a proxy's own
+   * `protocol` overrides it. Default: each provider's fastest (tcp, then grpc, then http).
+   */
+  protocol?: ProtocolPreference;
   /** Serializer of requests. Default `msgpack`. */
   serializer?: string | Serializer;
   /** Deadline of calls whose method and call options set none. Default: no deadline. */
@@ -40,8 +48,12 @@ export interface ClientOptions extends ConnectionSettings, RoutingOptions {
   backoff?: Partial<BackoffOptions>;
 }
 
-/** Options of one call; they override the method's and the client's. */
-export interface CallOptions {
+/**
+ * Options of one call; they override the method's and the client's. Options that only one transport
+ * understands go under its scheme, e.g. `amqp: { targetServer: 'warehouse-2' }` (`AmqpCallOptions`);
+ * the other transports ignore them.
+ */
+export interface CallOptions extends TransportCallOptions {
   /** Deadline, counted from now. */
   timeoutMs?: number;
   /** Deadline as absolute epoch milliseconds; wins over `timeoutMs`. */
@@ -53,21 +65,16 @@ export interface CallOptions {
   oneWay?: boolean;
   /** Receives the metadata the server sent back with its response. */
   onResponseMetadata?: (metadata: Metadata) => void;
-  /** Broker transports (amqp://): deliver to this one named server instead of any. */
-  targetServer?: string;
-  /** Broker transports (amqp://): deliver a one-way call to every server of the service. */
-  fanout?: boolean;
 }
 
-type Method<F> = F extends (...args: infer A) => infer R
-  ? (...args: A) => R extends AsyncIterable<infer V> ? AsyncIterable<V> : Promise<Awaited<R>>
-  : never;
-
-/** A remote method: call it like the local one, or `.with(options)` first for per-call options. */
-export type ProxyMethod<F> = Method<F> & { with(options: CallOptions): Method<F> };
+/**
+ * A remote method: call it like the local one, or `.with(options)` first for per-call options. It
+ * returns an `AsyncIterable` if the method is typed to return one, a promise otherwise.
+ */
+export type ProxyMethod<F> = ProxyMethodOf<F, CallOptions>;
 
 /** The typed stub of a service: exactly its declared methods. */
-export type ServiceProxy<T> = { readonly [K in MethodNames<T>]: ProxyMethod<T[K]> };
+export type ServiceProxy<T> = ServiceProxyOf<T, CallOptions>;
 
 export interface Client {
   /**
@@ -82,7 +89,7 @@ export interface Client {
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
-const referenceKeys = ['version', 'group', 'loadBalance', 'cluster', 'retries', 'forks', 'hashArguments', 'virtualNodes', 'circuitBreaker', 'maxActivePerProvider', 'methods'] as const;
+const referenceKeys = ['version', 'group', 'loadBalance', 'cluster', 'retries', 'forks', 'hashArguments', 'virtualNodes', 'circuitBreaker', 'maxActivePerProvider', 'methods', 'protocol'] as const;
 
 /**
  * ```ts
@@ -95,6 +102,7 @@ export function createClient(options: ClientOptions = {}): Client {
   const urls = options.url === undefined ? [] : Array.isArray(options.url) ? options.url : [options.url];
   if (options.url !== undefined && urls.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'a client needs at least one provider url');
   for (const url of urls) parseAddress(url);
+  const protocol = options.protocol === undefined ? undefined : protocolList(options.protocol);
   const serializers = new SerializerSet([options.serializer ?? defaults.serializer, 'json']);
   const serializer = typeof options.serializer === 'object' ? options.serializer : serializers.named(options.serializer ?? defaults.serializer);
   const closeTimeoutMs = defaults.closeTimeoutMs;
@@ -103,6 +111,7 @@ export function createClient(options: ClientOptions = {}): Client {
     connectTimeoutMs: options.connectTimeoutMs ?? defaults.connectTimeoutMs,
     backoff: { ...defaults.backoff, ...options.backoff },
     serializers,
+    serializer,
   });
   const logger = options.logger ?? defaults.logger;
   const registry = urls.length > 0 ? undefined : openRegistry(options.registry ?? 'embedded', logger);
@@ -123,22 +132,22 @@ export function createClient(options: ClientOptions = {}): Client {
   const handler = chain(options.interceptors ?? [], send);
 
   function referenceFor(definition: ServiceDefinition, referenceOptions: ReferenceOptions): Reference {
-    const key = `${definition.id}\0${JSON.stringify(referenceOptions)}`;
+    const key = `${definition.id}\0${Reference.keyOf(referenceOptions)}`;
     const known = references.get(key);
     if (known !== undefined && known.reference.definition === definition) return known.reference;
-    const directory = new Directory(definition, referenceOptions, pool, closeTimeoutMs);
+    const directory = new Directory(definition, referenceOptions, pool, closeTimeoutMs, referenceOptions.protocol ?? protocol);
     const reference = new Reference(definition, directory, referenceOptions, {
-      loadBalance: options.loadBalance ?? 'random',
-      cluster: options.cluster ?? 'failover',
+      loadBalance: options.loadBalance ?? defaults.loadBalance,
+      cluster: options.cluster ?? defaults.cluster,
       retries: options.retries ?? defaults.retries,
-      forks: options.forks ?? 2,
-      failbackRetries: 3,
-      failbackDelayMs: 1000,
+      forks: options.forks ?? defaults.forks,
+      failbackRetries: defaults.failbackRetries,
+      failbackDelayMs: defaults.failbackDelayMs,
       circuitBreaker: options.circuitBreaker,
       maxActivePerProvider: options.maxActivePerProvider,
       hashArguments: options.hashArguments,
       virtualNodes: options.virtualNodes,
-    }, serializer, logger, options.waitForProvidersMs ?? 3000, onCircuitChange);
+    }, logger, options.waitForProvidersMs ?? defaults.waitForProvidersMs, onCircuitChange);
     const entry = { reference, unsubscribe: undefined as Unsubscribe | undefined };
     references.set(key, entry);
     if (registry === undefined) {
@@ -170,10 +179,11 @@ export function createClient(options: ClientOptions = {}): Client {
     const timeoutMs = callOptions.timeoutMs ?? methodOptions.timeoutMs ?? options.timeoutMs;
     const deadline = callDeadline(timeoutMs, callOptions.deadline);
     const metadata = callOptions.metadata === undefined ? undefined : new Metadata(callOptions.metadata);
-    const oneWay = callOptions.oneWay ?? callOptions.fanout ?? methodOptions.oneWay ?? false;
+    // An AMQP fanout has no one reply to wait for, so it makes the call one-way unless told otherwise.
+    const oneWay = callOptions.oneWay ?? (callOptions.amqp?.fanout === true || undefined) ?? methodOptions.oneWay ?? false;
     const call = new ClientCall(definition, method, args, metadata, deadline, callOptions.signal, oneWay, reference);
-    if (callOptions.targetServer !== undefined) call.targetServer = callOptions.targetServer;
-    if (callOptions.fanout === true) call.fanout = true;
+    const transportOptions = transportOptionsOf(callOptions);
+    if (transportOptions !== undefined) call.transportOptions = transportOptions;
     const result = handler(call);
     const onResponse = callOptions.onResponseMetadata;
     if (onResponse === undefined) return result;
@@ -192,24 +202,16 @@ export function createClient(options: ClientOptions = {}): Client {
 
   return {
     proxy<T>(definition: ServiceDefinition<T>, proxyOptions: ReferenceOptions & CallOptions = {}): ServiceProxy<T> {
-      const stub = Object.create(null) as Record<string, unknown>;
-      for (const [method, methodOptions] of definition.methods) {
-        const streaming = methodOptions.stream === 'server';
-        const bound = (callOptions: CallOptions & ReferenceOptions) => {
+      const service = definition as ServiceDefinition;
+      return buildProxy<T, ReferenceOptions & CallOptions, CallOptions>(definition, proxyOptions, {
+        sender: (method, callOptions) => {
           // A proxy's reference options are fixed: look its reference up once, not per call.
           let reference: Reference | undefined;
-          const known = () => (reference ??= referenceFor(definition as ServiceDefinition, pickReferenceOptions(callOptions)));
-          return (...args: unknown[]) => {
-            const result = invoke(definition as ServiceDefinition, method, args, callOptions, known);
-            return streaming ? lazyStream(result) : result;
-          };
-        };
-        const plain = bound(proxyOptions);
-        Object.defineProperty(plain, 'with', { value: (callOptions: CallOptions) => bound(merge(proxyOptions, callOptions)) });
-        Object.defineProperty(plain, 'name', { value: method });
-        stub[method] = plain;
-      }
-      return Object.freeze(stub) as ServiceProxy<T>;
+          const known = () => (reference ??= referenceFor(service, pickReferenceOptions(callOptions)));
+          return (args) => invoke(service, method, args, callOptions, known);
+        },
+        merge,
+      });
     },
 
     invoke: (definition, method, args, callOptions) => invoke(definition as ServiceDefinition, method, args, callOptions),
@@ -224,27 +226,6 @@ export function createClient(options: ClientOptions = {}): Client {
       await pool.close(closeOptions.timeoutMs ?? closeTimeoutMs);
       const opened = await registry?.catch(() => undefined);
       if (opened?.owned) await opened.registry.close();
-    },
-  };
-}
-
-/**
- * The stream a streaming call resolves to, offered at once so that a proxy method can return an
- * `AsyncIterable` like the implementation's; the first `next()` waits for the call to start.
- */
-function lazyStream(started: Promise<unknown>): AsyncIterable<unknown> {
-  started.catch(() => {}); // reported through next(), not as an unhandled rejection
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<unknown> {
-      let inner: AsyncIterator<unknown> | undefined;
-      const open = async () => (inner ??= ((await started) as AsyncIterable<unknown>)[Symbol.asyncIterator]());
-      return {
-        next: async () => (await open()).next(),
-        return: async (value?: unknown) => {
-          const iterator = inner ?? (await started.then((stream) => (stream as AsyncIterable<unknown>)[Symbol.asyncIterator](), () => undefined));
-          return (await iterator?.return?.(value)) ?? { done: true, value };
-        },
-      };
     },
   };
 }

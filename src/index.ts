@@ -1,8 +1,11 @@
 export { Code, codeName } from './core/code.js';
 export { RpcError, type ErrorDetails, type RpcErrorOptions } from './core/rpc-error.js';
 export { Metadata, type MetadataInit, type MetadataValue } from './core/metadata.js';
-export { defineService, serviceId, type ServiceDefinition, type ServiceKey, type MethodOptions, type MethodNames, type DefineServiceOptions } from './core/service.js';
-export { type Invocation, type Handler, type Interceptor } from './core/invocation.js';
+export { defineService, serviceId, type ServiceDefinition, type ServiceKey, type MethodOptions, type MethodOptionsOf, type TransportMethodOptions, type MethodNames, type DefineServiceOptions } from './core/service.js';
+export { type Invocation, type Handler, type Interceptor, type TransportCallOptions } from './core/invocation.js';
+// Each transport's own options; importing their types also declares them under the transport's key.
+export type { AmqpCallOptions } from './transport/amqp/call-options.js';
+export type { HttpRoute } from './transport/http/method-options.js';
 export { currentCall } from './core/server-call.js';
 export { type Logger } from './core/logger.js';
 export { type Serializer } from './serialization/serializer.js';
@@ -18,6 +21,13 @@ export { type ReferenceOptions, type RoutingOptions } from './reference.js';
 export { type CircuitBreakerOptions, type CircuitEvent, type CircuitState } from './cluster/circuit-breaker.js';
 export { type BalancerName } from './cluster/balancers/index.js';
 export { type ClusterName } from './cluster/fault-tolerance/index.js';
+export { registerBalancer, type BalancerFactory, type BalancerOptions, type BalancerSpec, type Candidate, type LoadBalancer } from './cluster/balancers/index.js';
+export { registerClusterStrategy, type ClusterContext, type ClusterOptions, type ClusterSpec, type ClusterStrategy } from './cluster/fault-tolerance/index.js';
+export { type Invoker } from './cluster/invoker.js';
+export { registerRegistry, type RegistryContext, type RegistryOpener, type RegistrySpec } from './registry/index.js';
+export { registerTransport, type TransportFactory, type ChannelOptions, type ServerTransportOptions } from './transport/registry.js';
+export { type Channel, type ChannelState, type ServerContext, type ServerTransport } from './transport/transport.js';
+export { registerSerializer, type SerializerFactory, type SerializerName } from './serialization/registry.js';
 export { createZooKeeperRegistry, type ZooKeeperRegistryOptions } from './registry/zookeeper.js';
 export { WorkerPool, inWorkers, workerCall, WorkerCall, type WorkerPoolOptions, type WorkerPoolStats, type PoolRunOptions, type WorkerImplementation } from './executor/index.js';
 export { defineServiceFromProto, type ProtoServiceOptions } from './transport/grpc/proto.js';

@@ -1,3 +1,5 @@
+import type { BalancerName } from './cluster/balancers/index.js';
+import type { ClusterName } from './cluster/fault-tolerance/index.js';
 import type { Logger } from './core/logger.js';
 import { silentLogger } from './core/logger.js';
 import type { BackoffOptions } from './transport/backoff.js';
@@ -22,7 +24,14 @@ export const defaults = {
   idleTimeoutMs: 15_000,
   connectTimeoutMs: 5_000,
   closeTimeoutMs: 5_000,
+  /** Client routing (see `RoutingOptions`), where neither the method, the reference nor the client sets it. */
+  loadBalance: 'random' as BalancerName,
+  cluster: 'failover' as ClusterName,
   retries: 2,
+  forks: 2,
+  failbackRetries: 3,
+  failbackDelayMs: 1_000,
+  waitForProvidersMs: 3_000,
   warmupMs: 30_000,
   serializer: 'msgpack',
   backoff: defaultBackoff as BackoffOptions,

@@ -1,21 +1,28 @@
-import { createBalancer, type BalancerName } from './cluster/balancers/index.js';
+import { balancerFor, type BalancerSpec } from './cluster/balancers/index.js';
 import type { Directory } from './cluster/directory.js';
-import { clusterStrategy, type ClusterContext, type ClusterName, type ClusterOptions, type ClusterStrategy } from './cluster/fault-tolerance/index.js';
+import { clusterStrategy, type ClusterContext, type ClusterOptions, type ClusterSpec, type ClusterStrategy } from './cluster/fault-tolerance/index.js';
 import { Code } from './core/code.js';
 import type { Invocation } from './core/invocation.js';
 import type { Logger } from './core/logger.js';
 import { RpcError } from './core/rpc-error.js';
 import type { CircuitBreakerOptions, CircuitEvent } from './cluster/circuit-breaker.js';
 import type { ServiceDefinition } from './core/service.js';
-import type { Serializer } from './serialization/serializer.js';
 import type { Invoker } from './cluster/invoker.js';
 
 /** How calls of a method are spread and retried; settable per reference and per method. */
 export interface RoutingOptions {
-  /** Default `random` (weighted). */
-  loadBalance?: BalancerName;
-  /** Default `failover`. */
-  cluster?: ClusterName;
+  /**
+   * A balancer name (`random`, the default, weighted; `roundrobin`, `leastactive`, `consistenthash`,
+   * `p2c`, or one added with `registerBalancer`), or a `LoadBalancer` object. A name gets each method
+   * a balancer of its own; an object is shared as it is by every method (and reference) it is set on,
+   * so it should keep no per-method state, or be given per method.
+   */
+  loadBalance?: BalancerSpec;
+  /**
+   * A fault-tolerance strategy name (`failover`, the default; `failfast`, `failsafe`, `failback`,
+   * `forking`, `broadcast`, or one added with `registerClusterStrategy`), or a `ClusterStrategy` function.
+   */
+  cluster?: ClusterSpec;
   /** failover: further providers to try. Default 2. */
   retries?: number;
   /** forking: providers called at once. Default 2. */
@@ -36,6 +43,12 @@ export interface ReferenceOptions extends RoutingOptions {
   version?: string;
   /** Group; `'*'` for any. Default: the definition's. */
   group?: string;
+  /**
+   * Protocols to reach providers over, best first (`'http'`, or `['grpc', 'http']`); a provider that
+   * offers none of them is not used. Default: the client's `protocol`, else each provider's fastest
+   * (tcp, then grpc, then http). See docs/registry.md.
+   */
+  protocol?: string | readonly string[];
   /** Per-method routing that overrides the reference's. */
   methods?: Record<string, RoutingOptions>;
 }
@@ -52,12 +65,20 @@ interface MethodPlan {
 export class Reference {
   private readonly plans = new Map<string, MethodPlan>();
 
+  /**
+   * What references with equal options share (one directory, one set of balancers): the options as
+   * JSON, with each function and balancer object standing for itself, since JSON would drop or
+   * flatten it and so make different balancers look equal.
+   */
+  static keyOf(options: ReferenceOptions): string {
+    return JSON.stringify(options, (_key, value: unknown) => (standsForItself(value) ? { [identityKey]: identityOf(value) } : value));
+  }
+
   constructor(
     readonly definition: ServiceDefinition,
     readonly directory: Directory,
     private readonly options: ReferenceOptions,
     private readonly defaults: RoutingOptions & Required<Pick<RoutingOptions, 'loadBalance' | 'cluster' | 'retries' | 'forks'>> & Pick<ClusterOptions, 'failbackRetries' | 'failbackDelayMs'>,
-    private readonly serializer: Serializer,
     private readonly logger: Logger,
     private readonly waitForProvidersMs: number,
     private readonly onCircuitChange: (event: CircuitEvent) => void,
@@ -77,15 +98,14 @@ export class Reference {
     if (plan === undefined) {
       const merged = { ...this.defaults, ...definedOnly(this.options), ...definedOnly(this.options.methods?.[method] ?? {}) };
       const idempotent = this.definition.methods.get(method)?.idempotent === true;
-      const serializer = this.serializer;
       plan = {
         strategy: clusterStrategy(merged.cluster),
         context: {
           invokers: () => this.directory.route(method),
-          balancer: createBalancer(merged.loadBalance, { hashArguments: merged.hashArguments, virtualNodes: merged.virtualNodes }),
+          balancer: balancerFor(merged.loadBalance, { hashArguments: merged.hashArguments, virtualNodes: merged.virtualNodes }),
           options: { retries: merged.retries, forks: merged.forks, failbackRetries: merged.failbackRetries, failbackDelayMs: merged.failbackDelayMs },
           logger: this.logger,
-          ...guards(method, merged.circuitBreaker, merged.maxActivePerProvider, this.onCircuitChange, serializer),
+          ...guards(method, merged.circuitBreaker, merged.maxActivePerProvider, this.onCircuitChange),
           mayRetry: (error: RpcError) =>
             (error.unprocessed && (error.code === Code.UNAVAILABLE || error.code === Code.RESOURCE_EXHAUSTED)) || (idempotent && error.code === Code.UNAVAILABLE),
         },
@@ -98,14 +118,30 @@ export class Reference {
 
 type Send = (invoker: Invoker, call: Invocation) => Promise<unknown>;
 
+// No option is named so: an object carrying it cannot be mistaken for one a caller wrote.
+const identityKey = '\0identity';
+const identities = new WeakMap<object, number>();
+let lastIdentity = 0;
+
+/** A strategy or other function, or a balancer object. */
+function standsForItself(value: unknown): value is object {
+  return typeof value === 'function' || (typeof value === 'object' && value !== null && typeof (value as { select?: unknown }).select === 'function');
+}
+
+function identityOf(value: object): number {
+  let identity = identities.get(value);
+  if (identity === undefined) identities.set(value, (identity = ++lastIdentity));
+  return identity;
+}
+
 /**
  * The sending step of a method with its guards: the provider's circuit breaker and the limit of
  * calls in flight to one provider. A refused call is `unprocessed`, so failover tries another provider.
  */
 function guards(method: string, breakerOptions: CircuitBreakerOptions | false | undefined, maxActive: number | undefined,
-  onChange: (event: CircuitEvent) => void, serializer: Serializer): { send: Send; admits?: (invoker: Invoker) => boolean } {
+  onChange: (event: CircuitEvent) => void): { send: Send; admits?: (invoker: Invoker) => boolean } {
   const breakers = breakerOptions === undefined || breakerOptions === false ? undefined : breakerOptions;
-  if (breakers === undefined && maxActive === undefined) return { send: (invoker, call) => invoker.invoke(call, serializer, undefined) };
+  if (breakers === undefined && maxActive === undefined) return { send: (invoker, call) => invoker.invoke(call, undefined) };
   const breakerOf = (invoker: Invoker) => breakers && invoker.breaker(method, breakers, onChange);
   return {
     admits: (invoker) => (maxActive === undefined || invoker.active < maxActive) && (breakerOf(invoker)?.admits ?? true),
@@ -118,7 +154,7 @@ function guards(method: string, breakerOptions: CircuitBreakerOptions | false | 
         return Promise.reject(new RpcError(Code.UNAVAILABLE, `circuit open for ${call.service.id}.${method} at ${invoker.provider.address}`, { unprocessed: true }));
       }
       // The invoker times the call anyway, so it reports the outcome to the breaker too.
-      return invoker.invoke(call, serializer, breaker);
+      return invoker.invoke(call, breaker);
     },
   };
 }

@@ -1,12 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { CallTable } from './core/call-table.js';
 import type { Logger } from './core/logger.js';
 import { openRegistry, type RegistrySpec } from './registry/index.js';
-import { parseProviderUrl, providerUrl, type Provider } from './registry/provider.js';
+import { INSTANCE_PARAM, parseProviderUrl, providerUrl, type Provider } from './registry/provider.js';
 import { parseAddress } from './transport/address.js';
 import { Code } from './core/code.js';
 import type { Interceptor } from './core/invocation.js';
 import { RpcError, errorMessage } from './core/rpc-error.js';
+import { trackCallsAcrossAwaits } from './core/server-call.js';
 import { startTimer, stopTimer, type Timer } from './core/timer.js';
 import type { ServiceDefinition } from './core/service.js';
 import { connectionOptions, defaults, type ConnectionSettings } from './options.js';
@@ -43,6 +45,12 @@ export interface ServerOptions extends ConnectionSettings {
    * is refused with RESOURCE_EXHAUSTED, marked unprocessed so that a client may try another provider.
    */
   maxCallsPerConnection?: number;
+  /**
+   * Make `currentCall()` valid across awaits from the first call on. By default that holds from
+   * the first call in the process that reads `currentCall()`, so that a process that never reads
+   * it pays nothing for it (on Node 20 the async context costs every promise; see docs/calls.md).
+   */
+  asyncContext?: boolean;
 }
 
 export interface CloseOptions {
@@ -76,6 +84,7 @@ export interface Server {
  */
 export function createServer(options: ServerOptions): Server {
   if (options.listen.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'a server needs at least one listen address');
+  if (options.asyncContext === true) trackCallsAcrossAwaits();
   const table = new CallTable();
   const interceptors = options.interceptors ?? [];
   const logger = options.logger ?? defaults.logger;
@@ -169,6 +178,10 @@ export function createServer(options: ServerOptions): Server {
     },
   };
 
+  // Shared by every entry this server registers, so consumers see one provider per service, not
+  // one per address; each consumer then talks to it over a single protocol.
+  const instance = randomBytes(8).toString('hex');
+
   function providersOf(definitions: ServiceDefinition[]): Provider[] {
     const serialization = context.serializers.names.join(',');
     return addresses.filter(isAnnounced).flatMap((address) => definitions.map((definition) => {
@@ -179,6 +192,7 @@ export function createServer(options: ServerOptions): Server {
       if (warmupMs > 0) query.set('warmup', String(warmupMs));
       if (definition.key.version) query.set('version', definition.key.version);
       if (definition.key.group) query.set('group', definition.key.group);
+      query.set(INSTANCE_PARAM, instance);
       return parseProviderUrl(`${protocol}://${shown.includes(':') ? `[${shown}]` : shown}:${port}/${definition.key.name}?${query.toString()}`);
     }));
   }

@@ -2,7 +2,11 @@ import type { ChannelOptions } from '../transport/registry.js';
 import { createChannel } from '../transport/registry.js';
 import type { Channel } from '../transport/transport.js';
 
-/** One channel per provider address for a whole client, shared by every service reached there. */
+/**
+ * One channel per provider address for a whole client, shared by every service reached there. A
+ * client writes requests in one serializer (`options.serializer`), so each channel is made with it
+ * and a call carries no serializer of its own.
+ */
 export class ChannelPool {
   private readonly channels = new Map<string, { channel: Channel; users: number }>();
 

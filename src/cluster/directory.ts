@@ -2,42 +2,59 @@ import { Code } from '../core/code.js';
 import type { Invocation } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
 import type { ServiceDefinition } from '../core/service.js';
-import { providerId, type Provider } from '../registry/provider.js';
+import { providerUrl, type Provider } from '../registry/provider.js';
+import type { Channel } from '../transport/transport.js';
 import type { ChannelPool } from './channel-pool.js';
 import { Invoker } from './invoker.js';
+import { ProtocolChoice, type ProtocolPreference } from './protocol-choice.js';
 import { routes, type RouteSpec } from './router.js';
 
 /**
  * The live providers of one service for one client: fed by a registry subscription or by fixed
  * addresses, kept as invokers (whose channels and statistics survive list updates), and routed
- * per method by version and group.
+ * per method by version and group. A provider registered at several addresses (one server on
+ * several protocols) is one invoker, on the address of the protocol the client prefers.
  */
 export class Directory {
+  /** By logical provider id (see `logicalProviderId`). */
   private invokers = new Map<string, Invoker>();
   private routed = new Map<string, Invoker[]>();
+  /** Every entry of the last list, chosen or not: what providers offer, for error messages. */
+  private entries: readonly Provider[] = [];
   private known = false;
   private waiters: Array<() => void> = [];
+  private readonly choice: ProtocolChoice;
 
   constructor(
     private readonly definition: ServiceDefinition,
     private readonly spec: RouteSpec,
     private readonly pool: ChannelPool,
     private readonly closeTimeoutMs: number,
-  ) {}
+    protocol?: ProtocolPreference,
+  ) {
+    this.choice = new ProtocolChoice(protocol);
+  }
 
   /** Replaces the provider list (registries call this on every change). */
   update(providers: readonly Provider[]): void {
+    // An entry switched off by an operator is never chosen, so its provider is reached over another protocol.
+    const usable = providers.filter((provider) => provider.params.disabled !== 'true');
+    const chosen = this.choice.choose(usable, (id) => this.invokers.get(id)?.provider.address);
     const next = new Map<string, Invoker>();
-    for (const provider of providers) {
-      const id = providerId(provider);
+    for (const [id, provider] of chosen) {
       const existing = this.invokers.get(id);
-      next.set(id, existing !== undefined && existing.provider.timestamp === provider.timestamp && existing.provider.weight === provider.weight
-        ? existing
-        : new Invoker(provider, existing?.channel ?? this.pool.acquire(provider.address)));
+      if (existing === undefined || existing.provider.address !== provider.address) {
+        next.set(id, new Invoker(provider, this.pool.acquire(provider.address)));
+      } else {
+        // Same address: the connection stays, and so do the statistics unless the entry changed.
+        next.set(id, sameEntry(existing.provider, provider) ? existing : new Invoker(provider, existing.channel));
+      }
     }
     for (const [id, invoker] of this.invokers) {
-      if (!next.has(id)) this.pool.release(invoker.provider.address, this.closeTimeoutMs);
+      // Released when its provider left, or moved to another of its addresses.
+      if (next.get(id)?.channel !== invoker.channel) this.pool.release(invoker.provider.address, this.closeTimeoutMs);
     }
+    this.entries = providers;
     this.invokers = next;
     this.routed = new Map();
     this.known = true;
@@ -51,6 +68,7 @@ export class Directory {
     let list = this.routed.get(method);
     if (list === undefined) {
       list = [...this.invokers.values()].filter((invoker) => routes(invoker.provider, this.definition.key, this.spec, method));
+      if (list.length === 0) list = this.refusal(method);
       this.routed.set(method, list);
     }
     return list;
@@ -82,7 +100,23 @@ export class Directory {
   close(): void {
     for (const invoker of this.invokers.values()) this.pool.release(invoker.provider.address, this.closeTimeoutMs);
     this.invokers = new Map();
+    this.entries = [];
     this.routed = new Map();
+  }
+
+  /**
+   * When providers of `method` exist but offer none of the protocols the client asked for, the
+   * route holds one stand-in that refuses every call with that reason: the caller learns why
+   * (and at once, since waiting would not change what the providers offer) instead of getting a
+   * bare "no provider". Empty otherwise.
+   */
+  private refusal(method: string): Invoker[] {
+    if (this.choice.wanted === undefined) return [];
+    const offered = this.entries.filter((entry) => !this.choice.accepts(entry.protocol) && routes(entry, this.definition.key, this.spec, method));
+    if (offered.length === 0) return [];
+    const what = `${this.describe()}.${method}`;
+    const protocols = offered.map((entry) => entry.protocol);
+    return [new Invoker(offered[0]!, refusingChannel(offered[0]!.address, () => this.choice.mismatch(what, protocols)))];
   }
 
   private describe(): string {
@@ -90,4 +124,19 @@ export class Directory {
     const group = this.spec.group ?? this.definition.key.group;
     return `${group ? `${group}/` : ''}${this.definition.key.name}${version ? `:${version}` : ''}`;
   }
+}
+
+function sameEntry(a: Provider, b: Provider): boolean {
+  return a === b || providerUrl(a) === providerUrl(b);
+}
+
+/** A channel that sends nothing and fails every call with `error()`. */
+function refusingChannel(address: string, error: () => RpcError): Channel {
+  return {
+    address,
+    state: 'TRANSIENT_FAILURE',
+    draining: false,
+    call: () => Promise.reject(error()),
+    close: () => Promise.resolve(),
+  };
 }

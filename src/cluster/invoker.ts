@@ -2,7 +2,6 @@ import type { Invocation } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
 import { serviceId } from '../core/service.js';
 import type { Provider } from '../registry/provider.js';
-import type { Serializer } from '../serialization/serializer.js';
 import type { Channel } from '../transport/transport.js';
 import type { Candidate } from './balancers/balancer.js';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitEvent } from './circuit-breaker.js';
@@ -49,11 +48,11 @@ export class Invoker implements Candidate {
   }
 
   /** Sends the call to this provider, and reports how it went to `breaker` if one guards it. */
-  async invoke(call: Invocation, serializer: Serializer, breaker: CircuitBreaker | undefined): Promise<unknown> {
+  async invoke(call: Invocation, breaker: CircuitBreaker | undefined): Promise<unknown> {
     this.active++;
     const started = performance.now();
     try {
-      const value = await this.channel.call(call, serializer, this.target);
+      const value = await this.channel.call(call, this.target);
       const ended = this.settled(started);
       breaker?.onSuccess(ended - started, ended);
       return value;

@@ -33,7 +33,7 @@ export class CallTable {
       // async, so that a synchronous throw reaches interceptors as a rejection like any other failure
       const run: Handler = async (call) => {
         if (options.validate !== undefined) validate(options.validate, call.args, definition.id, method);
-        const result = runAsCurrent(call, fn as (...args: unknown[]) => unknown, implementation);
+        const result = runAsCurrent(call, fn as (...args: unknown[]) => unknown, implementation, call.args);
         return options.stream === 'server' && isAsyncIterable(result) ? streamAsCurrent(call, result) : result;
       };
       methods.set(method, { service: definition as ServiceDefinition, method, options, handler: rejectingThrows(chain(interceptors, run)) });

@@ -1,11 +1,10 @@
-import type { Invocation } from './invocation.js';
+import type { Invocation, TransportCallOptions } from './invocation.js';
 import { Metadata } from './metadata.js';
 import type { ServiceDefinition } from './service.js';
 
 /** A call on the client side; its metadata objects are made only when something touches them. */
 export class ClientCall<Route = unknown> implements Invocation {
-  targetServer?: string;
-  fanout?: boolean;
+  transportOptions?: TransportCallOptions;
   private request: Metadata | undefined;
   private response: Metadata | undefined;
 

@@ -17,11 +17,23 @@ export interface Invocation {
   /** Fires when the caller cancels, the deadline passes or the server shuts down hard. */
   readonly signal: AbortSignal | undefined;
   readonly oneWay: boolean;
-  /** Broker transports: deliver to this one named server (oslo's `topic.server`) instead of any. */
-  readonly targetServer?: string;
-  /** Broker transports: deliver a one-way call to every server of the service. */
-  readonly fanout?: boolean;
+  /** Options of this call for one transport only, under its scheme; absent when the caller gave none. */
+  readonly transportOptions?: Readonly<TransportCallOptions>;
 }
+
+/**
+ * Call options that only one transport understands, each under the transport's URL scheme (the
+ * `amqp` entry, say). The core carries them without reading them. A transport declares its entry
+ * from its own folder, so that the core names no transport and callers are still type-checked:
+ *
+ * ```ts
+ * declare module '../../core/invocation.js' {
+ *   interface TransportCallOptions { amqp?: AmqpCallOptions }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- each transport adds its entry
+export interface TransportCallOptions {}
 
 /** The last step of a chain: sends the call (client) or runs the implementation (server). */
 export type Handler = (call: Invocation) => Promise<unknown>;

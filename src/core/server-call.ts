@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Code } from './code.js';
 import type { Invocation } from './invocation.js';
 import { Metadata } from './metadata.js';
@@ -5,60 +6,105 @@ import { RpcError, errorMessage } from './rpc-error.js';
 import type { ServiceDefinition } from './service.js';
 import { startTimer, stopTimer, type Timer } from './timer.js';
 
-let current: Invocation | undefined;
+/*
+ * How a handler's call stays current. On Node 20 an AsyncLocalStorage costs every promise of the
+ * process a hook once it is on: measured, a third more server CPU per small call. So a process
+ * starts without it: the call is current in a variable while a handler's synchronous part runs.
+ * The first `currentCall()` (or `trackCallsAcrossAwaits()`) turns the storage on for good; from
+ * then on every handler runs inside its call's store, which Node carries across awaits, timers and
+ * callbacks. The call that turns it on keeps it too: the storage is entered before the handler's
+ * first await creates the promise that carries it.
+ */
+const storage = new AsyncLocalStorage<Invocation>();
+let tracking = false;
+let syncCurrent: Invocation | undefined;
+
+/** Makes every handler from now on run in its call's async context, before any reads `currentCall()`. */
+export function trackCallsAcrossAwaits(): void {
+  tracking = true;
+}
 
 /**
  * The call being served, for an implementation that needs its metadata, deadline or signal.
- * Read it before the handler's first `await`: afterwards another call may be current.
+ * Valid anywhere in the handler's async flow: after `await`s, in timers and callbacks it starts,
+ * and in the body of an async generator it returns. (Until some handler of the process has read
+ * it once, a read that comes only after an `await` finds no call: see docs/calls.md.)
  *
  * ```ts
  * async add(a: number, b: number) {
- *   const { signal, metadata } = currentCall();
+ *   const { metadata } = currentCall();
+ *   await audit(a, b);
+ *   const { signal } = currentCall();
  *   ...
  * }
  * ```
  */
 export function currentCall(): Invocation {
-  if (current === undefined) {
-    throw new RpcError(Code.FAILED_PRECONDITION, 'currentCall() is only available while a handler starts');
+  const call = syncCurrent ?? storage.getStore();
+  if (call === undefined) {
+    // A read after an await, before tracking was on: this call is lost, the following ones are not.
+    const wasTracking = tracking;
+    tracking = true;
+    throw new RpcError(Code.FAILED_PRECONDITION, wasTracking
+      ? 'currentCall() is only available inside a handler and what it starts'
+      : 'currentCall() is only available inside a handler; to read it first after an await, create the server with asyncContext: true');
   }
-  return current;
+  if (!tracking) {
+    tracking = true;
+    storage.enterWith(call);
+  }
+  return call;
+}
+
+/** The current call if there is one, for the framework's own code: unlike `currentCall()`, it turns nothing on. */
+export function peekCurrentCall(): Invocation | undefined {
+  return syncCurrent ?? storage.getStore();
 }
 
 /**
- * A stream whose every step runs with `call` as the current call, so that an async generator
- * (whose body starts only at the first `next()`) can read `currentCall()` too.
+ * A stream whose every step runs with `call` as the current call: an async generator's body runs
+ * in whoever calls `next()`, which is the transport, not the handler.
  */
 export function streamAsCurrent(call: Invocation, stream: AsyncIterable<unknown>): AsyncIterable<unknown> {
   return {
     [Symbol.asyncIterator]() {
-      const iterator = stream[Symbol.asyncIterator]();
-      const step = (run: () => Promise<IteratorResult<unknown>>) => {
-        const previous = current;
-        current = call;
-        try {
-          return run();
-        } finally {
-          current = previous;
-        }
-      };
+      const iterator = runAsCurrent(call, openIterator, stream, []) as AsyncIterator<unknown>;
       return {
-        next: (value?: unknown) => step(() => iterator.next(value)),
-        return: (value?: unknown) => step(() => iterator.return?.(value) ?? Promise.resolve({ value, done: true })),
+        next: (value?: unknown) => runAsCurrent(call, nextOf, iterator, [value]) as Promise<IteratorResult<unknown>>,
+        return: (value?: unknown) => runAsCurrent(call, returnOf, iterator, [value]) as Promise<IteratorResult<unknown>>,
       };
     },
   };
 }
 
-/** Runs an implementation method with `call` as the current call for its synchronous part. */
-export function runAsCurrent(call: Invocation, fn: (...args: unknown[]) => unknown, self: unknown): unknown {
-  const previous = current;
-  current = call;
+function openIterator(this: AsyncIterable<unknown>): AsyncIterator<unknown> {
+  return this[Symbol.asyncIterator]();
+}
+
+function nextOf(this: AsyncIterator<unknown>, value: unknown): Promise<IteratorResult<unknown>> {
+  return this.next(value);
+}
+
+function returnOf(this: AsyncIterator<unknown>, value: unknown): Promise<IteratorResult<unknown>> {
+  return this.return?.(value) ?? Promise.resolve({ value, done: true });
+}
+
+/** Runs `fn` on `self` with `call` as the current call, for all it does (and, once tracking, starts). */
+export function runAsCurrent(call: Invocation, fn: (...args: never[]) => unknown, self: unknown, args: unknown[]): unknown {
+  if (tracking) return storage.run(call, apply, fn, self, args);
+  const previous = syncCurrent;
+  syncCurrent = call;
   try {
-    return fn.apply(self, call.args);
+    return fn.apply(self, args as never[]);
   } finally {
-    current = previous;
+    syncCurrent = previous;
+    // A currentCall() inside turned tracking on and entered the storage here: leave it again.
+    if (tracking) storage.enterWith(previous as Invocation);
   }
+}
+
+function apply(fn: (...args: never[]) => unknown, self: unknown, args: unknown[]): unknown {
+  return fn.apply(self, args as never[]);
 }
 
 /**

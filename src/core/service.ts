@@ -8,8 +8,23 @@ export interface ServiceKey {
   readonly group?: string;
 }
 
+/**
+ * Method options that only one transport understands, each under the transport's URL scheme (a
+ * resource-style route, say). They sit in the definition beside the transport-neutral options, so
+ * one definition serves every transport and each reads only its own entry. A transport declares its
+ * entry from its own folder (in its `method-options.ts`):
+ *
+ * ```ts
+ * declare module '../../core/service.js' {
+ *   interface TransportMethodOptions { quic?: QuicMethodOptions }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- each transport adds its entry
+export interface TransportMethodOptions {}
+
 /** Options of one method; call options override them, and they override client defaults. */
-export interface MethodOptions {
+export interface MethodOptions extends TransportMethodOptions {
   /** Default deadline of a call, counted from when it starts. */
   timeoutMs?: number;
   /** Calls send no response and resolve as soon as the request is written. */
@@ -23,12 +38,6 @@ export interface MethodOptions {
    * generator, say); the caller's proxy method returns one too, and iterates the values as they come.
    */
   stream?: 'server';
-  /**
-   * HTTP transport: serve the method at this verb and path too (resource style, e.g.
-   * `{ method: 'GET', path: '/calculator/{a}', params: ['a', 'b'] }`), besides `POST /<service>/<method>`.
-   * `params` names the arguments in order; each is read from the path, the query or the JSON body.
-   */
-  http?: { method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; path?: string; params?: string[] };
 }
 
 /** The names of the methods of `T` that can be called remotely. */
@@ -46,11 +55,33 @@ export interface ServiceDefinition<T = unknown> {
   readonly __type?: T;
 }
 
+/**
+ * What `stream` must be for a method typed `F`: `'server'` when it returns an `AsyncIterable` (an
+ * async generator, say), absent when it returns anything else, so that a definition cannot disagree
+ * with its interface about how results come back. A return type that is `any` or `unknown`, or a
+ * union of both kinds, leaves it free.
+ */
+type StreamOption<F> = F extends (...args: never[]) => infer R
+  ? unknown extends R
+    ? unknown
+    : [R] extends [AsyncIterable<unknown>]
+      ? { /** Required: the method returns an `AsyncIterable`. */ stream: 'server' }
+      : [Extract<R, AsyncIterable<unknown>>] extends [never]
+        ? { /** Not allowed: the method does not return an `AsyncIterable`. */ stream?: never }
+        : unknown
+  : unknown;
+
+/** The options of method `F` in a definition: `MethodOptions`, with `stream` as its return type demands. */
+export type MethodOptionsOf<F> = MethodOptions & StreamOption<F>;
+
 export interface DefineServiceOptions<T> {
   version?: string;
   group?: string;
-  /** Every remote method of `T` with its options (`{}` for the defaults). */
-  methods: { [K in MethodNames<T>]: MethodOptions };
+  /**
+   * Every remote method of `T` with its options (`{}` for the defaults). Methods returning an
+   * `AsyncIterable` must say `stream: 'server'`; the others must not.
+   */
+  methods: { [K in MethodNames<T>]: MethodOptionsOf<T[K]> };
 }
 
 const validName = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;

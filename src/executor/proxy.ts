@@ -1,6 +1,6 @@
 import { Code } from '../core/code.js';
 import { RpcError } from '../core/rpc-error.js';
-import { currentCall } from '../core/server-call.js';
+import { peekCurrentCall } from '../core/server-call.js';
 import type { MethodOptions, ServiceDefinition } from '../core/service.js';
 import type { ServiceInfo } from './messages.js';
 import type { PoolRunOptions } from './task.js';
@@ -63,12 +63,8 @@ function iterableToo(result: Promise<unknown>): Promise<unknown> & AsyncIterable
 
 /** The server call that is invoking `method` right now, if any. */
 function callContext(method: string): PoolRunOptions | undefined {
-  try {
-    const call = currentCall();
-    return call.method === method ? call : undefined;
-  } catch {
-    return undefined;
-  }
+  const call = peekCurrentCall();
+  return call?.method === method ? call : undefined;
 }
 
 /** The part of a definition a worker can receive: method options without functions. */

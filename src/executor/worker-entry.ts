@@ -73,7 +73,7 @@ async function start(implementation: object, message: Extract<ToWorker, { t: 'ca
   setWorkerCall(call);
   let result: unknown;
   try {
-    result = await runAsCurrent(call, methodOf(implementation, message.method), implementation);
+    result = await runAsCurrent(call, methodOf(implementation, message.method), implementation, call.args);
   } catch (error) {
     finish(current, error);
     return;

@@ -1,4 +1,4 @@
-import { valueKey } from './stable-key.js';
+import { writeKey, type KeyWriter } from './stable-key.js';
 
 /** An argument list's key: the first `length` units of `units`. */
 export interface Key {
@@ -6,72 +6,41 @@ export interface Key {
   readonly length: number;
 }
 
-// One tag unit before each value; each value's payload is of a fixed size or prefixed by its
-// length, so a run of units has exactly one reading as a list of values.
+// What follows a NUMBER or DATE tag: a sub-tag, then a payload of a fixed size.
 const INT = 1; // 2 units: an int32
 const DOUBLE = 2; // 4 units: the float64's bits
 const NAN = 3;
-const STRING = 4; // 2 units of length, then the string's code units
-const TRUE = 5;
-const FALSE = 6;
-const UNDEFINED = 7;
-const NULL = 8;
-const OTHER = 9; // 2 units of length, then the value's `stableKey` text
 
 const float = new Float64Array(1);
 const floatUnits = new Uint16Array(float.buffer);
 
 /**
- * Writes an argument list's key as 16-bit units into a buffer it reuses, so that looking a call
- * up in a cache builds no string and leaves nothing for the garbage collector. Numbers, strings,
- * booleans, null and undefined are written as they are; anything else as its `stableKey` text.
- * Two argument lists get the same units exactly when `stableKey` gives them the same key.
+ * Writes the key of an argument list (see `writeKey`: the same tokens as `stableKey`'s string) as
+ * 16-bit units into a buffer it reuses, so that looking a call up in a cache builds no string and
+ * leaves nothing for the garbage collector. A tag is one unit, a number its int32 or float64 bits,
+ * a text its length in two units and then its code units. Two argument lists get the same units
+ * exactly when `stableKey` gives them the same key.
  */
-export class ArgKeyWriter implements Key {
+export class ArgKeyWriter implements Key, KeyWriter {
   units = new Uint16Array(64);
   length = 0;
 
   /** Writes the key of `args`; false if they have none (see `stableKey`). */
   write(args: readonly unknown[]): boolean {
     this.length = 0;
-    for (let i = 0; i < args.length; i++) if (!this.value(args[i])) return false;
-    return true;
+    return writeKey(args, this);
   }
 
-  private value(value: unknown): boolean {
-    switch (typeof value) {
-      case 'number':
-        this.number(value);
-        return true;
-      case 'string':
-        this.text(STRING, value);
-        return true;
-      case 'boolean':
-        this.room(1);
-        this.units[this.length++] = value ? TRUE : FALSE;
-        return true;
-      case 'undefined':
-        this.room(1);
-        this.units[this.length++] = UNDEFINED;
-        return true;
-      default: {
-        if (value === null) {
-          this.room(1);
-          this.units[this.length++] = NULL;
-          return true;
-        }
-        const key = valueKey(value);
-        if (key === undefined) return false;
-        this.text(OTHER, key);
-        return true;
-      }
-    }
+  tag(tag: number): void {
+    this.room(1);
+    this.units[this.length++] = tag;
   }
 
-  private number(value: number): void {
-    this.room(5);
+  number(tag: number, value: number): void {
+    this.room(6);
     const { units } = this;
-    if ((value | 0) === value && !Object.is(value, -0)) {
+    units[this.length++] = tag;
+    if ((value | 0) === value && !(value === 0 && 1 / value < 0)) {
       units[this.length++] = INT;
       units[this.length++] = value >>> 16;
       units[this.length++] = value & 0xffff;
@@ -84,7 +53,7 @@ export class ArgKeyWriter implements Key {
     }
   }
 
-  private text(tag: number, text: string): void {
+  text(tag: number, text: string): void {
     this.room(3 + text.length);
     const { units } = this;
     units[this.length++] = tag;

@@ -95,7 +95,8 @@ export function resultCache(options: ResultCacheOptions): ResultCache {
     const methodCacheOf = lastMethodMemo(cacheOf);
     return (call) => {
       const cache = methodCacheOf(call);
-      if (cache === null || sending || call.oneWay || call.targetServer !== undefined || call.signal?.aborted === true) return next(call);
+      // Transport options may steer a call (to one named server, say) whose answer is not everyone's.
+      if (cache === null || sending || call.oneWay || call.transportOptions !== undefined || call.signal?.aborted === true) return next(call);
       if (!key.write(call.args)) return next(call);
       const hash = KeyTable.hash(key);
       const slot = cache.find(key, hash);

@@ -1,14 +1,47 @@
-import { Code } from '../core/code.js';
-import type { Logger } from '../core/logger.js';
-import { RpcError } from '../core/rpc-error.js';
+import { ExtensionTable } from '../core/extension-table.js';
+import { silentLogger, type Logger } from '../core/logger.js';
 import { createEmbeddedRegistry } from './embedded.js';
 import type { Registry } from './registry.js';
+import { openZooKeeperAddress } from './zookeeper-address.js';
+
+/** What an opener is given besides the address. */
+export interface RegistryContext {
+  /** Receives what the registry reports (a refused folder, an ignored entry, an outage). */
+  readonly logger: Logger;
+}
 
 /**
- * A registry given by address: `embedded`, `embedded:///some/dir`, or
- * `zookeeper://host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=&cacheAfterMs=]`.
+ * Opens the registry of an address of its scheme (the whole address, e.g. `memory://team-a`), for
+ * one server or client, which closes it when it closes.
  */
-export type RegistrySpec = string | Registry;
+export type RegistryOpener = (address: string, context: RegistryContext) => Registry | Promise<Registry>;
+
+/** Registries by the scheme of their addresses. */
+const openers = new ExtensionTable<RegistryOpener>('registry', 'scheme', (value): value is RegistryOpener => typeof value === 'function', [
+  ['embedded', openEmbeddedAddress],
+  ['zookeeper', openZooKeeperAddress],
+]);
+
+/**
+ * A registry given by address: `embedded`, `embedded:///some/dir`,
+ * `zookeeper://host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=&cacheAfterMs=]`,
+ * `<scheme>://...` of a scheme added with `registerRegistry`, or a `Registry` object.
+ */
+export type RegistrySpec = 'embedded' | `embedded://${string}` | `zookeeper://${string}` | (string & {}) | Registry;
+
+/**
+ * Makes `registry: '<scheme>://...'` addresses open registries with `opener`. A scheme is registered
+ * once: a taken one (`embedded`, `zookeeper` included) is refused with INVALID_ARGUMENT, as is one
+ * that is not a lower-case URL scheme.
+ *
+ * ```ts
+ * registerRegistry('memory', (address) => new MemoryRegistry(new URL(address).host));
+ * createServer({ listen: ['tcp://127.0.0.1:0'], registry: 'memory://team-a' });
+ * ```
+ */
+export function registerRegistry(scheme: string, opener: RegistryOpener): void {
+  openers.register(scheme, opener);
+}
 
 /**
  * Opens the registry a spec names. `owned` says whether the caller made it (and so must close it),
@@ -17,27 +50,14 @@ export type RegistrySpec = string | Registry;
  */
 export async function openRegistry(spec: RegistrySpec, logger?: Logger): Promise<{ registry: Registry; owned: boolean }> {
   if (typeof spec !== 'string') return { registry: spec, owned: false };
-  if (spec === 'embedded' || spec.startsWith('embedded:')) {
-    const dir = spec.startsWith('embedded://') ? decodeURIComponent(new URL(spec).pathname) : '';
-    return { registry: createEmbeddedRegistry(dir === '' || dir === '/' ? { logger } : { dir, logger }), owned: true };
-  }
-  if (spec.startsWith('zookeeper://')) {
-    const url = new URL(spec.replace(/^zookeeper:\/\/([^/?]*)/, 'zookeeper://placeholder'));
-    const connectString = /^zookeeper:\/\/([^/?]*)/.exec(spec)![1]!;
-    const root = url.pathname.length > 1 ? url.pathname : undefined;
-    const number = (key: string) => (url.searchParams.has(key) ? Number(url.searchParams.get(key)) : undefined);
-    const cacheFile = url.searchParams.get('cacheFile') ?? undefined;
-    // Loaded only when asked for: the ZooKeeper client is an optional dependency.
-    const { createZooKeeperRegistry } = await import('./zookeeper.js');
-    const registry = await createZooKeeperRegistry(connectString, {
-      root,
-      sessionTimeoutMs: number('sessionTimeoutMs'),
-      connectTimeoutMs: number('connectTimeoutMs'),
-      cacheFile: cacheFile === 'false' ? false : cacheFile,
-      cacheAfterMs: number('cacheAfterMs'),
-      logger,
-    });
-    return { registry, owned: true };
-  }
-  throw new RpcError(Code.INVALID_ARGUMENT, `unknown registry ${JSON.stringify(spec)}; use 'embedded' or 'zookeeper://host:port'`);
+  // A bare scheme (`embedded`) names its registry's default address.
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(spec)?.[1]?.toLowerCase() ?? spec;
+  const registry = await openers.get(scheme, spec)(spec, { logger: logger ?? silentLogger });
+  return { registry, owned: true };
+}
+
+/** `embedded` (the default folder), `embedded:` or `embedded:///some/dir`. */
+function openEmbeddedAddress(address: string, { logger }: RegistryContext): Registry {
+  const dir = /^embedded:\/\//i.test(address) ? decodeURIComponent(new URL(address).pathname) : '';
+  return createEmbeddedRegistry(dir === '' || dir === '/' ? { logger } : { dir, logger });
 }

@@ -84,3 +84,20 @@ export function parseProviderUrl(url: string): Provider {
 export function providerId(provider: Provider): string {
   return `${provider.address}/${serviceId(provider.service)}`;
 }
+
+/**
+ * The URL parameter naming the server an entry belongs to. A server listening on several protocols
+ * registers one entry per address, as Dubbo does, and gives them all the same random `instance`,
+ * so that a consumer can tell they are one provider reached in several ways.
+ */
+export const INSTANCE_PARAM = 'instance';
+
+/**
+ * Identifies a logical provider: one service key served by one server, whatever its addresses.
+ * Entries that name no instance (older servers, Dubbo peers, fixed addresses) each stand alone.
+ * The host is left out on purpose: a server may announce different hosts for different listeners.
+ */
+export function logicalProviderId(provider: Provider): string {
+  const instance = provider.params[INSTANCE_PARAM];
+  return instance === undefined || instance === '' ? providerId(provider) : `${INSTANCE_PARAM}:${instance}/${serviceId(provider.service)}`;
+}

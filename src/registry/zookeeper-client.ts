@@ -1,6 +1,7 @@
 // The part of node-zookeeper-client the ZooKeeper registry uses (the package ships no types), and
 // small helpers around it.
 import { networkInterfaces } from 'node:os';
+import type { ServiceKey } from '../core/service.js';
 
 export type Callback<T> = (error: ZkError | null | undefined, value: T) => void;
 export interface ZkError extends Error { getCode(): number }
@@ -48,7 +49,17 @@ export function decodeChild(child: string): string {
   }
 }
 
-export function localHost(): string {
+/** How a consumer of `service` in this process is announced, as Dubbo consumers are. */
+export function consumerUrl(service: ServiceKey): string {
+  const query = new URLSearchParams({ category: 'consumers', side: 'consumer', interface: service.name });
+  if (service.version) query.set('version', service.version);
+  if (service.group) query.set('group', service.group);
+  query.set('pid', String(process.pid));
+  query.set('timestamp', String(Date.now()));
+  return `consumer://${localHost()}/${service.name}?${query.toString()}`;
+}
+
+function localHost(): string {
   for (const addresses of Object.values(networkInterfaces())) {
     for (const address of addresses ?? []) if (address.family === 'IPv4' && !address.internal) return address.address;
   }

@@ -2,13 +2,12 @@ import { Code } from '../core/code.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { RpcError } from '../core/rpc-error.js';
 import { serviceId, type ServiceKey } from '../core/service.js';
-import { parseProviderUrl, providerId, providerUrl, type Provider } from './provider.js';
+import { providerId, providerUrl, type Provider } from './provider.js';
 import type { Registry, Unsubscribe } from './registry.js';
-import {
-  EPHEMERAL, NODE_EXISTS, NO_NODE, call, codeOf, decodeChild, localHost, lostConnection, openSocket, withTimeout, zkModuleName,
-  type ZkClient, type ZkModule, type ZkSocket,
-} from './zookeeper-client.js';
+import { EPHEMERAL, NODE_EXISTS, NO_NODE, call, codeOf, consumerUrl, decodeChild, lostConnection, zkModuleName, type ZkClient, type ZkModule } from './zookeeper-client.js';
 import { ProviderCache, defaultCacheFile } from './zookeeper-cache.js';
+import { ZooKeeperConnection, unavailable } from './zookeeper-connection.js';
+import { ProviderWatch } from './zookeeper-watch.js';
 
 export interface ZooKeeperRegistryOptions {
   /** Root of the layout. Default `/dubbo`. */
@@ -33,24 +32,8 @@ export interface ZooKeeperRegistryOptions {
   logger?: Logger;
 }
 
-
-interface Listener { readonly onChange: (providers: Provider[]) => void; seen: boolean }
-interface Subscription {
-  readonly name: string;
-  readonly path: string;
-  readonly listeners: Set<Listener>;
-  readonly watcher: () => void;
-  providers?: Provider[];
-  signature?: string;
-  /** Whether ZooKeeper has answered for this subscription: from then on the cache is never served to it. */
-  answered: boolean;
-  /** Serves the cache if ZooKeeper has not answered in time. */
-  cacheTimer?: NodeJS.Timeout;
-}
 /** An ephemeral node this instance wants to exist while it lives. */
 interface Own { readonly path: string; readonly data: string; refs: number }
-
-const unavailable = (message: string, cause?: unknown) => new RpcError(Code.UNAVAILABLE, message, { cause });
 
 /**
  * A registry on ZooKeeper in Dubbo's layout, readable by Dubbo tools:
@@ -63,31 +46,22 @@ const unavailable = (message: string, cause?: unknown) => new RpcError(Code.UNAV
  */
 export class ZooKeeperRegistry implements Registry {
   private readonly root: string;
-  private readonly sessionTimeoutMs: number;
-  private readonly connectTimeoutMs: number;
   private readonly cacheAfterMs: number;
   private readonly registerConsumers: boolean;
   private readonly logger: Logger;
-  private zk?: ZkModule;
+  private readonly connection: ZooKeeperConnection;
   private started?: Promise<void>;
-  private client?: ZkClient;
-  /** The client while it is connected. */
-  private live?: ZkClient;
-  private readonly waiters = new Set<() => void>();
   private readonly providers = new Map<string, Own>();
   private readonly consumers = new Map<string, Own>();
   /** Nodes to delete once connected again (unregistered while disconnected). */
   private readonly orphans = new Set<string>();
-  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly subscriptions = new Map<string, ProviderWatch>();
   private readonly cache: ProviderCache;
   private retryTimer?: NodeJS.Timeout;
-  private handshakeTimer?: NodeJS.Timeout;
   private closing?: Promise<void>;
 
   constructor(private readonly connectString: string, options: ZooKeeperRegistryOptions = {}) {
     this.root = (options.root ?? '/dubbo').replace(/\/+$/, '');
-    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.cacheAfterMs = options.cacheAfterMs ?? 1_000;
     if (!Number.isFinite(this.cacheAfterMs) || this.cacheAfterMs < 0) {
       throw new RpcError(Code.INVALID_ARGUMENT, 'cacheAfterMs must be a number of milliseconds, 0 or more');
@@ -96,6 +70,8 @@ export class ZooKeeperRegistry implements Registry {
     this.logger = options.logger ?? silentLogger;
     const cacheFile = options.cacheFile ?? defaultCacheFile(connectString, this.root);
     this.cache = new ProviderCache(cacheFile, options.cacheFile === undefined, this.logger);
+    this.connection = new ZooKeeperConnection(connectString, options.sessionTimeoutMs ?? 30_000, options.connectTimeoutMs ?? 5_000,
+      this.logger, (client) => void this.resync(client));
   }
 
   /** The cache file in use, `false` for none (see the `cacheFile` option). */
@@ -114,14 +90,13 @@ export class ZooKeeperRegistry implements Registry {
 
   private async start(): Promise<void> {
     const loaded = (await import(zkModuleName)) as { default?: ZkModule } & ZkModule;
-    this.zk = loaded.default ?? loaded;
     await this.cache.load();
-    if (!this.closing) this.open(this.zk);
+    if (!this.closing) this.connection.open(loaded.default ?? loaded);
   }
 
   /** Resolves once connected; rejects with UNAVAILABLE after `connectTimeoutMs`. */
   async ready(): Promise<void> {
-    await this.connected(Date.now() + this.connectTimeoutMs);
+    await this.connection.connected();
   }
 
   async register(provider: Provider): Promise<void> {
@@ -134,7 +109,7 @@ export class ZooKeeperRegistry implements Registry {
     this.orphans.delete(own.path);
     if (previous && previous.path !== own.path) void this.drop(previous.path);
     try {
-      await this.run((client) => this.ensure(client, own, () => this.providers.get(id) === own));
+      await this.connection.run((client) => this.ensure(client, own, () => this.providers.get(id) === own));
     } catch (error) {
       if (this.providers.get(id) === own) this.providers.delete(id);
       throw error instanceof RpcError ? error : unavailable(`cannot register ${id} in ZooKeeper: ${String(error)}`, error);
@@ -153,13 +128,9 @@ export class ZooKeeperRegistry implements Registry {
     this.assertOpen();
     let sub = this.subscriptions.get(service.name);
     if (!sub) {
-      const created: Subscription = {
-        name: service.name,
-        path: `${this.servicePath(service.name)}/providers`,
-        listeners: new Set(),
-        watcher: () => this.refresh(created).catch((error: unknown) => this.failed(error, `watching ${created.path}`)),
-        answered: false,
-      };
+      const path = `${this.servicePath(service.name)}/providers`;
+      const created: ProviderWatch = new ProviderWatch(service.name, path,
+        () => this.refresh(created).catch((error: unknown) => this.failed(error, `watching ${path}`)), this.logger);
       sub = created;
       this.subscriptions.set(service.name, sub);
       // The cache waits: a cached provider may have moved or died since, and serving it while
@@ -167,21 +138,16 @@ export class ZooKeeperRegistry implements Registry {
       created.cacheTimer = setTimeout(() => this.serveCache(created), this.cacheAfterMs).unref();
       void created.watcher();
     }
-    const listener: Listener = { onChange, seen: false };
     const current = sub;
-    current.listeners.add(listener);
-    queueMicrotask(() => {
-      if (!listener.seen && current.providers && current.listeners.has(listener)) this.deliver(listener, current.providers);
-    });
+    const remove = current.add(onChange);
     const consumer = this.registerConsumers ? this.addConsumer(service) : undefined;
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      current.listeners.delete(listener);
-      if (current.listeners.size === 0 && this.subscriptions.get(current.name) === current) {
+      if (remove() && this.subscriptions.get(current.name) === current) {
         this.subscriptions.delete(current.name);
-        clearTimeout(current.cacheTimer);
+        current.stop();
       }
       if (consumer && --consumer.own.refs === 0 && this.consumers.get(consumer.key) === consumer.own) {
         this.consumers.delete(consumer.key);
@@ -197,87 +163,13 @@ export class ZooKeeperRegistry implements Registry {
 
   private async shutdown(): Promise<void> {
     clearTimeout(this.retryTimer);
-    clearInterval(this.handshakeTimer);
-    for (const sub of this.subscriptions.values()) clearTimeout(sub.cacheTimer);
+    for (const sub of this.subscriptions.values()) sub.stop();
     this.subscriptions.clear();
-    for (const wake of this.waiters) wake();
     const owned = [...this.providers.values(), ...this.consumers.values()].map((own) => own.path).concat([...this.orphans]);
     this.providers.clear();
     this.consumers.clear();
-    const client = this.client;
-    const live = this.live;
-    if (live) {
-      const removals = owned.map((path) => call<void>((cb) => live.remove(path, -1, cb)).catch(() => {}));
-      await withTimeout(Promise.all(removals), 2_000);
-    }
-    this.live = undefined;
-    if (client) {
-      // A connected client ends its session (the server deletes its nodes) and says 'disconnected';
-      // one that is not connected stops retrying at its next attempt, or now if it is waiting on a
-      // socket the server may never answer (see `watchHandshake`).
-      const gone = live ? new Promise<void>((resolve) => client.once('disconnected', resolve)) : undefined;
-      client.close();
-      if (gone) await withTimeout(gone, 2_000);
-      else openSocket(client)?.destroy();
-    }
+    await this.connection.close(owned);
     await this.cache.flush();
-  }
-
-  private open(zk: ZkModule): void {
-    const client = zk.createClient(this.connectString, { sessionTimeout: this.sessionTimeoutMs, spinDelay: 500, retries: 0 });
-    this.client = client;
-    client.on('connected', () => {
-      if (this.client !== client || this.closing) return;
-      this.logger.info({ connectString: this.connectString, sessionId: client.getSessionId().toString('hex') }, 'connected to ZooKeeper');
-      this.live = client;
-      for (const wake of this.waiters) wake();
-      void this.resync(client);
-    });
-    client.on('disconnected', () => {
-      if (this.client !== client || this.closing) return;
-      this.live = undefined;
-      this.logger.warn({ connectString: this.connectString }, 'disconnected from ZooKeeper; keeping known providers');
-      this.watchHandshake(client);
-    });
-    client.on('expired', () => {
-      if (this.client !== client || this.closing) return;
-      this.live = undefined;
-      this.logger.warn({ connectString: this.connectString }, 'ZooKeeper session expired; registering again with a new session');
-      this.open(zk);
-    });
-    client.connect();
-    this.watchHandshake(client);
-  }
-
-  /**
-   * Drops a connection attempt that the server accepted but does not answer, so that the client tries
-   * again. A ZooKeeper that is starting refuses a connection that comes before its data is loaded, and
-   * the refusal can fail halfway (ZOOKEEPER-5051, seen on 3.8), leaving the socket open and never read;
-   * node-zookeeper-client stops its connect timer once the socket is open and would wait for the
-   * handshake forever. Checked every sixth of the session timeout, a socket found open and unanswered
-   * twice in a row has waited at most a third of it, which leaves the next attempt time to resume the
-   * session before the server expires it.
-   */
-  private watchHandshake(client: ZkClient): void {
-    clearInterval(this.handshakeTimer);
-    let suspect: ZkSocket | undefined;
-    const timer = setInterval(() => {
-      if (this.client !== client || this.live === client || this.closing) {
-        clearInterval(timer);
-        return;
-      }
-      const socket = openSocket(client);
-      if (socket && socket === suspect) {
-        this.logger.warn({ connectString: this.connectString }, 'ZooKeeper accepted a connection but does not answer; connecting again');
-        socket.destroy();
-        suspect = undefined;
-      } else {
-        suspect = socket;
-      }
-    }, this.sessionTimeoutMs / 6);
-    // The client's own socket keeps the process alive while it waits; the watch need not.
-    timer.unref();
-    this.handshakeTimer = timer;
   }
 
   /** Brings the server in line with what this instance wants: run on every (re)connection. */
@@ -308,7 +200,8 @@ export class ZooKeeperRegistry implements Registry {
     if (this.retryTimer) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      if (this.live && !this.closing) void this.resync(this.live);
+      const live = this.connection.live;
+      if (live && !this.closing) void this.resync(live);
     }, 1_000);
   }
 
@@ -332,7 +225,7 @@ export class ZooKeeperRegistry implements Registry {
 
   /** Deletes a node now if connected, else after reconnection. */
   private async drop(path: string): Promise<void> {
-    const client = this.live;
+    const client = this.connection.live;
     this.orphans.add(path);
     if (!client) return;
     try {
@@ -345,8 +238,8 @@ export class ZooKeeperRegistry implements Registry {
   }
 
   /** Reads the providers of a subscription and sets the watch that calls this again on the next change. */
-  private async refresh(sub: Subscription): Promise<void> {
-    const client = this.live;
+  private async refresh(sub: ProviderWatch): Promise<void> {
+    const client = this.connection.live;
     if (!client || this.subscriptions.get(sub.name) !== sub) return;
     let children: string[];
     try {
@@ -359,49 +252,17 @@ export class ZooKeeperRegistry implements Registry {
     if (this.subscriptions.get(sub.name) !== sub) return;
     sub.answered = true;
     clearTimeout(sub.cacheTimer);
-    this.update(sub, children.map(decodeChild), true);
+    const known = sub.update(children.map(decodeChild));
+    if (known) this.cache.save(sub.name, known);
   }
 
   /** Tells a subscription the cached providers, if ZooKeeper has not answered it yet. */
-  private serveCache(sub: Subscription): void {
+  private serveCache(sub: ProviderWatch): void {
     const cached = this.cache.get(sub.name);
     if (sub.answered || !cached || this.closing || this.subscriptions.get(sub.name) !== sub) return;
     this.logger.warn({ connectString: this.connectString, service: sub.name, afterMs: this.cacheAfterMs },
       'no answer from ZooKeeper yet; using the cached providers until it answers');
-    this.update(sub, cached, false);
-  }
-
-  private update(sub: Subscription, urls: string[], fromServer: boolean): void {
-    const byId = new Map<string, Provider>();
-    for (const url of urls) {
-      let provider: Provider;
-      try {
-        provider = parseProviderUrl(url);
-      } catch {
-        this.logger.debug({ url, service: sub.name }, 'skipping an entry that is not a provider URL');
-        continue;
-      }
-      const id = providerId(provider);
-      const other = byId.get(id);
-      if (provider.service.name === sub.name && (!other || other.timestamp < provider.timestamp)) byId.set(id, provider);
-    }
-    const providers = [...byId.values()];
-    const known = providers.map(providerUrl).sort();
-    const signature = known.join('\n');
-    if (sub.signature === signature) return;
-    sub.signature = signature;
-    sub.providers = providers;
-    for (const listener of [...sub.listeners]) this.deliver(listener, providers);
-    if (fromServer) this.cache.save(sub.name, known);
-  }
-
-  private deliver(listener: Listener, providers: Provider[]): void {
-    listener.seen = true;
-    try {
-      listener.onChange([...providers]);
-    } catch (error) {
-      this.logger.error({ err: error }, 'registry subscriber threw');
-    }
+    sub.update(cached);
   }
 
   private addConsumer(service: ServiceKey): { key: string; own: Own } {
@@ -411,15 +272,10 @@ export class ZooKeeperRegistry implements Registry {
       existing.refs++;
       return { key, own: existing };
     }
-    const query = new URLSearchParams({ category: 'consumers', side: 'consumer', interface: service.name });
-    if (service.version) query.set('version', service.version);
-    if (service.group) query.set('group', service.group);
-    query.set('pid', String(process.pid));
-    query.set('timestamp', String(Date.now()));
-    const url = `consumer://${localHost()}/${service.name}?${query.toString()}`;
+    const url = consumerUrl(service);
     const own: Own = { path: `${this.servicePath(service.name)}/consumers/${encodeURIComponent(url)}`, data: url, refs: 1 };
     this.consumers.set(key, own);
-    const client = this.live;
+    const client = this.connection.live;
     if (client) {
       this.ensure(client, own, () => this.consumers.get(key) === own)
         .catch((error: unknown) => this.failed(error, `registering consumer ${key}`));
@@ -433,38 +289,6 @@ export class ZooKeeperRegistry implements Registry {
 
   private assertOpen(): void {
     if (this.closing) throw new RpcError(Code.FAILED_PRECONDITION, 'the ZooKeeper registry is closed');
-  }
-
-  /** Waits for a connected client until `deadline`. */
-  private async connected(deadline: number): Promise<ZkClient> {
-    while (!this.live) {
-      if (this.closing) throw unavailable('the ZooKeeper registry is closed');
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw unavailable(`no connection to ZooKeeper at ${this.connectString} within ${this.connectTimeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.waiters.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, remaining);
-        this.waiters.add(wake);
-      });
-    }
-    return this.live;
-  }
-
-  /** Runs an operation on a connected client, again after a lost connection, until the connect timeout. */
-  private async run<T>(operation: (client: ZkClient) => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.connectTimeoutMs;
-    for (;;) {
-      const client = await this.connected(deadline);
-      try {
-        return await operation(client);
-      } catch (error) {
-        if (!lostConnection(error) || Date.now() >= deadline) throw error;
-      }
-    }
   }
 }
 

@@ -1,13 +1,17 @@
 import { fromBase64, toBase64 } from '../core/base64.js';
 import type { Serializer } from './serializer.js';
+import { unfaithful } from './unfaithful.js';
 
 /**
  * JSON. Values JSON has no form for travel as one-key tags: bytes as `{"$bytes": "<base64>"}`,
- * bigints as `{"$bigint": "<digits>"}`, maps as `{"$map": [[key, value], …]}` and sets as
- * `{"$set": [item, …]}`; dates as ISO strings (they decode as strings). A tag whose value is a
- * string or array of the wrong form is refused rather than decoded to something else. An `Error`
- * value cannot be encoded: its fields would be lost without a word. `JSON.parse` defines
- * `__proto__` as an own key, so payloads cannot reach a prototype.
+ * bigints as `{"$bigint": "<digits>"}`, maps as `{"$map": [[key, value], …]}`, sets as
+ * `{"$set": [item, …]}`, dates as `{"$date": "<ISO 8601>"}`, `NaN`, `±Infinity` and `-0` as
+ * `{"$number": "NaN"}` and so on, and `undefined` in an array (or a hole) as `{"$undefined": true}`.
+ * A tag whose value has the wrong form is refused rather than decoded to something else. Values
+ * JSON would change without a word are refused when encoded: `Error` and `RegExp` values, typed
+ * arrays other than `Uint8Array`, `DataView`s, `ArrayBuffer`s and invalid dates. An object field
+ * holding `undefined` is left out, as JSON does (reading it still gives `undefined`).
+ * `JSON.parse` defines `__proto__` as an own key, so payloads cannot reach a prototype.
  */
 export function jsonSerializer(): Serializer {
   const encoder = new TextEncoder();
@@ -28,21 +32,56 @@ export function jsonSerializer(): Serializer {
 export const MAX_BIGINT_DIGITS = 4300;
 
 const bigintDigits = /^-?\d+$/;
+const specialNumbers = new Map<string, number>([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity], ['-0', -0]]);
+const undefinedTag = Object.freeze({ $undefined: true });
+// Arrays from which the reviver removed a `$undefined` item: JSON.parse deletes an item the
+// reviver turns into undefined, leaving a hole that is filled with undefined again.
+const holey = new WeakSet<unknown[]>();
 // Node's decoder takes both alphabets; anything else in the text is not base64 and must not vanish.
 const base64Text = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 function replacer(this: unknown, key: string, value: unknown): unknown {
-  const raw = (this as Record<string, unknown>)[key];
-  if (raw instanceof Uint8Array) return { $bytes: toBase64(raw) };
+  const holder = this as Record<string, unknown>;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0) ? value : { $number: specialNumberText(value) };
   if (typeof value === 'bigint') return { $bigint: value.toString() };
+  if (value === undefined) return Array.isArray(holder) ? undefinedTag : undefined;
+  // Objects are checked as they were given, before their toJSON (a Buffer's or a Date's) ran.
+  const raw = holder[key];
+  if (typeof raw !== 'object' || raw === null) return value;
+  if (raw instanceof Uint8Array) return { $bytes: toBase64(raw) };
+  if (raw instanceof Date) return { $date: isoTimeOf(raw, key) };
   if (raw instanceof Map) return { $map: [...raw] };
   if (raw instanceof Set) return { $set: [...raw] };
-  if (raw instanceof Error) throw new TypeError(`JSON cannot carry an Error value${key === '' ? '' : ` (at key ${JSON.stringify(key)})`}: send its name and message as plain data`);
+  refuseUnfaithful(raw, key);
   return value;
 }
 
-function reviver(_key: string, value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+/** `NaN`, `Infinity`, `-Infinity` or `-0`: JSON writes the first three as null and the last as 0. */
+function specialNumberText(value: number): string {
+  return Object.is(value, -0) ? '-0' : String(value);
+}
+
+function isoTimeOf(date: Date, key: string): string {
+  if (Number.isNaN(date.getTime())) throw new TypeError(`JSON cannot carry an invalid Date${at(key)}`);
+  return date.toISOString();
+}
+
+/** Throws for values JSON would turn into something else (`{}`, an object of indices) without a word. */
+function refuseUnfaithful(value: object, key: string): void {
+  const refused = unfaithful(value);
+  if (refused !== undefined) throw new TypeError(`JSON cannot carry ${refused.what}${at(key)}: ${refused.instead}`);
+}
+
+function at(key: string): string {
+  return key === '' ? '' : ` (at key ${JSON.stringify(key)})`;
+}
+
+function reviver(this: unknown, _key: string, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    if (holey.has(value)) fillHoles(value);
+    return value;
+  }
   const keys = Object.keys(value);
   if (keys.length !== 1) return value;
   const tag = keys[0]!;
@@ -56,9 +95,36 @@ function reviver(_key: string, value: unknown): unknown {
       return Array.isArray(content) ? mapFrom(content) : value;
     case '$set':
       return Array.isArray(content) ? new Set(content) : value;
+    case '$date':
+      return typeof content === 'string' ? dateFrom(content) : value;
+    case '$number':
+      return typeof content === 'string' ? numberFrom(content) : value;
+    case '$undefined':
+      if (content !== true) return value;
+      if (Array.isArray(this)) holey.add(this);
+      return undefined;
     default:
       return value;
   }
+}
+
+function fillHoles(items: unknown[]): void {
+  for (let i = 0; i < items.length; i++) if (!(i in items)) items[i] = undefined;
+}
+
+/** A `$date` must be exactly what `toISOString()` writes: `Date` reads other text leniently (Feb 30 as Mar 1). */
+function dateFrom(text: string): Date {
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime()) || date.toISOString() !== text) {
+    throw new SyntaxError(`$date holds ${JSON.stringify(text.slice(0, 40))}, which is not an ISO 8601 UTC time as toISOString() writes it`);
+  }
+  return date;
+}
+
+function numberFrom(text: string): number {
+  const number = specialNumbers.get(text);
+  if (number === undefined) throw new SyntaxError(`$number holds ${JSON.stringify(text.slice(0, 40))}; only NaN, Infinity, -Infinity and -0 travel tagged`);
+  return number;
 }
 
 function bytesFrom(text: string): Uint8Array {

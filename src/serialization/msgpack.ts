@@ -1,5 +1,6 @@
 import { Packr, addExtension } from 'msgpackr';
 import type { Serializer } from './serializer.js';
+import { unfaithful } from './unfaithful.js';
 
 // msgpackr writes every Map as a plain msgpack map, which reads back as an object. To keep Maps as
 // Maps, encode() swaps each one for a MapEntries box first, and the box has an extension of its own.
@@ -20,6 +21,25 @@ addExtension({
   read: (items: unknown[]) => new Set(items),
 });
 
+// msgpackr writes -0 as the integer 0. encode() swaps -0 for this box, written as the float64 -0
+// that every MessagePack reader decodes as -0 (the extension type is only registered, never sent).
+class NegativeZero {}
+const negativeZero = new NegativeZero();
+type Allocate = (size: number) => { target: Uint8Array; targetView: DataView; position: number };
+// msgpackr calls a pack hook with an allocator; a hook that writes its bytes itself returns nothing.
+const writeNegativeZero = (_box: NegativeZero, allocate: Allocate): undefined => {
+  const { target, targetView, position } = allocate(9);
+  target[position] = 0xcb;
+  targetView.setFloat64(position + 1, -0);
+  return undefined;
+};
+addExtension({
+  Class: NegativeZero,
+  type: 0x2d,
+  pack: writeNegativeZero as unknown as (value: unknown) => Uint8Array,
+  unpack: () => -0,
+});
+
 const MAX_DEPTH = 64;
 // Binary values at least this large are written by reference rather than copied into the encoding.
 const LARGE_BINARY = 16 * 1024;
@@ -35,11 +55,13 @@ function binHeader(length: number): Buffer {
 }
 
 /**
- * Returns `value` itself when it holds no Map (the common case, found without copying), else a
- * copy in which every Map is boxed. Only arrays and plain objects are searched: msgpackr writes
- * class instances through their own properties or extensions.
+ * Returns `value` itself when it holds no Map and no -0 (the common case, found without copying),
+ * else a copy in which each is boxed. Throws for a value MessagePack would change without a word
+ * (see `refuseUnfaithful`). Arrays, plain objects and the fields of class instances are searched;
+ * msgpackr writes a class instance as its own fields, or as what its `toJSON()` returns.
  */
 function boxMaps(value: unknown, depth: number): unknown {
+  if (value === 0 && 1 / value < 0) return negativeZero;
   if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return value;
   if (value instanceof Map) {
     return new MapEntries([...value].map(([key, item]) => [boxMaps(key, depth + 1), boxMaps(item, depth + 1)]));
@@ -53,7 +75,12 @@ function boxMaps(value: unknown, depth: number): unknown {
     return copy ?? value;
   }
   const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return value;
+  if (proto !== Object.prototype && proto !== null) {
+    // Bytes, dates and sets have extensions of their own (the Set one boxes its items).
+    if (value instanceof Uint8Array || value instanceof Date || value instanceof Set) return value;
+    refuseUnfaithful(value);
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  }
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
     const item = (value as Record<string, unknown>)[key];
@@ -63,10 +90,18 @@ function boxMaps(value: unknown, depth: number): unknown {
   return copy ?? value;
 }
 
+/** Throws for values msgpackr would turn into something else (see `unfaithful`). */
+function refuseUnfaithful(value: object): void {
+  const refused = unfaithful(value);
+  if (refused !== undefined) throw new TypeError(`MessagePack cannot carry ${refused.what}: ${refused.instead}`);
+}
+
 /**
- * MessagePack (the default). `Date`, `bigint`, `Map` and `Set` round-trip. `Uint8Array` and
- * `Buffer` values travel as msgpack bin and decode as `Buffer` views of the received frame, not
- * copies. A `__proto__` key decodes as the plain key `__proto_`, so no payload reaches a prototype.
+ * MessagePack (the default). `Date`, `bigint`, `Map`, `Set`, `undefined`, `NaN`, `±Infinity` and
+ * `-0` round-trip. `Uint8Array` and `Buffer` values travel as msgpack bin and decode as `Buffer`
+ * views of the received frame, not copies. `Error` and `RegExp` values, other typed arrays,
+ * `DataView`s and `ArrayBuffer`s are refused when encoded (docs/calls.md, "Values: what arrives",
+ * lists every case). A `__proto__` key decodes as the plain key `__proto_`, so no payload reaches a prototype.
  * msgpackr's structured-clone extensions (object ids and pointers to them) are refused when read:
  * they would let a peer send a cyclic graph, which a handler walking its arguments never expects.
  */

@@ -1,14 +1,34 @@
 import { Code } from '../core/code.js';
+import { ExtensionTable } from '../core/extension-table.js';
 import { RpcError } from '../core/rpc-error.js';
 import { jsonSerializer } from './json.js';
 import { msgpackSerializer } from './msgpack.js';
 import type { Serializer } from './serializer.js';
 
-/** Serializers known by name, each made on first use. Add one here to make it selectable. */
-const factories = new Map<string, () => Serializer>([
+/** Makes a serializer; called for every server and client that enables it by name. */
+export type SerializerFactory = () => Serializer;
+
+/** Serializers known by name, each made when a server or client enables it. */
+const factories = new ExtensionTable<SerializerFactory>('serializer', 'name', (value): value is SerializerFactory => typeof value === 'function', [
   ['msgpack', msgpackSerializer],
   ['json', jsonSerializer],
 ]);
+
+/** The built-in serializers. */
+export type SerializerName = 'msgpack' | 'json';
+
+/**
+ * Makes `serializer: name` (client) and `serializers: [name]` (server) enable the serializer
+ * `factory` makes, whose `name` must be `name` and whose wire `id` (0..255) no other enabled
+ * serializer may use. A taken name (a built-in included) is refused with INVALID_ARGUMENT.
+ *
+ * ```ts
+ * registerSerializer('cbor', () => ({ id: 7, name: 'cbor', encode: (v) => cbor.encode(v), decode: (b) => cbor.decode(b) }));
+ * ```
+ */
+export function registerSerializer(name: string, factory: SerializerFactory): void {
+  factories.register(name, factory);
+}
 
 /** Every peer reads JSON: a request in a serializer the server lacks is refused with a JSON error. */
 export const errorSerializer: Serializer = jsonSerializer();
@@ -55,9 +75,10 @@ export class SerializerSet {
 }
 
 function create(name: string): Serializer {
-  const factory = factories.get(name);
-  if (factory === undefined) {
-    throw new RpcError(Code.INVALID_ARGUMENT, `unknown serializer ${JSON.stringify(name)} (known: ${[...factories.keys()].join(', ')})`);
+  const serializer = factories.get(name)();
+  // Peers and options look a serializer up by the name it reports, which must be the one it was asked by.
+  if (serializer?.name !== name || typeof serializer.encode !== 'function' || typeof serializer.decode !== 'function') {
+    throw new RpcError(Code.INVALID_ARGUMENT, `the serializer registered as ${JSON.stringify(name)} must make a serializer named ${JSON.stringify(name)} with encode and decode`);
   }
-  return factory();
+  return serializer;
 }

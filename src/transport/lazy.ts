@@ -1,5 +1,5 @@
+import { beforeSending } from '../core/call-watch.js';
 import type { Invocation } from '../core/invocation.js';
-import type { Serializer } from '../serialization/serializer.js';
 import type { Channel, ChannelState, ServerTransport } from './transport.js';
 
 /**
@@ -44,10 +44,10 @@ export class LazyChannel implements Channel {
     return this.inner?.draining ?? false;
   }
 
-  call(invocation: Invocation, serializer: Serializer, serviceId: string): Promise<unknown> {
-    if (this.inner !== undefined) return this.inner.call(invocation, serializer, serviceId);
+  call(invocation: Invocation, serviceId: string): Promise<unknown> {
+    if (this.inner !== undefined) return this.inner.call(invocation, serviceId);
     this.loading ??= this.load().then((channel) => (this.inner = channel));
-    return this.loading.then((channel) => channel.call(invocation, serializer, serviceId));
+    return beforeSending(this.loading, invocation).then((channel) => channel.call(invocation, serviceId));
   }
 
   async close(timeoutMs?: number): Promise<void> {

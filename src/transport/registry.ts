@@ -1,5 +1,5 @@
-import { Code } from '../core/code.js';
-import { RpcError } from '../core/rpc-error.js';
+import { ExtensionTable } from '../core/extension-table.js';
+import type { TransportCallOptions } from '../core/invocation.js';
 import { parseAddress } from './address.js';
 import { LazyChannel, LazyServerTransport } from './lazy.js';
 import { TcpChannel, type TcpChannelOptions } from './tcp/client.js';
@@ -14,15 +14,15 @@ export type ChannelOptions = TcpChannelOptions;
  * One protocol: how to serve on an address and how to reach one. Each gets the whole URL, so a
  * protocol can read what it needs from it (credentials, query options).
  */
-interface TransportFactory {
+export interface TransportFactory {
   server(url: string, context: ServerContext, options: ServerTransportOptions): ServerTransport;
   channel(url: string, options: ChannelOptions): Channel;
   /** False for protocols whose servers are found another way (a broker), not through a registry. */
   announce?: boolean;
 }
 
-/** Protocols by URL scheme. Add one here to make `scheme://` addresses work. */
-const transports = new Map<string, TransportFactory>([
+/** Protocols by URL scheme; `registerTransport` adds one. */
+const transports = new ExtensionTable<TransportFactory>('transport', 'scheme', isTransportFactory, [
   ['tcp', {
     server: (url, context, options) => {
       const { host, port } = parseAddress(url);
@@ -50,13 +50,39 @@ const transports = new Map<string, TransportFactory>([
   }],
 ]);
 
-function factoryFor(url: string): TransportFactory {
-  const { protocol } = parseAddress(url);
-  const factory = transports.get(protocol);
-  if (factory === undefined) {
-    throw new RpcError(Code.INVALID_ARGUMENT, `no transport for ${JSON.stringify(url)} (known: ${[...transports.keys()].map((p) => `${p}://`).join(', ')})`);
+/**
+ * Makes `scheme://` addresses work in `listen` and `url` options and in registry entries. A scheme is
+ * registered once: a taken one (a built-in included) is refused with INVALID_ARGUMENT, as is one that
+ * is not a lower-case URL scheme. Addresses need a port (`scheme://host:port`).
+ *
+ * ```ts
+ * registerTransport('quic', { server: (url, context, options) => new QuicServer(url, context), channel: (url) => new QuicChannel(url) });
+ * ```
+ */
+export function registerTransport(scheme: string, factory: TransportFactory): void {
+  transports.register(scheme, factory);
+}
+
+/**
+ * The entries of call options that belong to a transport, those under a registered scheme
+ * (`amqp: {...}`); undefined when there are none, so an ordinary call allocates nothing for them.
+ */
+export function transportOptionsOf(options: TransportCallOptions): TransportCallOptions | undefined {
+  let picked: Record<string, unknown> | undefined;
+  for (const key in options) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined && transports.has(key)) (picked ??= {})[key] = value;
   }
-  return factory;
+  return picked;
+}
+
+function factoryFor(url: string): TransportFactory {
+  return transports.get(parseAddress(url).protocol, url);
+}
+
+function isTransportFactory(value: unknown): value is TransportFactory {
+  const factory = value as Partial<TransportFactory> | null;
+  return typeof factory === 'object' && factory !== null && typeof factory.server === 'function' && typeof factory.channel === 'function';
 }
 
 export function createServerTransport(url: string, context: ServerContext, options: ServerTransportOptions): ServerTransport {

@@ -2,7 +2,6 @@ import type { CallTable } from '../core/call-table.js';
 import type { Invocation } from '../core/invocation.js';
 import type { Logger } from '../core/logger.js';
 import type { SerializerSet } from '../serialization/registry.js';
-import type { Serializer } from '../serialization/serializer.js';
 
 /** What a server transport needs from its server: the calls it may run and how to read them. */
 export interface ServerContext {
@@ -32,8 +31,10 @@ export interface Channel {
   readonly draining: boolean;
   /**
    * Sends a call to the service `serviceId` (the provider's own id, which may name another version
-   * than the caller's definition); resolves with the decoded result, or rejects with an `RpcError`.
+   * than the caller's definition), in the request serializer the channel was made with; resolves
+   * with the decoded result, or rejects with an `RpcError`. Its deadline and signal are watched by
+   * `core/call-watch.ts`, so every transport fails them with the same codes and messages.
    */
-  call(invocation: Invocation, serializer: Serializer, serviceId: string): Promise<unknown>;
+  call(invocation: Invocation, serviceId: string): Promise<unknown>;
   close(timeoutMs?: number): Promise<void>;
 }

@@ -25,7 +25,7 @@ function counting(log: CalculatorLog, peak: { now: number; max: number }): Calcu
 test('mandatory flag: a call, a cast, a fanout or a targeted call that no server is bound for fails fast with UNAVAILABLE', async (t) => {
   const scope = await brokerScope(t);
   const { calc } = startAmqpClient(t, scope);
-  for (const attempt of [() => calc.add.with({ timeoutMs: 10_000 })(1, 2), () => calc.notify(1), () => calc.notify.with({ fanout: true })(1)]) {
+  for (const attempt of [() => calc.add.with({ timeoutMs: 10_000 })(1, 2), () => calc.notify(1), () => calc.notify.with({ amqp: { fanout: true } })(1)]) {
     const started = Date.now();
     await assert.rejects(attempt(), (error: RpcError) => {
       assert.equal(error.code, Code.UNAVAILABLE);
@@ -36,7 +36,7 @@ test('mandatory flag: a call, a cast, a fanout or a targeted call that no server
     assert.ok(Date.now() - started < 2000, 'failed at once, not at the deadline');
   }
   await startAmqpServer(t, scope, 's1');
-  await assert.rejects(calc.add.with({ targetServer: 's9', timeoutMs: 10_000 })(1, 2), { code: Code.UNAVAILABLE, message: /demo\.Calculator:1\.0\.0\.s9/ });
+  await assert.rejects(calc.add.with({ amqp: { targetServer: 's9' }, timeoutMs: 10_000 })(1, 2), { code: Code.UNAVAILABLE, message: /demo\.Calculator:1\.0\.0\.s9/ });
 });
 
 test('when the last server closes, its queues go and calls fail fast again', async (t) => {

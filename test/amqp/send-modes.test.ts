@@ -31,11 +31,11 @@ test('fanout: a one-way call reaches every server on the topic', async (t) => {
   const scope = await brokerScope(t);
   const servers = await Promise.all(['s1', 's2', 's3'].map((name) => startAmqpServer(t, scope, name)));
   const { calc } = startAmqpClient(t, scope);
-  assert.equal(await calc.notify.with({ fanout: true })(7), undefined);
+  assert.equal(await calc.notify.with({ amqp: { fanout: true } })(7), undefined);
   await waitUntil(() => servers.every(({ log }) => log.notified.length === 1), 5000);
   for (const { log } of servers) assert.deepEqual(log.notified, [7]);
-  await assert.rejects(calc.add.with({ fanout: true, oneWay: false })(1, 2), { code: Code.INVALID_ARGUMENT, message: /fanout call is one-way/ });
-  await assert.rejects(calc.notify.with({ fanout: true, targetServer: 's1' })(1), { code: Code.INVALID_ARGUMENT });
+  await assert.rejects(calc.add.with({ amqp: { fanout: true }, oneWay: false })(1, 2), { code: Code.INVALID_ARGUMENT, message: /fanout call is one-way/ });
+  await assert.rejects(calc.notify.with({ amqp: { fanout: true, targetServer: 's1' } })(1), { code: Code.INVALID_ARGUMENT });
 });
 
 test('a call or a cast can target one named server (topic.server)', async (t) => {
@@ -43,13 +43,13 @@ test('a call or a cast can target one named server (topic.server)', async (t) =>
   const a = await startAmqpServer(t, scope, 'host-a');
   const b = await startAmqpServer(t, scope, 'host-b');
   const { calc } = startAmqpClient(t, scope);
-  for (let i = 0; i < 10; i++) assert.equal(await calc.add.with({ targetServer: 'host-b' })(i, 1), i + 1);
+  for (let i = 0; i < 10; i++) assert.equal(await calc.add.with({ amqp: { targetServer: 'host-b' } })(i, 1), i + 1);
   assert.equal(a.log.calls.length, 0);
   assert.equal(b.log.calls.length, 10);
-  for (let i = 0; i < 5; i++) await calc.notify.with({ targetServer: 'host-a' })(i);
+  for (let i = 0; i < 5; i++) await calc.notify.with({ amqp: { targetServer: 'host-a' } })(i);
   await waitUntil(() => a.log.notified.length === 5, 5000);
   assert.deepEqual(b.log.notified, []);
-  await assert.rejects(calc.add.with({ targetServer: 'no host!' })(1, 1), { code: Code.INVALID_ARGUMENT });
+  await assert.rejects(calc.add.with({ amqp: { targetServer: 'no host!' } })(1, 1), { code: Code.INVALID_ARGUMENT });
 });
 
 test('the routing exchange is a topic exchange: a `#` binding sees the calls of a topic and its servers', async (t) => {
@@ -66,7 +66,7 @@ test('the routing exchange is a topic exchange: a `#` binding sees the calls of 
     if (message !== null) seen.push({ key: message.fields.routingKey, method: message.properties.type, body: message.content.toString('hex') });
   }, { noAck: true });
   await calc.notify(1);
-  await calc.notify.with({ targetServer: 's1' })(2);
+  await calc.notify.with({ amqp: { targetServer: 's1' } })(2);
   assert.equal(await calc.add(2, 2), 4);
   await waitUntil(() => seen.length === 3, 5000);
   assert.deepEqual(seen.map(({ key, method }) => [key, method]), [

@@ -188,7 +188,7 @@ describe('CallTable provide', () => {
     const call = callOf(entry, [1, 1]);
     await entry.handler(call);
     assert.equal(seen, call);
-    assert.throws(() => currentCall(), /only available/);
+    assert.throws(() => currentCall(), /only available inside a handler/);
   });
 });
 

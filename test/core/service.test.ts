@@ -4,7 +4,8 @@ import { Code } from '../../src/core/code.js';
 import { RpcError } from '../../src/core/rpc-error.js';
 import { defineService, serviceId, type MethodOptions } from '../../src/core/service.js';
 
-type AnyService = Record<string, (...args: unknown[]) => Promise<unknown>>;
+// Returns `unknown`, so that a method may be declared streaming or not.
+type AnyService = Record<string, (...args: unknown[]) => unknown>;
 
 function define(name: string, methods: Record<string, MethodOptions>, tags: { version?: string; group?: string } = {}) {
   return defineService<AnyService>(name, { ...tags, methods });

@@ -24,7 +24,7 @@ test('grpc-js calls a Switchyard server: request fields, metadata both ways, hea
   assert.equal(log.metadata[0]!['x-tenant'], 'acme');
   assert.equal(log.metadata[0]!['x-raw-bin'], Buffer.from([1, 2, 3]).toString('base64'));
   assert.equal(log.metadata[0]!['grpc-timeout'], undefined, 'transport headers are not metadata');
-  assert.deepEqual(log.requests[0], { name: 'grpc-js', bigNumber: '12345678901234567', mood: 'HAPPY' });
+  assert.deepEqual(log.requests[0], { name: 'grpc-js', bigNumber: 12345678901234567n, mood: 'HAPPY' });
 });
 
 test('an application error reaches grpc-js with its code, percent-encoded message and google.rpc.Status details', async (t) => {

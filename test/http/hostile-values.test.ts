@@ -107,14 +107,14 @@ describe('HTTP transport: values a handler returns or throws that JSON or the er
     for (const value of [null, undefined, 42, Object.defineProperty(new Error('x'), 'cause', { get: boom })]) {
       const channel = throwing(value);
       t.after(() => channel.close());
-      await assert.rejects(channel.call(call([1, 2]), undefined, 'demo.Calculator:1.0.0'), (error: unknown) => error instanceof RpcError && error.code === Code.UNAVAILABLE);
+      await assert.rejects(channel.call(call([1, 2]), 'demo.Calculator:1.0.0'), (error: unknown) => error instanceof RpcError && error.code === Code.UNAVAILABLE);
     }
     const channel = new HttpChannel(address);
     t.after(() => channel.close());
     const args = [Object.defineProperty({}, 'x', { enumerable: true, get: () => { throw null; } })];
-    await assert.rejects(channel.call(call(args), undefined, 'demo.Calculator:1.0.0'), (error: unknown) => error instanceof RpcError && error.code === Code.INVALID_ARGUMENT && error.unprocessed);
+    await assert.rejects(channel.call(call(args), 'demo.Calculator:1.0.0'), (error: unknown) => error instanceof RpcError && error.code === Code.INVALID_ARGUMENT && error.unprocessed);
     const trap = new Proxy({}, { getPrototypeOf: boom, get: boom });
-    await assert.rejects(channel.call(call([1, 2], AbortSignal.abort(trap)), undefined, 'demo.Calculator:1.0.0'), (error: unknown) => error instanceof RpcError && error.code === Code.CANCELLED);
-    assert.equal(await channel.call(call([1, 2]), undefined, 'demo.Calculator:1.0.0'), 3);
+    await assert.rejects(channel.call(call([1, 2], AbortSignal.abort(trap)), 'demo.Calculator:1.0.0'), (error: unknown) => error instanceof RpcError && error.code === Code.CANCELLED);
+    assert.equal(await channel.call(call([1, 2]), 'demo.Calculator:1.0.0'), 3);
   });
 });

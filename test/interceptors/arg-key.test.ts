@@ -41,7 +41,8 @@ test('arguments without a stable key are refused, and the writer stays usable', 
   cyclic.self = cyclic;
   for (const args of [[() => 1], [Symbol('s')], [1, new Error('e')], [cyclic], [Promise.resolve()]]) assert.equal(writer.write(args), false);
   assert.equal(writer.write(['long', 'x'.repeat(10_000)]), true, 'the buffer grows for long arguments');
-  assert.equal(writer.length, 3 + 4 + 3 + 10_000);
+  // Each string's tag, length and code units, with a tag between the two.
+  assert.equal(writer.length, 3 + 4 + 1 + 3 + 10_000);
   assert.equal(writer.write([1]), true);
-  assert.equal(writer.length, 3);
+  assert.equal(writer.length, 4, 'a number tag, its int tag and its two units');
 });

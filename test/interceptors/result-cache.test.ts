@@ -140,8 +140,8 @@ test('one-way calls, unlisted methods and calls aimed at a named server are neve
   await proxy.echo(new Uint8Array([1]));
   await proxy.echo(new Uint8Array([1]));
   assert.equal(log.calls.filter((c) => c.method === 'echo').length, 2, 'echo is not listed');
-  assert.equal(await client.invoke(CalculatorService, 'add', [5, 5], { targetServer: 'a' }), 10);
-  assert.equal(await client.invoke(CalculatorService, 'add', [5, 5], { targetServer: 'a' }), 10);
+  assert.equal(await client.invoke(CalculatorService, 'add', [5, 5], { amqp: { targetServer: 'a' } }), 10);
+  assert.equal(await client.invoke(CalculatorService, 'add', [5, 5], { amqp: { targetServer: 'a' } }), 10);
   assert.equal(log.calls.filter((c) => c.method === 'add').length, 2);
   assert.equal(cache.stats().size, 0);
 });

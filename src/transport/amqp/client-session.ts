@@ -1,8 +1,9 @@
 import type { Channel as BrokerChannel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
+import { CallWatch, refusal } from '../../core/call-watch.js';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { RpcError, cancelledBy, errorMessage, fromWireError } from '../../core/rpc-error.js';
-import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
+import { RpcError, errorMessage, fromWireError } from '../../core/rpc-error.js';
+import { startTimer, stopTimer } from '../../core/timer.js';
 import type { ChannelOptions } from '../registry.js';
 import { brokerError, connectionLost, queueFull, unroutable } from './errors.js';
 import { CANCEL_TYPE, ERROR_TYPE, expirationOf, fromHeaders, toHeaders, type ContentTypes } from './message.js';
@@ -25,14 +26,33 @@ export interface Outgoing {
   what: string;
 }
 
-interface Pending {
-  id: string;
-  request: Outgoing;
-  resolve(value: unknown): void;
-  reject(error: RpcError): void;
-  returned: boolean;
-  timer: Timer | undefined;
-  onAbort: (() => void) | undefined;
+/** A published call waiting for its reply (or, one-way, its confirm). */
+class Pending extends CallWatch {
+  /** The broker returned it unroutable; a one-way call learns of it from its confirm. */
+  returned = false;
+
+  constructor(
+    readonly id: string,
+    readonly request: Outgoing,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: RpcError) => void,
+    private readonly giveUp: (id: string, error: RpcError) => void,
+  ) {
+    super();
+  }
+
+  /** Published to `address`: from now on the deadline and the signal can end the call. */
+  sent(address: string): void {
+    this.watch(this.request.invocation, address);
+  }
+
+  release(): void {
+    this.unwatch();
+  }
+
+  protected override abandon(error: RpcError): void {
+    this.giveUp(this.id, error);
+  }
 }
 
 /**
@@ -47,10 +67,8 @@ export class ClientSession {
   private readonly fanoutDeclared = new Map<string, Promise<void> | true>();
   private admin: Promise<BrokerChannel> | undefined;
   private onDrained: (() => void) | undefined;
-  /** One deadline handler for every call of the session, so that arming a deadline allocates no closure. */
-  private readonly expire = (pending: Pending): void => {
-    this.abandon(pending.id, new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded while waiting for the reply'));
-  };
+  /** How the deadline or signal of a call ends it: one function for every call, so a call makes no closure. */
+  private readonly giveUp = (id: string, error: RpcError): void => this.abandon(id, error);
 
   private constructor(
     private readonly model: ChannelModel,
@@ -110,11 +128,10 @@ export class ClientSession {
   private publish(request: Outgoing): Promise<unknown> {
     if (this.dead !== undefined) return Promise.reject(new RpcError(Code.UNAVAILABLE, this.dead.message, { unprocessed: true }));
     const { invocation } = request;
-    let left: number | undefined;
-    if (invocation.deadline !== undefined) {
-      left = invocation.deadline - Date.now();
-      if (left <= 0) return Promise.reject(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent', { unprocessed: true }));
-    }
+    // Checked here, right before publishing: a fanout call may have waited for its exchange.
+    const refused = refusal(invocation);
+    if (refused !== undefined) return Promise.reject(refused);
+    const left = invocation.deadline === undefined ? undefined : invocation.deadline - Date.now();
     const id = String(this.nextId++);
     const properties: Options.Publish = { contentType: request.contentType, type: invocation.method, correlationId: id, mandatory: true };
     if (!invocation.oneWay) properties.replyTo = REPLY_TO;
@@ -125,7 +142,7 @@ export class ClientSession {
     const headers = toHeaders(metadata.size === 0 ? undefined : metadata, invocation.deadline);
     if (headers !== undefined) properties.headers = headers;
     return new Promise<unknown>((resolve, reject) => {
-      const pending: Pending = { id, request, resolve, reject, returned: false, timer: undefined, onAbort: undefined };
+      const pending = new Pending(id, request, resolve, reject, this.giveUp);
       this.pending.set(id, pending);
       try {
         this.channel.publish(request.exchange, request.routingKey, request.body, properties, (error: unknown) => this.onConfirm(id, pending, error));
@@ -135,14 +152,7 @@ export class ClientSession {
         reject(new RpcError(code, `cannot publish the request: ${errorMessage(error)}`, { unprocessed: true, cause: error }));
         return;
       }
-      if (left !== undefined) pending.timer = startTimer(left, this.expire, pending);
-      const signal = invocation.signal;
-      if (signal !== undefined) {
-        pending.onAbort = () => this.abandon(id, cancelledBy(signal.reason));
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-        // Aborted while the call waited for its fanout exchange: the listener came too late to fire.
-        if (signal.aborted) pending.onAbort();
-      }
+      pending.sent(this.target.display);
     });
   }
 
@@ -210,8 +220,7 @@ export class ClientSession {
 
   private settle(id: string, pending: Pending, error: RpcError | undefined, value?: unknown): void {
     this.pending.delete(id);
-    stopTimer(pending.timer);
-    if (pending.onAbort !== undefined) pending.request.invocation.signal?.removeEventListener('abort', pending.onAbort);
+    pending.release();
     if (error === undefined) pending.resolve(value);
     else pending.reject(error);
     if (this.pending.size === 0) this.onDrained?.();

@@ -1,17 +1,15 @@
+import { beforeSending } from '../../core/call-watch.js';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { RpcError, cancelledBy, errorMessage } from '../../core/rpc-error.js';
-import { startTimerAt, stopTimer } from '../../core/timer.js';
-import type { Serializer } from '../../serialization/serializer.js';
+import { RpcError, errorMessage } from '../../core/rpc-error.js';
 import type { ChannelOptions } from '../registry.js';
 import type { Channel, ChannelState } from '../transport.js';
+import { sendModeOf } from './call-options.js';
 import { BrokerLink } from './link.js';
 import { contentTypeOf, ContentTypes } from './message.js';
 import { parseAmqpAddress, type AmqpAddress } from './options.js';
 import { ClientSession, type Outgoing } from './client-session.js';
 import { routeOf, topicOf } from './topology.js';
-
-const validServer = /^[A-Za-z0-9_.:@-]{1,100}$/;
 
 /**
  * The client side of an `amqp://` address: one broker connection (replaced by itself when lost)
@@ -48,10 +46,10 @@ export class AmqpChannel implements Channel {
     return this.closing !== undefined;
   }
 
-  call(invocation: Invocation, serializer: Serializer, serviceId: string): Promise<unknown> {
+  call(invocation: Invocation, serviceId: string): Promise<unknown> {
     let request: Outgoing;
     try {
-      request = this.prepare(invocation, serializer, serviceId);
+      request = this.prepare(invocation, serviceId);
     } catch (error) {
       return Promise.reject(RpcError.from(error, Code.INVALID_ARGUMENT));
     }
@@ -60,7 +58,7 @@ export class AmqpChannel implements Channel {
     if (this.link.state === 'TRANSIENT_FAILURE') {
       return Promise.reject(new RpcError(Code.UNAVAILABLE, `broker of ${this.target.display} unreachable: ${this.link.failure?.message}`, { unprocessed: true }));
     }
-    return bounded(this.link.connect(), invocation).then((connected) => connected.send(request));
+    return beforeSending(this.link.connect(), invocation).then((connected) => connected.send(request));
   }
 
   close(timeoutMs = 5000): Promise<void> {
@@ -71,20 +69,14 @@ export class AmqpChannel implements Channel {
     return this.closing;
   }
 
-  /** Checks and encodes a call before it waits for anything, so that bad calls fail at once. */
-  private prepare(invocation: Invocation, serializer: Serializer, serviceId: string): Outgoing {
+  /**
+   * Checks and encodes a call before it waits for anything, so that bad calls fail at once. Its
+   * deadline and signal are checked where it is published (`ClientSession`).
+   */
+  private prepare(invocation: Invocation, serviceId: string): Outgoing {
+    const serializer = this.options.serializer;
     if (this.closing !== undefined) throw new RpcError(Code.UNAVAILABLE, `channel to ${this.target.display} is closed`, { unprocessed: true });
-    const fanout = invocation.fanout === true;
-    const targetServer = invocation.targetServer;
-    if (fanout && !invocation.oneWay) throw new RpcError(Code.INVALID_ARGUMENT, 'a fanout call is one-way; it cannot wait for a result', { unprocessed: true });
-    if (fanout && targetServer !== undefined) throw new RpcError(Code.INVALID_ARGUMENT, 'a call is either fanout or for one target server, not both', { unprocessed: true });
-    if (targetServer !== undefined && !validServer.test(targetServer)) {
-      throw new RpcError(Code.INVALID_ARGUMENT, `invalid target server ${JSON.stringify(targetServer)}: letters, digits and _.:@- only`, { unprocessed: true });
-    }
-    if (invocation.deadline !== undefined && invocation.deadline <= Date.now()) {
-      throw new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent', { unprocessed: true });
-    }
-    if (invocation.signal?.aborted) throw cancelledBy(invocation.signal.reason);
+    const { fanout, targetServer } = sendModeOf(invocation);
     let topic = this.topics.get(serviceId);
     if (topic === undefined) {
       topic = topicOf(serviceId);
@@ -106,21 +98,3 @@ export class AmqpChannel implements Channel {
   }
 }
 
-/** Waits for a connection no longer than the call's deadline and signal allow. */
-function bounded<T>(connecting: Promise<T>, invocation: Invocation): Promise<T> {
-  const { deadline, signal } = invocation;
-  if (deadline === undefined && signal === undefined) return connecting;
-  return new Promise<T>((resolve, reject) => {
-    const timer = deadline === undefined ? undefined
-      : startTimerAt(deadline, finish, new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded while connecting to the broker', { unprocessed: true }));
-    const onAbort = (): void => finish(cancelledBy(signal!.reason));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    function finish(error: RpcError | undefined, value?: T): void {
-      stopTimer(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (error === undefined) resolve(value as T);
-      else reject(error);
-    }
-    connecting.then((value) => finish(undefined, value), (error: unknown) => finish(RpcError.from(error, Code.UNAVAILABLE)));
-  });
-}

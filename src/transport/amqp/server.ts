@@ -2,6 +2,8 @@ import type { ConsumeMessage, Options } from 'amqplib';
 import { Code } from '../../core/code.js';
 import type { MethodEntry } from '../../core/call-table.js';
 import { RpcError, errorMessage, toWireError } from '../../core/rpc-error.js';
+import { dispatch, type CallResponder } from '../../core/dispatch.js';
+import type { Metadata } from '../../core/metadata.js';
 import { ServerCall } from '../../core/server-call.js';
 import { errorSerializer } from '../../serialization/registry.js';
 import type { Serializer } from '../../serialization/serializer.js';
@@ -32,7 +34,29 @@ const UNENCODABLE_ERROR = Buffer.from(JSON.stringify({ code: Code.INTERNAL, name
  * of its own while its address is unproven, see ReplyPublisher). Services must be provided before
  * `listen()`.
  */
-export class AmqpServerTransport implements ServerTransport {
+/** A call of one delivery, with what its ack and its reply need. */
+class AmqpCall extends ServerCall {
+  /** Where the caller waits for the reply, and the id under which a cancel finds the call. */
+  readonly key: string | undefined;
+  /** Acked and not yet answered: the reply may go. */
+  answerable = false;
+
+  constructor(
+    entry: MethodEntry,
+    args: unknown[],
+    metadata: Metadata | undefined,
+    deadline: number | undefined,
+    readonly session: ServerSession,
+    readonly message: ConsumeMessage,
+    readonly reply: Reply | undefined,
+    readonly wireSerializer: Serializer,
+  ) {
+    super(entry.service, entry.method, args, metadata, deadline, reply === undefined);
+    this.key = reply === undefined ? undefined : `${reply.to}\0${reply.correlationId}`;
+  }
+}
+
+export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpCall> {
   private readonly target: AmqpAddress;
   private readonly link: BrokerLink<ServerSession>;
   private readonly replies: ReplyPublisher;
@@ -130,6 +154,10 @@ export class AmqpServerTransport implements ServerTransport {
       this.refuse(session, message, reply, serializer, entry);
       return;
     }
+    if (entry.options.stream === 'server') {
+      this.refuse(session, message, reply, serializer, new RpcError(Code.UNIMPLEMENTED, `${entry.service.id}.${entry.method} streams, and amqp:// carries no server streams; call it over tcp://, grpc:// or http://`));
+      return;
+    }
     const deadline = deadlineOf(headers);
     if (deadline !== undefined && deadline <= Date.now()) {
       this.refuse(session, message, reply, serializer, new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was delivered'));
@@ -156,59 +184,59 @@ export class AmqpServerTransport implements ServerTransport {
       this.refuse(session, message, reply, serializer, new RpcError(Code.INVALID_ARGUMENT, 'arguments must be an array'));
       return;
     }
-    const call = new ServerCall(entry.service, entry.method, args, fromHeaders(headers), deadline, reply === undefined);
-    this.run(session, message, entry, call, reply, serializer);
-  }
-
-  private run(session: ServerSession, message: ConsumeMessage, entry: MethodEntry, call: ServerCall, reply: Reply | undefined, serializer: Serializer): void {
-    const key = reply === undefined ? undefined : `${reply.to}\0${reply.correlationId}`;
+    const call = new AmqpCall(entry, args, fromHeaders(headers), deadline, session, message, reply, serializer);
     this.running.set(call, session);
-    if (key !== undefined) session.calls.set(key, call);
-    const pending = entry.handler(call);
-    const done = (result: unknown, error: RpcError | undefined): void => {
-      call.finish();
-      if (key !== undefined && session.calls.get(key) === call) session.calls.delete(key);
-      const wasRunning = this.running.delete(call);
-      if (this.running.size === 0) this.onIdle?.();
-      // A request whose connection was lost is back in its queue: no ack, no reply.
-      if (!wasRunning || !session.isAlive) return;
-      // Ack first: once the caller can have its answer, the request must not come back.
-      session.ack(message);
-      // Nothing a handler returns or throws may escape from here as an unhandled rejection.
-      try {
-        this.answer(session, entry, call, reply, serializer, result, error);
-      } catch (thrown) {
-        this.context.logger.error({ service: entry.service.id, method: entry.method, message: errorMessage(thrown) }, 'cannot answer a call');
-      }
-    };
-    pending.then((result) => done(result, undefined), (error: unknown) => done(undefined, RpcError.from(error)));
+    if (call.key !== undefined) session.calls.set(call.key, call);
+    dispatch(entry, call, this, this.context.logger);
   }
 
-  private answer(session: ServerSession, entry: MethodEntry, call: ServerCall, reply: Reply | undefined, serializer: Serializer, result: unknown, error: RpcError | undefined): void {
-    if (reply === undefined) {
-      if (error !== undefined) {
-        const wire = toWireError(error);
-        this.context.logger.warn({ service: entry.service.id, method: entry.method, code: wire.code, message: wire.message }, 'one-way call failed');
-      }
-      return;
-    }
-    if (error !== undefined) {
-      this.sendError(session, reply, serializer, error, call);
-      return;
-    }
+  // The CallResponder side: the dispatcher says how each call ended.
+  settled(call: AmqpCall): void {
+    const { session, key } = call;
+    if (key !== undefined && session.calls.get(key) === call) session.calls.delete(key);
+    const wasRunning = this.running.delete(call);
+    if (this.running.size === 0) this.onIdle?.();
+    // A request whose connection was lost is back in its queue: no ack, no reply.
+    if (!wasRunning || !session.isAlive) return;
+    // Ack first: once the caller can have its answer, the request must not come back.
+    session.ack(call.message);
+    call.answerable = call.reply !== undefined;
+  }
+
+  isOpen(call: AmqpCall): boolean {
+    return call.answerable;
+  }
+
+  result(call: AmqpCall, result: unknown): void {
+    if (!call.answerable) return;
+    call.answerable = false;
+    const { session, reply, wireSerializer: serializer } = call;
     let body: Uint8Array | undefined;
     try {
       body = result === undefined ? undefined : serializer.encode(result);
     } catch (thrown) {
-      this.sendError(session, reply, serializer, new RpcError(Code.INTERNAL, `cannot encode the result: ${errorMessage(thrown)}`), call);
+      this.sendError(session, reply!, serializer, new RpcError(Code.INTERNAL, `cannot encode the result: ${errorMessage(thrown)}`), call);
       return;
     }
     if (body !== undefined && body.byteLength > this.options.maxFrameSize) {
-      this.sendError(session, reply, serializer, new RpcError(Code.RESOURCE_EXHAUSTED, `response of ${body.byteLength} bytes exceeds the limit of ${this.options.maxFrameSize}`), call);
+      this.sendError(session, reply!, serializer, new RpcError(Code.RESOURCE_EXHAUSTED, `response of ${body.byteLength} bytes exceeds the limit of ${this.options.maxFrameSize}`), call);
       return;
     }
-    this.publish(session, reply, asBuffer(body), this.replyProperties(reply, serializer, RESULT_TYPE, call));
+    this.publish(session, reply!, asBuffer(body), this.replyProperties(reply!, serializer, RESULT_TYPE, call));
   }
+
+  error(call: AmqpCall, error: RpcError): void {
+    if (!call.answerable) return;
+    call.answerable = false;
+    this.sendError(call.session, call.reply!, call.wireSerializer, error, call);
+  }
+
+  // Streaming methods are refused before they run (see onMessage): these are never reached.
+  item(): undefined {
+    throw new RpcError(Code.UNIMPLEMENTED, 'amqp:// carries no server streams');
+  }
+
+  end(): void {}
 
   /**
    * Decides for a request that runs may have started for before (see redelivery.ts): true to run

@@ -1,8 +1,8 @@
 import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { CallWatch } from '../../core/call-watch.js';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { cancelledBy, errorMessage, RpcError } from '../../core/rpc-error.js';
-import { startTimerAt, stopTimer, type Timer } from '../../core/timer.js';
+import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import type { MethodCodec } from './codec.js';
 import { decompress, isEncoding, type Encoding } from './compression.js';
 import { parseContentType } from './content-type.js';
@@ -30,9 +30,6 @@ function onStreamEnd(this: Carrier): void {
 function onStreamClose(this: Carrier): void {
   this[kCall]!.onClose();
 }
-function expireCall(call: ClientCallStream): void {
-  call.expire();
-}
 
 /** What a call needs besides its invocation. */
 export interface CallPlan {
@@ -56,7 +53,7 @@ const resetCodes = new Map<number, [Code, string]>([
  * messages and trailers. Unary calls resolve with the one response message; server-streaming
  * calls resolve, once the response headers arrive, with a `ResponseStream`.
  */
-export class ClientCallStream {
+export class ClientCallStream extends CallWatch {
   private readonly reader: MessageReader;
   private stream: ClientHttp2Stream | undefined;
   private session: ClientHttp2Session | undefined;
@@ -64,8 +61,6 @@ export class ClientCallStream {
   private responses: ResponseStream | undefined;
   private encoding: Encoding = 'identity';
   private status: RpcError | null | undefined; // null: OK
-  private timer: Timer | undefined;
-  private onAbort: (() => void) | undefined;
   private settled = false;
   private finished = false;
 
@@ -75,6 +70,7 @@ export class ClientCallStream {
     private readonly resolve: (value: unknown) => void,
     private readonly reject: (error: RpcError) => void,
   ) {
+    super();
     this.reader = new MessageReader(plan.maxMessageSize);
   }
 
@@ -97,12 +93,7 @@ export class ClientCallStream {
     stream.on('trailers', onStreamTrailers);
     stream.on('end', onStreamEnd);
     stream.on('close', onStreamClose);
-    if (invocation.deadline !== undefined) this.timer = startTimerAt(invocation.deadline, expireCall, this);
-    const signal = invocation.signal;
-    if (signal !== undefined) {
-      this.onAbort = () => this.abandon(cancelledBy(signal.reason));
-      signal.addEventListener('abort', this.onAbort, { once: true });
-    }
+    this.watch(invocation, this.plan.address);
     if (Array.isArray(body)) {
       stream.write(body[0]);
       stream.end(body[1]);
@@ -112,19 +103,14 @@ export class ClientCallStream {
     if (invocation.oneWay) this.settle(undefined, undefined);
   }
 
-  // expire and the on* methods below are called by the deadline timer, the stream's listeners and
-  // the message reader; nothing else calls them.
-  expire(): void {
-    this.abandon(new RpcError(Code.DEADLINE_EXCEEDED, `deadline exceeded (call to ${this.plan.address})`));
-  }
-
   /** The caller gave up (deadline, signal): fail now and reset the stream. */
-  private abandon(error: RpcError): void {
+  protected override abandon(error: RpcError): void {
     if (this.finished) return;
     this.stream?.close(constants.NGHTTP2_CANCEL);
     this.finish(error);
   }
 
+  // The on* methods below are called by the stream's listeners and the message reader; nothing else calls them.
   onResponse(headers: IncomingHttpHeaders): void {
     const httpStatus = Number(headers[':status']);
     this.keepMetadata(headers);
@@ -244,8 +230,7 @@ export class ClientCallStream {
   private finish(error: RpcError | undefined): void {
     if (this.finished) return;
     this.finished = true;
-    stopTimer(this.timer);
-    if (this.onAbort !== undefined) this.invocation.signal?.removeEventListener('abort', this.onAbort);
+    this.unwatch();
     if (this.responses !== undefined) this.responses.close(error);
     if (error !== undefined) this.settle(undefined, error);
     else if (this.plan.streaming && !this.settled) {

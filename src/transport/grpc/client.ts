@@ -1,10 +1,10 @@
 import { connect as connectHttp2, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import { connect as connectTcp } from 'node:net';
+import { beforeSending, refusal } from '../../core/call-watch.js';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { startTimer, stopTimer } from '../../core/timer.js';
-import type { Serializer } from '../../serialization/serializer.js';
 import { parseAddress } from '../address.js';
 import { Backoff } from '../backoff.js';
 import type { TcpChannelOptions } from '../tcp/client.js';
@@ -62,15 +62,11 @@ export class GrpcChannel implements Channel {
     return this.goAwayReceived;
   }
 
-  call(invocation: Invocation, serializer: Serializer, serviceId: string): Promise<unknown> {
+  call(invocation: Invocation, serviceId: string): Promise<unknown> {
     let plan: CallPlan;
     let body: Uint8Array;
     try {
-      if (invocation.deadline !== undefined && invocation.deadline <= Date.now()) {
-        throw new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent');
-      }
-      if (invocation.signal?.aborted === true) throw new RpcError(Code.CANCELLED, 'cancelled before the call was sent');
-      plan = this.plan(invocation, serializer, serviceId);
+      plan = this.plan(invocation, serviceId);
       body = this.encode(invocation, plan.codec);
     } catch (error) {
       const rpcError = RpcError.from(error, Code.INVALID_ARGUMENT);
@@ -98,10 +94,12 @@ export class GrpcChannel implements Channel {
     if (this.state === 'TRANSIENT_FAILURE') {
       return Promise.reject(new RpcError(Code.UNAVAILABLE, `${this.address} unreachable, next attempt in ${this.retryAt - Date.now()} ms: ${this.lastError?.message}`, { unprocessed: true }));
     }
-    return this.connect().then((session) => this.start(session, invocation, plan, body));
+    return beforeSending(this.connect(), invocation).then((session) => this.start(session, invocation, plan, body));
   }
 
   private start(session: ClientHttp2Session, invocation: Invocation, plan: CallPlan, body: Buffer | [Buffer, Uint8Array], retry = true): Promise<unknown> {
+    const refused = refusal(invocation);
+    if (refused !== undefined) return Promise.reject(refused);
     let settle: [(value: unknown) => void, (error: RpcError) => void] | undefined;
     const result = new Promise<unknown>((resolve, reject) => (settle = [resolve, reject]));
     try {
@@ -111,18 +109,18 @@ export class GrpcChannel implements Channel {
       // This connection opens no more streams: retire it, and try once on a new one.
       if (this.current === session) this.current = undefined;
       if (!session.closed) session.close();
-      if (retry && !this.shutdown) return this.connect().then((fresh) => this.start(fresh, invocation, plan, body, false));
+      if (retry && !this.shutdown) return beforeSending(this.connect(), invocation).then((fresh) => this.start(fresh, invocation, plan, body, false));
       return Promise.reject(error);
     }
   }
 
   /** The codec, headers and shape of a call; headers without deadline and metadata are made once. */
-  private plan(invocation: Invocation, serializer: Serializer, serviceId: string): CallPlan {
-    const key = `${serviceId}\0${invocation.method}\0${serializer.name}`;
+  private plan(invocation: Invocation, serviceId: string): CallPlan {
+    const key = `${serviceId}\0${invocation.method}`;
     let known = this.plans.get(key);
     if (known === undefined) {
       const proto = protoServiceOf(invocation.service)?.methods.get(invocation.method);
-      const codec = proto?.codec ?? serializerCodec(serializer);
+      const codec = proto?.codec ?? serializerCodec(this.options.serializer);
       const { name, version, group } = parseServiceId(serviceId);
       const headers: OutgoingHttpHeaders = {
         ':method': 'POST',

@@ -1,4 +1,5 @@
 import type { MethodEntry } from '../../core/call-table.js';
+import type { Logger } from '../../core/logger.js';
 import type { Metadata } from '../../core/metadata.js';
 import type { RpcError } from '../../core/rpc-error.js';
 import type { MethodCodec } from './codec.js';
@@ -10,6 +11,7 @@ import type { SessionGuard } from './session-guard.js';
 export interface ExchangeEnv {
   readonly settings: GrpcServerSettings;
   readonly guard: SessionGuard;
+  readonly logger: Logger;
   /** Why calls end when their stream closes early: the caller cancelled, or the server was cut off. */
   abortReason(): RpcError;
   /** The client reset too many streams: its connection goes. */

@@ -2,13 +2,13 @@ import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'nod
 import { Code } from '../../core/code.js';
 import type { MetadataValue } from '../../core/metadata.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
+import { dispatch, type CallResponder } from '../../core/dispatch.js';
 import { ServerCall } from '../../core/server-call.js';
 import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
-import { COMPRESS_FROM, compress, decompress, type Encoding } from './compression.js';
+import { COMPRESS_FROM, compress, decompress } from './compression.js';
 import type { Accepted, ExchangeEnv } from './exchange-env.js';
 import { MessageReader, type ReceivedMessage } from './message.js';
 import { drained, endWithMessage, lateMetadata, responseHeaders, trailersOnly, writeMessage } from './response.js';
-import { writeStream, type StreamOut } from './server-stream.js';
 import { OK_TRAILERS, writeErrorStatus } from './status.js';
 
 /** How much later than its caller's this server may start a deadline: a request read late. */
@@ -41,7 +41,7 @@ function messageTooSlow(exchange: Exchange): void {
  * One call on one HTTP/2 stream: reads the single request message, runs the handler, and answers
  * with response headers, the message (or a stream of them) and the status in trailers.
  */
-export class Exchange implements StreamOut {
+export class Exchange implements CallResponder {
   private readonly reader: MessageReader;
   private request: ReceivedMessage | undefined;
   private call: ServerCall | undefined;
@@ -149,20 +149,19 @@ export class Exchange implements StreamOut {
     }
     const call = new ServerCall(entry.service, entry.method, args, this.accepted.metadata, this.accepted.deadline, false);
     this.call = call;
-    try {
-      entry.handler(call).then((result) => this.onResult(result), (error: unknown) => this.onError(error));
-    } catch (error) {
-      // The chain promises a promise; a chain that breaks that promise still ends the call.
-      this.onError(error);
-    }
+    dispatch(entry, call, this, this.env.logger);
   }
 
-  private onResult(result: unknown): void {
-    if (this.accepted.entry.options.stream === 'server') {
-      writeStream(this, result, this.accepted.entry.method).then(() => this.settleCall(), (error: unknown) => this.onError(error));
-      return;
-    }
-    this.settleCall();
+  // The CallResponder side: the dispatcher says how the call ended.
+  settled(): void {
+    this.stopRunning();
+  }
+
+  isOpen(): boolean {
+    return !this.done;
+  }
+
+  result(_call: ServerCall, result: unknown): void {
     if (this.done) return;
     const zip = this.accepted.responseEncoding;
     let bytes: Uint8Array;
@@ -182,9 +181,22 @@ export class Exchange implements StreamOut {
     }
   }
 
-  private onError(error: unknown): void {
-    this.settleCall();
-    this.fail(RpcError.from(error), false);
+  error(_call: ServerCall, error: RpcError): void {
+    this.fail(error, false);
+  }
+
+  /** One message of a server stream, compressed first when it is large enough. */
+  item(_call: ServerCall, value: unknown): Promise<void> | undefined {
+    const bytes = this.encode(value);
+    const zip = this.accepted.responseEncoding;
+    if (zip === 'identity' || bytes.length < COMPRESS_FROM) return this.writeItem(bytes, false);
+    return compress(zip, bytes).then((zipped) => {
+      if (!this.done) return this.writeItem(zipped, true);
+    });
+  }
+
+  end(): void {
+    this.endStream();
   }
 
   /** A unary answer: headers, the message and the trailers in one go. */
@@ -200,21 +212,12 @@ export class Exchange implements StreamOut {
     }
   }
 
-  // The StreamOut side, for writeStream.
-  get finished(): boolean {
-    return this.done;
-  }
-
-  get responseEncoding(): Encoding {
-    return this.accepted.responseEncoding;
-  }
-
-  writeItem(bytes: Uint8Array, compressed: boolean): Promise<void> | undefined {
+  private writeItem(bytes: Uint8Array, compressed: boolean): Promise<void> | undefined {
     if (!this.headersSent) this.respond(this.headersFor(this.accepted.responseEncoding !== 'identity'));
     return writeMessage(this.stream, bytes, compressed) ? undefined : drained(this.stream);
   }
 
-  endStream(): void {
+  private endStream(): void {
     if (!this.headersSent) this.respond(this.headersFor(false));
     this.done = true;
     this.clearTimer();
@@ -223,11 +226,7 @@ export class Exchange implements StreamOut {
     this.stream.end();
   }
 
-  failStream(error: RpcError): void {
-    this.fail(error, false);
-  }
-
-  encode(value: unknown): Uint8Array {
+  private encode(value: unknown): Uint8Array {
     let bytes: Uint8Array;
     try {
       bytes = this.accepted.codec.encodeResponse(value);
@@ -278,11 +277,6 @@ export class Exchange implements StreamOut {
     writeErrorStatus(error, trailers);
     this.trailers = lateMetadata(trailers, this.call, this.sentMetadata);
     stream.end();
-  }
-
-  private settleCall(): void {
-    this.call?.finish();
-    this.stopRunning();
   }
 
   private stopRunning(): void {

@@ -1,32 +1,36 @@
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type * as Protobuf from 'protobufjs';
 import { Code } from '../../core/code.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
-import { defineService, type MethodOptions, type ServiceDefinition } from '../../core/service.js';
+import { defineService, type MethodNames, type MethodOptions, type ServiceDefinition } from '../../core/service.js';
 import type { MethodCodec } from './codec.js';
+import { decodedWithBigInts, encodableLongs, hasLongs, withBigInts } from './proto-int64.js';
 import { protoService, registerProtoService, type ProtoMethod } from './proto-registry.js';
+import { describeFiles, loadProtoRoot } from './proto-root.js';
 import { protobufjs } from './protobufjs.js';
 
-export interface ProtoServiceOptions {
+/** What a method of a `.proto` service may be given: everything but `stream`, which the `.proto` decides. */
+type ProtoMethodOptions = Omit<MethodOptions, 'stream'>;
+
+/** Options of `defineServiceFromProto`; given the service's interface `T`, `methods` takes only its method names. */
+export interface ProtoServiceOptions<T = unknown> {
   version?: string;
   group?: string;
   /**
    * Options per method, by the definition's method name (`sayHello`): `timeoutMs`, `idempotent`,
    * `validate`, ... `stream` comes from the `.proto` and cannot be set here.
    */
-  methods?: Record<string, Omit<MethodOptions, 'stream'>>;
+  methods?: unknown extends T ? Record<string, ProtoMethodOptions> : { [K in MethodNames<T>]?: ProtoMethodOptions };
   /** Keep field names as written in the `.proto` (`user_id`) instead of lowerCamelCase (`userId`). */
   keepCase?: boolean;
   /** Folders searched for `import`ed files that are not found next to the importing file. */
-  includeDirs?: string[];
+  includeDirs?: Array<string | URL>;
 }
 
-/** How decoded messages become plain objects: 64-bit integers as decimal strings, enums by name. */
+/**
+ * How decoded messages become plain objects: enums by name, defaults filled in, oneofs named. 64-bit
+ * integers come out as decimal strings, which `decodedWithBigInts` turns into bigints.
+ */
 const toObjectOptions: Protobuf.IConversionOptions = { longs: String, enums: String, defaults: true, oneofs: true };
-
-const roots = new Map<string, Protobuf.Root>();
 
 /**
  * A service definition made from a `.proto` service. Each method takes one argument, the request
@@ -41,33 +45,41 @@ const roots = new Map<string, Protobuf.Root>();
  *
  * Client- and bidirectional-streaming rpcs are left out of the definition (peers calling them get
  * UNIMPLEMENTED). The definition serves any transport; over `grpc://` it speaks Protobuf.
+ *
+ * 64-bit integer fields (`int64`, `uint64`, `sint64`, `fixed64`, `sfixed64`) are `bigint` on every
+ * transport: decoded as bigints, and turned into bigints before a handler sees a request that came
+ * as a number or decimal string. Sending, the codec also takes integer numbers and decimal strings,
+ * as it did before, and refuses values outside the field's range. `npx switchyard-proto` writes the
+ * message and service types, and the typed definition, from the `.proto`.
  */
-export function defineServiceFromProto<T>(file: string | URL | Array<string | URL>, serviceName: string, options: ProtoServiceOptions = {}): ServiceDefinition<T> {
-  const root = loadRoot(file, options);
+export function defineServiceFromProto<T>(file: string | URL | Array<string | URL>, serviceName: string, options: ProtoServiceOptions<T> = {}): ServiceDefinition<T> {
+  const root = loadProtoRoot(file, { keepCase: options.keepCase, includeDirs: options.includeDirs });
   let service: Protobuf.Service;
   try {
     service = root.lookupService(serviceName);
   } catch {
-    throw new RpcError(Code.NOT_FOUND, `no service ${JSON.stringify(serviceName)} in ${describe(file)}`);
+    throw new RpcError(Code.NOT_FOUND, `no service ${JSON.stringify(serviceName)} in ${describeFiles(file)}`);
   }
   const fullName = service.fullName.replace(/^\./, '');
   const methodOptions: Record<string, MethodOptions> = {};
+  const ownOptions = (options.methods ?? {}) as Record<string, ProtoMethodOptions | undefined>;
   const protoMethods: ProtoMethod[] = [];
   for (const rpc of service.methodsArray) {
     if (rpc.requestStream === true) continue;
     rpc.resolve();
     const name = rpc.name[0]!.toLowerCase() + rpc.name.slice(1);
-    const own = options.methods?.[name] ?? {};
-    methodOptions[name] = { ...own, validate: oneMessage(name, own.validate) };
+    const own = ownOptions[name] ?? {};
+    const requestType = rpc.resolvedRequestType!;
+    methodOptions[name] = { ...own, validate: oneMessage(name, requestType, own.validate) };
     if (rpc.responseStream === true) methodOptions[name].stream = 'server';
     protoMethods.push({
       name,
       protoName: rpc.name,
       path: `/${fullName}/${rpc.name}`,
-      codec: messageCodec(rpc.resolvedRequestType!, rpc.resolvedResponseType!),
+      codec: messageCodec(requestType, rpc.resolvedResponseType!),
     });
   }
-  for (const name of Object.keys(options.methods ?? {})) {
+  for (const name of Object.keys(ownOptions)) {
     if (methodOptions[name] === undefined) throw new RpcError(Code.INVALID_ARGUMENT, `${fullName} has no unary or server-streaming rpc ${name}`);
   }
   const definition = defineService<T>(fullName, {
@@ -80,35 +92,6 @@ export function defineServiceFromProto<T>(file: string | URL | Array<string | UR
 }
 
 type DefineMethods<T> = Parameters<typeof defineService<T>>[1]['methods'];
-
-function loadRoot(file: string | URL | Array<string | URL>, options: ProtoServiceOptions): Protobuf.Root {
-  const files = (Array.isArray(file) ? file : [file]).map((f) => (f instanceof URL ? fileURLToPath(f) : resolve(f)));
-  const includeDirs = (options.includeDirs ?? []).map((dir) => resolve(dir));
-  const key = JSON.stringify([files, includeDirs, options.keepCase === true]);
-  let root = roots.get(key);
-  if (root === undefined) {
-    const protobuf = protobufjs();
-    root = new protobuf.Root();
-    root.resolvePath = (origin, target) => {
-      if (isAbsolute(target)) return target;
-      const beside = origin === '' ? resolve(target) : resolve(dirname(origin), target);
-      if (existsSync(beside)) return beside;
-      for (const dir of includeDirs) {
-        const candidate = resolve(dir, target);
-        if (existsSync(candidate)) return candidate;
-      }
-      return beside;
-    };
-    try {
-      root.loadSync(files, { keepCase: options.keepCase === true });
-      root.resolveAll();
-    } catch (error) {
-      throw new RpcError(Code.INVALID_ARGUMENT, `cannot load ${describe(file)}: ${errorMessage(error)}`, { cause: error });
-    }
-    roots.set(key, root);
-  }
-  return root;
-}
 
 /** Requests and responses as Protobuf messages, converted from and to plain objects. */
 function messageCodec(request: Protobuf.Type, response: Protobuf.Type): MethodCodec {
@@ -129,7 +112,8 @@ function encode(type: Protobuf.Type, value: unknown, code: Code, what: string): 
     throw new RpcError(code, `${what} must be a ${type.fullName.slice(1)} object, not ${value === null ? 'null' : typeof value}`);
   }
   try {
-    return type.encode(type.fromObject(value as Record<string, unknown>)).finish();
+    const message = hasLongs(type) ? encodableLongs(type, value) : value;
+    return type.encode(type.fromObject(message as Record<string, unknown>)).finish();
   } catch (error) {
     throw new RpcError(code, `cannot encode the ${what} as ${type.fullName.slice(1)}: ${errorMessage(error)}`);
   }
@@ -156,22 +140,31 @@ function strictReader(bytes: Uint8Array): Protobuf.Reader {
 
 function decode(type: Protobuf.Type, bytes: Uint8Array, code: Code): unknown {
   try {
-    return type.toObject(type.decode(strictReader(bytes)), toObjectOptions);
+    const message = type.toObject(type.decode(strictReader(bytes)), toObjectOptions);
+    return hasLongs(type) ? decodedWithBigInts(type, message) : message;
   } catch (error) {
     throw new RpcError(code, `cannot decode ${type.fullName.slice(1)}: ${errorMessage(error)}`);
   }
 }
 
-/** Whatever the transport, a method of a `.proto` service takes exactly one message object. */
-function oneMessage(method: string, own: ((args: unknown[]) => void) | undefined): (args: unknown[]) => void {
+/**
+ * Whatever the transport, a method of a `.proto` service takes exactly one message object, and
+ * its 64-bit integers are bigints: a request that came over MessagePack or JSON with numbers or
+ * decimal strings in those fields is replaced by a copy holding bigints before the handler runs.
+ */
+function oneMessage(method: string, request: Protobuf.Type, own: ((args: unknown[]) => void) | undefined): (args: unknown[]) => void {
+  const longs = hasLongs(request);
   return (args) => {
     if (args.length !== 1 || typeof args[0] !== 'object' || args[0] === null || Array.isArray(args[0])) {
       throw new RpcError(Code.INVALID_ARGUMENT, `${method} takes one argument, the request message as an object`);
     }
+    if (longs) {
+      try {
+        args[0] = withBigInts(request, args[0]);
+      } catch (error) {
+        throw new RpcError(Code.INVALID_ARGUMENT, `${method}: ${errorMessage(error)}`);
+      }
+    }
     own?.(args);
   };
-}
-
-function describe(file: string | URL | Array<string | URL>): string {
-  return (Array.isArray(file) ? file : [file]).map(String).join(', ');
 }

@@ -129,6 +129,7 @@ export class GrpcServerTransport implements ServerTransport {
     this.sessions.set(session, {
       settings: this.settings,
       guard,
+      logger: this.context.logger,
       abortReason: () => (this.forced ? this.shutDown : this.cancelled),
       punish: () => this.punish(session, guard),
     });

@@ -1,7 +1,8 @@
+import { CallWatch, refusal } from '../../core/call-watch.js';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
 import { readField } from '../../core/plain-data.js';
-import { cancelledBy, errorMessage, RpcError } from '../../core/rpc-error.js';
+import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { startTimer, stopTimer } from '../../core/timer.js';
 import { jsonSerializer } from '../../serialization/json.js';
 import { Backoff, defaultBackoff, type BackoffOptions } from '../backoff.js';
@@ -33,7 +34,7 @@ export class HttpChannel implements Channel {
   private readonly maxResponseBytes: number;
   private readonly fetch: typeof fetch;
   private readonly backoff: Backoff;
-  private readonly calls = new Set<AbortController>();
+  private readonly calls = new Set<FetchCall>();
   private readonly urls = new Map<string, string>();
   private retryAt = 0;
   private used = false;
@@ -62,16 +63,13 @@ export class HttpChannel implements Channel {
     return this.leaving;
   }
 
-  async call(invocation: Invocation, _serializer: unknown, serviceId: string): Promise<unknown> {
+  async call(invocation: Invocation, serviceId: string): Promise<unknown> {
     if (this.shutdown) throw new RpcError(Code.UNAVAILABLE, `channel to ${this.address} is closed`, { unprocessed: true });
-    let timeoutMs: number | undefined;
+    const refused = refusal(invocation);
+    if (refused !== undefined) throw refused;
     // An infinite deadline is none; a finite one of any length is kept (see core/timer.ts).
-    if (invocation.deadline !== undefined && invocation.deadline !== Infinity) {
-      timeoutMs = Math.ceil(invocation.deadline - Date.now());
-      if (!(timeoutMs > 0)) throw new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent', { unprocessed: true });
-    }
-    const signal = invocation.signal;
-    if (signal?.aborted) throw cancelledBy(signal.reason);
+    const deadline = invocation.deadline;
+    const timeoutMs = deadline === undefined || deadline === Infinity ? undefined : Math.max(1, Math.ceil(deadline - Date.now()));
     let headers: Record<string, string>;
     let body: Uint8Array;
     try {
@@ -81,32 +79,25 @@ export class HttpChannel implements Channel {
       throw new RpcError(Code.INVALID_ARGUMENT, `cannot send the call: ${errorMessage(error)}`, { unprocessed: true, cause: error });
     }
 
-    const controller = new AbortController();
-    let reason: RpcError | undefined;
-    const abort = (error: RpcError) => {
-      reason ??= error;
-      controller.abort(error);
-    };
-    const timer = timeoutMs === undefined ? undefined : startTimer(timeoutMs, (ms) => abort(new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${ms} ms exceeded`)), timeoutMs);
-    const onAbort = () => abort(cancelledBy(signal!.reason));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.calls.add(controller);
+    // fetch takes one signal: the call's own, which its deadline, its caller and close() abort.
+    const call = new FetchCall(invocation, this.address);
+    this.calls.add(call);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
-      stopTimer(timer);
-      signal?.removeEventListener('abort', onAbort);
-      this.calls.delete(controller);
+      call.release();
+      this.calls.delete(call);
       if (this.calls.size === 0) this.idle?.();
     };
+    const reason = () => call.reason;
 
     let response: Response;
     try {
-      response = await this.fetch(this.urlOf(serviceId, invocation.method), { method: 'POST', headers, body, signal: controller.signal });
+      response = await this.fetch(this.urlOf(serviceId, invocation.method), { method: 'POST', headers, body, signal: call.controller.signal });
     } catch (error) {
       release();
-      if (reason !== undefined) throw reason;
+      if (call.reason !== undefined) throw call.reason;
       this.retryAt = Date.now() + this.backoff.next();
       const code = field(field(error, 'cause'), 'code');
       throw new RpcError(Code.UNAVAILABLE, `cannot reach ${this.address}: ${describe(error)}`, { unprocessed: typeof code === 'string' && notSent.has(code), cause: error });
@@ -122,13 +113,13 @@ export class HttpChannel implements Channel {
       const contentType = response.headers.get('content-type');
       if (response.ok && response.body !== null && contentType?.startsWith('application/x-ndjson')) {
         streaming = true;
-        return guard(readLines(response.body, json, this.maxResponseBytes, release), () => reason);
+        return guard(readLines(response.body, json, this.maxResponseBytes, release), reason);
       }
       const bytes = await readLimited(response, this.maxResponseBytes);
       if (!response.ok) throw decodeError(response.status, response.statusText, bytes, isJson(contentType));
       return bytes.byteLength === 0 ? undefined : json.decode(bytes);
     } catch (error) {
-      throw reason ?? RpcError.from(error, Code.INTERNAL);
+      throw call.reason ?? RpcError.from(error, Code.INTERNAL);
     } finally {
       if (!streaming) release();
     }
@@ -139,7 +130,7 @@ export class HttpChannel implements Channel {
     if (this.calls.size === 0) return;
     await new Promise<void>((resolve) => {
       const timer = startTimer(timeoutMs, () => {
-        for (const controller of this.calls) controller.abort(new RpcError(Code.CANCELLED, 'client closed'));
+        for (const call of this.calls) call.controller.abort(new RpcError(Code.CANCELLED, 'client closed'));
         resolve();
       }, undefined);
       this.idle = () => {
@@ -168,6 +159,27 @@ export class HttpChannel implements Channel {
     if (invocation.oneWay) headers[Header.oneWay] = '1';
     if (invocation.metadata.size > 0) for (const [name, value] of metadataHeaders(invocation.metadata)) headers[name] = value;
     return headers;
+  }
+}
+
+/** One call's fetch: its signal, aborted when the call's deadline passes or its caller cancels. */
+class FetchCall extends CallWatch {
+  readonly controller = new AbortController();
+  /** Why the call was given up, if it was. */
+  reason: RpcError | undefined;
+
+  constructor(invocation: Invocation, address: string) {
+    super();
+    this.watch(invocation, address);
+  }
+
+  release(): void {
+    this.unwatch();
+  }
+
+  protected override abandon(error: RpcError): void {
+    this.reason ??= error;
+    this.controller.abort(error);
   }
 }
 

@@ -2,10 +2,11 @@ import type { CallTable, MethodEntry } from '../../core/call-table.js';
 import { Code } from '../../core/code.js';
 import { RpcError } from '../../core/rpc-error.js';
 import { serviceId } from '../../core/service.js';
+import type { HttpRoute } from './method-options.js';
 
 type Segment = { literal: string } | { param: string };
 
-/** A method's resource-style mapping (`MethodOptions.http`), compiled. */
+/** A method's resource-style mapping (its `http` method option), compiled. */
 export interface RestRoute {
   readonly verb: string;
   readonly path: string;
@@ -106,7 +107,7 @@ function fit(route: RestRoute, segments: readonly string[]): Map<string, string>
   return pathValues;
 }
 
-function compileRoute(entry: MethodEntry, mapping: NonNullable<MethodEntry['options']['http']>, where: string, onInvalid: (error: RpcError) => void): RestRoute | undefined {
+function compileRoute(entry: MethodEntry, mapping: HttpRoute, where: string, onInvalid: (error: RpcError) => void): RestRoute | undefined {
   const verb = mapping.method ?? 'POST';
   const path = mapping.path ?? `/${entry.service.key.name}/${entry.method}`;
   const params = mapping.params ?? [];

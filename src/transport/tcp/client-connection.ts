@@ -1,35 +1,22 @@
 import type { Socket } from 'node:net';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
-import { RpcError, cancelledBy, errorMessage } from '../../core/rpc-error.js';
-import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
+import { refusal } from '../../core/call-watch.js';
+import { RpcError, errorMessage } from '../../core/rpc-error.js';
+import { startTimer, stopTimer } from '../../core/timer.js';
 import { errorSerializer, type SerializerSet } from '../../serialization/registry.js';
 import { bodyLength, encodeBody, type Body, type Serializer } from '../../serialization/serializer.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { IncomingStream, STREAM_WINDOW } from './client-stream.js';
 import { Flags, FrameType, countBody, decodeMetadata, type Frame } from './frame.js';
-import { requestMetadata, responseError, takeCallbacks, type CallbackArgs } from './client-request.js';
+import { PendingCall, requestMetadata, responseError, takeCallbacks } from './client-request.js';
 import { encodeError } from './wire-error.js';
 
 export interface ClientConnectionOptions extends ConnectionOptions {
   /** Serializers this client reads responses with. */
   serializers: SerializerSet;
-}
-
-interface PendingCall {
-  id: number;
-  invocation: Invocation;
-  /** Server-streaming calls: where the items go. */
-  stream: IncomingStream | undefined;
-  /** The call's callback arguments, by argument index. */
-  callbacks: CallbackArgs | undefined;
+  /** The serializer this client writes requests with, bound to the channel when it is made. */
   serializer: Serializer;
-  resolve(value: unknown): void;
-  reject(error: RpcError): void;
-  /** The connection's flush generation when queued: equal to the current one means not yet written. */
-  generation: number;
-  timer: Timer | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 export interface ConnectionHooks {
@@ -67,13 +54,11 @@ export class ClientConnection {
     return this.leaving;
   }
 
-  call(invocation: Invocation, serializer: Serializer, serviceId: string): Promise<unknown> {
-    let timeoutMs: number | undefined;
-    if (invocation.deadline !== undefined) {
-      timeoutMs = invocation.deadline - Date.now();
-      if (timeoutMs <= 0) return Promise.reject(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call was sent', { unprocessed: true }));
-    }
-    if (invocation.signal?.aborted) return Promise.reject(cancelledBy(invocation.signal.reason));
+  call(invocation: Invocation, serviceId: string): Promise<unknown> {
+    const refused = refusal(invocation);
+    if (refused !== undefined) return Promise.reject(refused);
+    const timeoutMs = invocation.deadline === undefined ? undefined : invocation.deadline - Date.now();
+    const serializer = this.options.serializer;
     const streaming = invocation.service.methods.get(invocation.method)?.stream === 'server';
     const { args, callbacks, indexes } = takeCallbacks(invocation.args);
     const extra: Array<[string, string]> = [];
@@ -101,18 +86,10 @@ export class ClientConnection {
       return Promise.resolve(undefined);
     }
     return new Promise<unknown>((resolve, reject) => {
-      const pending: PendingCall = {
-        id, invocation, serializer, resolve, reject, stream: undefined, callbacks,
-        generation: this.connection.flushGeneration, timer: undefined, onAbort: undefined,
-      };
-      if (timeoutMs !== undefined) pending.timer = startTimer(timeoutMs, this.expire, pending);
-      const signal = invocation.signal;
-      if (signal !== undefined) {
-        pending.onAbort = () => this.abandon(id, cancelledBy(signal.reason));
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-      }
+      const pending = new PendingCall(id, invocation, callbacks, resolve, reject, this.connection.flushGeneration, this.giveUp);
       this.pending.set(id, pending);
       this.connection.send(FrameType.REQUEST, 0, serializer.id, id, metadata, body);
+      pending.sent(this.address);
       if (streaming) {
         pending.stream = new IncomingStream(
           (count) => this.connection.send(FrameType.CREDIT, 0, 0, id, undefined, countBody(count)),
@@ -169,7 +146,7 @@ export class ClientConnection {
     const call = this.pending.get(frame.requestId);
     if (call === undefined) return; // cancelled or timed out: the late answer is dropped
     this.pending.delete(frame.requestId);
-    this.release(call);
+    call.release();
     try {
       if (frame.metadata.length > 0) {
         const response = call.invocation.responseMetadata;
@@ -177,11 +154,11 @@ export class ClientConnection {
       }
       const serializer = this.options.serializers.forResponse(frame.serializer);
       if (serializer === undefined) throw new RpcError(Code.INTERNAL, `response in unknown serializer ${frame.serializer}`);
-      if ((frame.flags & Flags.ERROR) !== 0) settle(call, responseError(serializer.decode(frame.body), frame.flags));
+      if ((frame.flags & Flags.ERROR) !== 0) call.fail(responseError(serializer.decode(frame.body), frame.flags));
       else if (call.stream !== undefined) call.stream.finish();
       else call.resolve(frame.body.length === 0 ? undefined : serializer.decode(frame.body));
     } catch (error) {
-      settle(call, RpcError.from(error, Code.INTERNAL));
+      call.fail(RpcError.from(error, Code.INTERNAL));
     }
     this.endIfDrained();
   }
@@ -236,28 +213,25 @@ export class ClientConnection {
     }
   }
 
-  /** A call whose deadline passed: argument of the per-call timer, so arming it allocates no closure. */
-  private readonly expire = (call: PendingCall): void => {
-    call.timer = undefined;
-    this.abandon(call.id, new RpcError(Code.DEADLINE_EXCEEDED, `deadline exceeded waiting for ${this.address}`));
-  };
+  /** The deadline or signal of a call ended it: one function for every call, so a call makes no closure. */
+  private readonly giveUp = (id: number, error: RpcError): void => this.abandon(id, error);
 
   /** The caller gave up: fail the call now and tell the server to stop. */
   private abandon(id: number, error: RpcError): void {
     const call = this.pending.get(id);
     if (call === undefined) return;
     this.pending.delete(id);
-    this.release(call);
+    call.release();
     this.connection.send(FrameType.CANCEL, 0, 0, id, undefined, undefined);
-    settle(call, error);
+    call.fail(error);
     this.endIfDrained();
   }
 
   private onClose(reason: RpcError): void {
     for (const call of this.pending.values()) {
-      this.release(call);
+      call.release();
       const unprocessed = call.generation === this.connection.flushGeneration;
-      settle(call, new RpcError(Code.UNAVAILABLE, `${reason.message} (call to ${this.address})`, { unprocessed, cause: reason }));
+      call.fail(new RpcError(Code.UNAVAILABLE, `${reason.message} (call to ${this.address})`, { unprocessed, cause: reason }));
     }
     this.pending.clear();
     this.hooks.closed(reason);
@@ -270,15 +244,4 @@ export class ClientConnection {
       this.onDrained?.();
     }
   }
-
-  private release(call: PendingCall): void {
-    if (call.timer !== undefined) stopTimer(call.timer);
-    if (call.onAbort !== undefined) call.invocation.signal?.removeEventListener('abort', call.onAbort);
-  }
-}
-
-/** A failed call: a stream reports it to its reader, any other call rejects. */
-function settle(call: PendingCall, error: RpcError): void {
-  if (call.stream !== undefined) call.stream.fail(error);
-  else call.reject(error);
 }

@@ -1,5 +1,7 @@
+import { CallWatch } from '../../core/call-watch.js';
 import type { Invocation } from '../../core/invocation.js';
 import { RpcError, fromWireError } from '../../core/rpc-error.js';
+import type { IncomingStream } from './client-stream.js';
 import { Flags, MAX_TIMEOUT_MS, encodeMetadata } from './frame.js';
 
 /** A call's callback arguments, by argument index. */
@@ -52,3 +54,45 @@ export function takeCallbacks(args: unknown[]): { args: unknown[]; callbacks?: C
   return { args: out ?? args, callbacks, indexes };
 }
 
+
+/**
+ * A call waiting for its response on one connection. Its deadline and signal are watched from the
+ * moment its request is queued; giving the call up goes through the connection's `giveUp`.
+ */
+export class PendingCall extends CallWatch {
+  /** Server-streaming calls: where the items go. */
+  stream: IncomingStream | undefined = undefined;
+
+  constructor(
+    readonly id: number,
+    readonly invocation: Invocation,
+    /** The call's callback arguments, by argument index. */
+    readonly callbacks: CallbackArgs | undefined,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: RpcError) => void,
+    /** The connection's flush generation when queued: equal to the current one means not yet written. */
+    readonly generation: number,
+    private readonly giveUp: (id: number, error: RpcError) => void,
+  ) {
+    super();
+  }
+
+  /** The request is queued for `address`: from now on the deadline and the signal can end the call. */
+  sent(address: string): void {
+    this.watch(this.invocation, address);
+  }
+
+  release(): void {
+    this.unwatch();
+  }
+
+  /** A failed call: a stream reports it to its reader, any other call rejects. */
+  fail(error: RpcError): void {
+    if (this.stream !== undefined) this.stream.fail(error);
+    else this.reject(error);
+  }
+
+  protected override abandon(error: RpcError): void {
+    this.giveUp(this.id, error);
+  }
+}

@@ -1,9 +1,9 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { Code } from '../../core/code.js';
+import { beforeSending } from '../../core/call-watch.js';
 import type { Invocation } from '../../core/invocation.js';
 import { RpcError } from '../../core/rpc-error.js';
 import { startTimer, stopTimer } from '../../core/timer.js';
-import type { Serializer } from '../../serialization/serializer.js';
 import { Backoff, type BackoffOptions } from '../backoff.js';
 import type { Channel, ChannelState } from '../transport.js';
 import { ClientConnection, type ClientConnectionOptions } from './client-connection.js';
@@ -48,14 +48,14 @@ export class TcpChannel implements Channel {
     return this.goAwayReceived;
   }
 
-  call(invocation: Invocation, serializer: Serializer, serviceId: string): Promise<unknown> {
+  call(invocation: Invocation, serviceId: string): Promise<unknown> {
     const ready = this.current;
-    if (ready !== undefined) return ready.call(invocation, serializer, serviceId);
+    if (ready !== undefined) return ready.call(invocation, serviceId);
     if (this.shutdown) return Promise.reject(new RpcError(Code.UNAVAILABLE, `channel to ${this.address} is closed`, { unprocessed: true }));
     if (this.state === 'TRANSIENT_FAILURE') {
       return Promise.reject(new RpcError(Code.UNAVAILABLE, `${this.address} unreachable, next attempt in ${this.retryAt - Date.now()} ms: ${this.lastError?.message}`, { unprocessed: true }));
     }
-    return this.connect().then((connection) => connection.call(invocation, serializer, serviceId));
+    return beforeSending(this.connect(), invocation).then((connection) => connection.call(invocation, serviceId));
   }
 
   async close(timeoutMs = 5000): Promise<void> {

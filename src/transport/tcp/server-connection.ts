@@ -3,6 +3,7 @@ import { Code } from '../../core/code.js';
 import type { MethodEntry } from '../../core/call-table.js';
 import type { Metadata } from '../../core/metadata.js';
 import { RpcError, errorMessage } from '../../core/rpc-error.js';
+import { dispatch, type CallResponder } from '../../core/dispatch.js';
 import { ServerCall } from '../../core/server-call.js';
 import { errorSerializer } from '../../serialization/registry.js';
 import { bodyLength, encodeBody, type Body, type Serializer } from '../../serialization/serializer.js';
@@ -10,7 +11,7 @@ import type { ServerContext } from '../transport.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { Flags, FrameType, ProtocolError, decodeRequestMetadata, encodeMetadata, readCount, type Frame } from './frame.js';
 import { CallbackBridge } from './server-callbacks.js';
-import { DEFAULT_STREAM_CREDIT, OutgoingStream } from './server-stream.js';
+import { DEFAULT_STREAM_CREDIT, StreamCredit } from './server-stream.js';
 import { encodeError } from './wire-error.js';
 
 /**
@@ -22,6 +23,9 @@ const DEADLINE_SWEEP_MS = 20;
 
 /** A call of this connection, with what its answer needs. */
 class TcpServerCall extends ServerCall {
+  /** A server stream's flow control. */
+  credit: StreamCredit | undefined;
+
   // Names kept apart from ServerCall's own (private) fields, which share the object.
   constructor(
     entry: MethodEntry,
@@ -37,11 +41,10 @@ class TcpServerCall extends ServerCall {
 }
 
 /** One accepted connection: dispatches its requests and answers them. */
-export class ServerConnection {
+export class ServerConnection implements CallResponder<TcpServerCall> {
   private readonly connection: Connection;
   /** Calls the caller still waits for, by request id. */
   private readonly inFlight = new Map<number, TcpServerCall>();
-  private readonly streams = new Map<number, OutgoingStream>();
   private readonly callbacks: CallbackBridge;
   /** Handlers started on this connection that have not settled, answered or not. */
   private running = 0;
@@ -59,11 +62,13 @@ export class ServerConnection {
     this.connection = new Connection(socket, options, {
       onFrame: (frame) => this.onFrame(frame),
       onClose: (reason) => {
-        for (const call of this.inFlight.values()) call.abort(reason);
+        for (const call of this.inFlight.values()) {
+          call.abort(reason);
+          call.credit?.stop();
+        }
         this.inFlight.clear();
         this.withDeadline = 0;
         clearInterval(this.sweeper);
-        for (const stream of this.streams.values()) stream.stop();
         this.callbacks.close(reason);
         onClosed();
       },
@@ -90,12 +95,12 @@ export class ServerConnection {
         if (call !== undefined) {
           this.forget(call);
           call.abort(new RpcError(Code.CANCELLED, 'cancelled by the caller'));
+          call.credit?.stop();
         }
-        this.streams.get(frame.requestId)?.stop();
         return;
       }
       case FrameType.CREDIT:
-        this.streams.get(frame.requestId)?.grant(readCount(frame.body));
+        this.inFlight.get(frame.requestId)?.credit?.grant(readCount(frame.body));
         return;
       case FrameType.CALLBACK_RESPONSE:
         this.callbacks.answer(frame, (id) => this.context.serializers.forResponse(id));
@@ -167,50 +172,45 @@ export class ServerConnection {
       this.inFlight.set(id, call);
       if (call.deadline !== undefined && this.withDeadline++ === 0) this.sweeper = setInterval(this.sweep, DEADLINE_SWEEP_MS).unref();
     }
-    if (streaming) this.runStream(entry, call, request.target.credit ?? DEFAULT_STREAM_CREDIT);
-    else this.run(entry, call);
+    if (streaming) call.credit = new StreamCredit(request.target.credit ?? DEFAULT_STREAM_CREDIT);
+    dispatch(entry, call, this, this.context.logger);
   }
 
-  /** A server-streaming call: items as STREAM_ITEM frames, then an empty RESPONSE (or an error). */
-  private runStream(entry: MethodEntry, call: TcpServerCall, credit: number): void {
-    const { requestId: id, wireSerializer: serializer } = call;
-    const stream = new OutgoingStream(call, serializer, {
-      item: (body) => this.connection.send(FrameType.STREAM_ITEM, 0, serializer.id, id, undefined, body),
-      end: (error) => {
-        if (!this.forget(call)) return;
-        const metadata = responseMetadata(call);
-        if (error === undefined) this.connection.send(FrameType.RESPONSE, 0, serializer.id, id, metadata, undefined);
-        else this.respondError(id, serializer, error, metadata);
-      },
-    }, credit, this.connection.sendLimit);
-    this.streams.set(id, stream);
-    entry.handler(call)
-      .then((result) => stream.run(result), (error: unknown) => stream.sink.end(RpcError.from(error)))
-      .finally(() => {
-        // A caller may reuse the id of a call the server already answered at its deadline.
-        if (this.streams.get(id) === stream) this.streams.delete(id);
-        this.finished(call);
+  // The CallResponder side: the dispatcher tells this connection how each call ended.
+  settled(): void {
+    this.running--;
+  }
+
+  isOpen(call: TcpServerCall): boolean {
+    return this.inFlight.get(call.requestId) === call;
+  }
+
+  result(call: TcpServerCall, value: unknown): void {
+    if (this.forget(call)) this.respond(call, value);
+  }
+
+  error(call: TcpServerCall, error: RpcError): void {
+    if (this.forget(call)) this.respondError(call.requestId, call.wireSerializer, error, responseMetadata(call));
+  }
+
+  /** A stream item as a STREAM_ITEM frame; then, if the caller's credit is spent, a wait for more. */
+  item(call: TcpServerCall, value: unknown): Promise<void> | undefined {
+    const body = this.encodeItem(call.wireSerializer, value);
+    const credit = call.credit!;
+    if (!credit.available) {
+      // Only a caller that granted no credit at all gets here: the item waits for its first grant.
+      return credit.ready()!.then(() => {
+        if (this.isOpen(call)) this.sendItem(call, credit, body);
       });
+    }
+    this.sendItem(call, credit, body);
+    return credit.ready();
   }
 
-  private run(entry: MethodEntry, call: TcpServerCall): void {
-    entry.handler(call).then(
-      (result) => {
-        this.finished(call);
-        if (call.oneWay || !this.forget(call)) return;
-        this.respond(call, result);
-      },
-      (error: unknown) => {
-        this.finished(call);
-        const rpcError = RpcError.from(error);
-        if (call.oneWay) {
-          this.context.logger.warn({ service: entry.service.id, method: entry.method, code: rpcError.code, message: rpcError.message }, 'one-way call failed');
-          return;
-        }
-        if (!this.forget(call)) return;
-        this.respondError(call.requestId, call.wireSerializer, rpcError, responseMetadata(call));
-      },
-    );
+  /** The stream's end: an empty RESPONSE. */
+  end(call: TcpServerCall): void {
+    if (!this.forget(call)) return;
+    this.connection.send(FrameType.RESPONSE, 0, call.wireSerializer.id, call.requestId, responseMetadata(call), undefined);
   }
 
   /** Sends a result, or RESOURCE_EXHAUSTED if it does not fit the frame limit the caller announced. */
@@ -234,10 +234,24 @@ export class ServerConnection {
     this.connection.send(FrameType.RESPONSE, 0, serializer.id, id, metadata, body);
   }
 
-  /** The handler has settled: its place counts no more, and whatever waits for its end may go on. */
-  private finished(call: TcpServerCall): void {
-    this.running--;
-    call.finish();
+
+  private sendItem(call: TcpServerCall, credit: StreamCredit, body: Uint8Array): void {
+    credit.spend();
+    this.connection.send(FrameType.STREAM_ITEM, 0, call.wireSerializer.id, call.requestId, undefined, body);
+  }
+
+  private encodeItem(serializer: Serializer, value: unknown): Uint8Array {
+    let body: Uint8Array;
+    try {
+      body = serializer.encode(value);
+    } catch (error) {
+      throw new RpcError(Code.INTERNAL, `cannot encode a stream item: ${errorMessage(error)}`);
+    }
+    const limit = this.connection.sendLimit;
+    if (body.byteLength > limit) {
+      throw new RpcError(Code.RESOURCE_EXHAUSTED, `stream item of ${body.byteLength} bytes exceeds the frame limit of ${limit}`);
+    }
+    return body;
   }
 
   /**
@@ -249,7 +263,7 @@ export class ServerConnection {
     if (!this.forget(call)) return;
     const error = new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${call.budgetMs} ms exceeded on the server`);
     call.abort(error);
-    this.streams.get(call.requestId)?.stop();
+    call.credit?.stop();
     this.respondError(call.requestId, call.wireSerializer, error);
   }
 

@@ -1,0 +1,160 @@
+import { Code } from '../core/code.js';
+import { RpcError } from '../core/rpc-error.js';
+import { currentCall } from '../core/server-call.js';
+import { defineService, type DefineServiceOptions } from '../core/service.js';
+import type { Probe } from './probe.js';
+import { valueCases } from './values.js';
+
+/** One stream item of `count`: its position, and padding that makes flow control measurable. */
+export interface CountItem {
+  index: number;
+  padding: string;
+}
+
+/** How `fail` fails. */
+export type FailureKind = 'rpc-error' | 'rich-details' | 'error-subclass' | 'non-error';
+
+/** The service every row calls. Each method reports what it saw to the suite's `Probe`. */
+export interface Conformance {
+  /** Keeps what arrived under `tag`, for the row to compare with what it sent. */
+  receive(tag: string, value: unknown): Promise<void>;
+  /** Returns the value of the values-table case named `name`. */
+  produce(name: string): Promise<unknown>;
+  fail(kind: FailureKind): Promise<never>;
+  /** Runs until the row emits `release:<tag>`, or until its signal fires (then rejects with the reason). */
+  hold(tag: string): Promise<string>;
+  /** Returns the request metadata `x-conformance` and `x-blob-bin`; sends response metadata back. */
+  metadata(): Promise<{ text: unknown; blob: unknown }>;
+  /** One-way: reports `notified:<tag>`. */
+  notify(tag: string): Promise<void>;
+  /** Guarded by a `validate` hook that wants one number. */
+  validated(count: number): Promise<number>;
+  /** A stream of `n` items of `paddingBytes` each; reports how far it got under `tag`. */
+  count(tag: string, n: number, paddingBytes: number): AsyncIterable<CountItem>;
+  /** Yields `n` items, then throws an RpcError. */
+  failAfter(n: number): AsyncIterable<number>;
+  /** A unary method whose handler wrongly returns an async generator. */
+  unaryReturningGenerator(): Promise<number>;
+  /** A streaming method whose handler wrongly returns something that is not iterable. */
+  streamReturningNumber(): AsyncIterable<number>;
+}
+
+const methods = {
+  receive: {},
+  produce: {},
+  fail: {},
+  hold: {},
+  metadata: {},
+  notify: { oneWay: true },
+  validated: {
+    validate: (args: unknown[]) => {
+      if (args.length !== 1 || typeof args[0] !== 'number') throw new TypeError('validated takes one number');
+    },
+  },
+  count: { stream: 'server' },
+  failAfter: { stream: 'server' },
+  unaryReturningGenerator: {},
+  streamReturningNumber: { stream: 'server' },
+} satisfies DefineServiceOptions<Conformance>['methods'];
+
+export const ConformanceService = defineService<Conformance>('switchyard.conformance.Conformance', { version: '1.0.0', methods });
+
+interface Wider extends Conformance {
+  undeclared(): Promise<void>;
+}
+
+/** The same service as a caller that believes in one method more, to reach the server with it. */
+export const WiderConformanceService = defineService<Wider>(ConformanceService.key.name, {
+  version: ConformanceService.key.version,
+  methods: { ...methods, undeclared: {} },
+});
+
+/** A service no server of the suite provides. */
+export const AbsentService = defineService<{ anything(): Promise<void> }>('switchyard.conformance.Absent', { methods: { anything: {} } });
+
+/** The ids of the services the suite's servers provide (a broker's topics, say). */
+export const conformanceServiceIds: readonly string[] = [ConformanceService.id];
+
+export class LedgerError extends Error {
+  override name = 'LedgerError';
+}
+
+/** The implementation, reporting to `probe`. */
+export function conformanceImplementation(probe: Probe): Conformance {
+  return {
+    async receive(tag, value) {
+      probe.received.set(tag, value);
+    },
+    async produce(name) {
+      const found = valueCases.find((valueCase) => valueCase.name === name);
+      if (found === undefined) throw new RpcError(Code.NOT_FOUND, `no value case ${JSON.stringify(name)}`);
+      return found.make();
+    },
+    async fail(kind) {
+      if (kind === 'rpc-error') {
+        throw new RpcError(Code.FAILED_PRECONDITION, 'the ledger is closed', { details: { ledger: 'main', attempts: 3, flags: [true, null], nested: { reason: 'audit' } } });
+      }
+      if (kind === 'rich-details') {
+        throw new RpcError(Code.FAILED_PRECONDITION, 'the ledger is out of balance', { details: { total: 2n ** 64n, at: new Date('2024-02-29T12:34:56.789Z'), digest: new Uint8Array([1, 2, 255]) } });
+      }
+      if (kind === 'error-subclass') throw new LedgerError('ledger entry 7 is missing');
+      throw 42;
+    },
+    hold(tag) {
+      const { signal } = currentCall();
+      probe.emit(`started:${tag}`);
+      return new Promise<string>((resolve, reject) => {
+        const onAbort = (): void => {
+          probe.emit(`aborted:${tag}`, signal?.reason);
+          reject(signal?.reason);
+        };
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        void probe.next(`release:${tag}`, 60_000).then(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve('released');
+        }, () => undefined);
+      });
+    },
+    async metadata() {
+      const { metadata, responseMetadata } = currentCall();
+      responseMetadata.set('x-served-by', 'conformance');
+      responseMetadata.set('x-reply-bin', new Uint8Array([9, 0, 255]));
+      return { text: metadata.get('x-conformance'), blob: metadata.get('x-blob-bin') };
+    },
+    async notify(tag) {
+      probe.emit(`notified:${tag}`);
+    },
+    async validated(count) {
+      probe.validatedRuns += 1;
+      return count * 2;
+    },
+    async *count(tag, n, paddingBytes) {
+      const { signal } = currentCall();
+      const state = probe.stream(tag);
+      const padding = 'x'.repeat(paddingBytes);
+      try {
+        for (let index = 0; index < n; index++) {
+          state.produced = index + 1;
+          yield { index, padding };
+        }
+        state.completed = true;
+      } finally {
+        state.aborted = signal?.aborted === true;
+        probe.emit(`ended:${tag}`, state);
+      }
+    },
+    async *failAfter(n) {
+      for (let i = 0; i < n; i++) yield i;
+      throw new RpcError(Code.RESOURCE_EXHAUSTED, `stopped after ${n} items`, { details: { items: n } });
+    },
+    unaryReturningGenerator() {
+      return (async function* generator() {
+        yield 1;
+      })() as unknown as Promise<number>;
+    },
+    streamReturningNumber() {
+      return 42 as unknown as AsyncIterable<number>;
+    },
+  };
+}
