@@ -11,7 +11,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Interceptor } from '../src/index.js';
 import { lastMethodMemo } from '../src/interceptors/scopes.js';
-import { stableKey } from '../src/interceptors/stable-key.js';
+import { stableKey } from '../src/core/stable-key.js';
 
 type Stored = NonNullable<unknown>;
 

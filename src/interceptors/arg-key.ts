@@ -1,4 +1,4 @@
-import { writeKey, type KeyWriter } from './stable-key.js';
+import { writeKey, type KeyWriter } from '../core/stable-key.js';
 
 /** An argument list's key: the first `length` units of `units`. */
 export interface Key {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ArgKeyWriter } from '../../src/interceptors/arg-key.js';
-import { stableKey } from '../../src/interceptors/stable-key.js';
+import { stableKey } from '../../src/core/stable-key.js';
 
 const values: unknown[] = [
   0, -0, 1, -1, 7, 65535, 65536, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 0.5, -0.5, 1e300, NaN, Infinity, -Infinity,

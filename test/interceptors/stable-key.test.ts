@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { stableKey } from '../../src/interceptors/stable-key.js';
+import { stableKey } from '../../src/core/stable-key.js';
 import { mulberry32 } from '../support/random.js';
 
 test('object keys in any order give the same key, nested too', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { providerId } from '../../registry/provider.js';
 import type { BalancerOptions, Candidate, LoadBalancer } from './balancer.js';
+import { stableKey } from '../../core/stable-key.js';
 
 /**
  * Consistent hashing on a ketama ring: calls whose key arguments are equal go to the same provider,
@@ -33,7 +34,8 @@ export function consistentHashBalancer(options: BalancerOptions = {}): LoadBalan
         ring = buildRing(ids, joined, virtualNodes);
         rings.set(call.service.id, ring);
       }
-      const key = hashArguments.map((index) => stableKey(call.args[index])).join(',');
+      // Arguments without a key (a function, a cycle) all go to one place on the ring.
+      const key = stableKey(hashArguments.map((index) => call.args[index])) ?? '';
       return members[ring.owners[search(ring.points, hash32(key))]!]!;
     },
   };
@@ -91,46 +93,4 @@ function search(points: Uint32Array, hash: number): number {
 
 function hash32(key: string): number {
   return createHash('md5').update(key).digest().readUInt32LE(0);
-}
-
-/**
- * A string that is equal for equal values: object keys are sorted, so `{a, b}` and `{b, a}` give the
- * same key; types are kept apart, so `1` and `'1'` do not.
- */
-export function stableKey(value: unknown, seen: Set<object> = new Set()): string {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'number':
-    case 'boolean':
-      return String(value);
-    case 'bigint':
-      return `${value}n`;
-    case 'undefined':
-      return 'undefined';
-    case 'symbol':
-    case 'function':
-      return typeof value;
-  }
-  if (value === null) return 'null';
-  const object = value as object;
-  if (seen.has(object)) return '[circular]';
-  if (object instanceof Date) return `Date(${object.getTime()})`;
-  if (ArrayBuffer.isView(object)) {
-    return `bytes(${Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('hex')})`;
-  }
-  seen.add(object);
-  try {
-    if (Array.isArray(object)) return `[${object.map((item) => stableKey(item, seen)).join(',')}]`;
-    if (object instanceof Map) {
-      const pairs = [...object].map(([k, v]) => `${stableKey(k, seen)}=>${stableKey(v, seen)}`);
-      return `Map{${pairs.sort().join(',')}}`;
-    }
-    if (object instanceof Set) return `Set{${[...object].map((item) => stableKey(item, seen)).sort().join(',')}}`;
-    const record = object as Record<string, unknown>;
-    const keys = Object.keys(record).sort();
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${stableKey(record[key], seen)}`).join(',')}}`;
-  } finally {
-    seen.delete(object);
-  }
 }

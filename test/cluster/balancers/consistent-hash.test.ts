@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Candidate } from '../../../src/cluster/balancers/balancer.js';
-import { consistentHashBalancer, stableKey } from '../../../src/cluster/balancers/consistent-hash.js';
+import { consistentHashBalancer } from '../../../src/cluster/balancers/consistent-hash.js';
+import { stableKey } from '../../../src/core/stable-key.js';
 import { call, candidate, idOf } from './fixtures.js';
 
 const keys = Array.from({ length: 10_000 }, (_, i) => `user-${i}`);
@@ -91,9 +92,9 @@ describe('consistent-hash balancer', () => {
       const b = balancer.select(candidates, call({ user: { tags: ['x', 'y'], id: i }, tenant: `t${i}` }, 1));
       assert.equal(a, b);
     }
-    assert.equal(stableKey({ b: 1, a: [1, '1', null] }), stableKey({ a: [1, '1', null], b: 1 }));
-    assert.notEqual(stableKey(1), stableKey('1'));
-    assert.notEqual(stableKey([1, 2]), stableKey([2, 1]));
+    assert.equal(stableKey([{ b: 1, a: [1, '1', null] }]), stableKey([{ a: [1, '1', null], b: 1 }]));
+    assert.notEqual(stableKey([1]), stableKey(['1']));
+    assert.notEqual(stableKey([[1, 2]]), stableKey([[2, 1]]));
   });
 
   it('uses virtualNodes points per provider: with few points the spread is poor, with many it is fair', () => {
