@@ -1,7 +1,7 @@
 import type { MethodEntry } from './call-table.js';
 import { Code } from './code.js';
 import type { Logger } from './logger.js';
-import { RpcError } from './rpc-error.js';
+import { RpcError, errorMessage } from './rpc-error.js';
 import type { ServerCall } from './server-call.js';
 
 /**
@@ -65,8 +65,12 @@ function unaryResult<C extends ServerCall>(entry: MethodEntry, call: C, responde
   }
   end(call, responder);
   if (call.oneWay) return;
-  if (call.aborted) responder.error(call, abortReason(call));
-  else responder.result(call, result);
+  try {
+    if (call.aborted) responder.error(call, abortReason(call));
+    else responder.result(call, result);
+  } catch (error) {
+    cannotAnswer(entry, logger, error);
+  }
 }
 
 function failed<C extends ServerCall>(entry: MethodEntry, call: C, responder: CallResponder<C>, logger: Logger, thrown: unknown): void {
@@ -76,7 +80,16 @@ function failed<C extends ServerCall>(entry: MethodEntry, call: C, responder: Ca
     logger.warn({ service: entry.service.id, method: entry.method, code: error.code, message: error.message }, 'one-way call failed');
     return;
   }
-  responder.error(call, error);
+  try {
+    responder.error(call, error);
+  } catch (failure) {
+    cannotAnswer(entry, logger, failure);
+  }
+}
+
+/** A transport that throws while answering: logged, never an unhandled rejection. */
+function cannotAnswer(entry: MethodEntry, logger: Logger, error: unknown): void {
+  logger.error({ service: entry.service.id, method: entry.method, message: errorMessage(error) }, 'cannot answer a call');
 }
 
 /** Pulls a server stream's items only while the caller listens and takes them. */
@@ -120,8 +133,12 @@ async function streamResult<C extends ServerCall>(entry: MethodEntry, call: C, r
     if (open) closeQuietly(iterator);
   }
   end(call, responder);
-  if (call.aborted) responder.error(call, abortReason(call));
-  else if (responder.isOpen(call)) responder.end(call);
+  try {
+    if (call.aborted) responder.error(call, abortReason(call));
+    else if (responder.isOpen(call)) responder.end(call);
+  } catch (error) {
+    cannotAnswer(entry, logger, error);
+  }
 }
 
 function end<C extends ServerCall>(call: C, responder: CallResponder<C>): void {
