@@ -26,6 +26,11 @@ export class ClientCall<Route = unknown> implements Invocation {
     return (this.request ??= new Metadata());
   }
 
+  /** Whether any request metadata was given or touched, without creating it. */
+  get hasRequestMetadata(): boolean {
+    return this.request !== undefined;
+  }
+
   get responseMetadata(): Metadata {
     return (this.response ??= new Metadata());
   }
@@ -34,4 +39,13 @@ export class ClientCall<Route = unknown> implements Invocation {
   get receivedMetadata(): Metadata | undefined {
     return this.response;
   }
+}
+
+/**
+ * The request metadata of a call, or undefined if it has none: for a `ClientCall` whose metadata
+ * nothing touched, without making an empty one (a Metadata and its Map per call, on the hot path).
+ */
+export function requestMetadataOf(call: Invocation): Metadata | undefined {
+  if (call instanceof ClientCall) return call.hasRequestMetadata ? call.metadata : undefined;
+  return call.metadata;
 }

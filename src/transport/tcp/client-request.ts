@@ -1,4 +1,5 @@
 import { CallWatch } from '../../core/call-watch.js';
+import { requestMetadataOf } from '../../core/client-call.js';
 import type { Invocation } from '../../core/invocation.js';
 import { RpcError, fromWireError } from '../../core/rpc-error.js';
 import type { IncomingStream } from './client-stream.js';
@@ -29,12 +30,12 @@ export function requestMetadata(invocation: Invocation, serviceId: string, timeo
     target = encodeMetadata([[':service', serviceId], [':method', invocation.method]]);
     methods.set(invocation.method, target);
   }
-  const user = invocation.metadata;
+  const user = requestMetadataOf(invocation);
   // A budget too long for :timeout's digits is as good as none; the client's own timer still runs.
   if (timeoutMs !== undefined && timeoutMs > MAX_TIMEOUT_MS) timeoutMs = undefined;
-  if (timeoutMs === undefined && user.size === 0 && extra.length === 0) return target;
+  if (timeoutMs === undefined && (user === undefined || user.size === 0) && extra.length === 0) return target;
   if (timeoutMs !== undefined) extra.push([':timeout', String(Math.ceil(timeoutMs))]);
-  for (const entry of user) extra.push(entry);
+  if (user !== undefined) for (const entry of user) extra.push(entry);
   return Buffer.concat([target, encodeMetadata(extra)]);
 }
 
