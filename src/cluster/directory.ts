@@ -8,6 +8,7 @@ import type { ChannelPool } from './channel-pool.js';
 import { Invoker } from './invoker.js';
 import { ProtocolChoice, type ProtocolPreference } from './protocol-choice.js';
 import { routes, type RouteSpec } from './router.js';
+import { hasTransport } from '../transport/registry.js';
 
 /**
  * The live providers of one service for one client: fed by a registry subscription or by fixed
@@ -37,8 +38,9 @@ export class Directory {
 
   /** Replaces the provider list (registries call this on every change). */
   update(providers: readonly Provider[]): void {
-    // An entry switched off by an operator is never chosen, so its provider is reached over another protocol.
-    const usable = providers.filter((provider) => provider.params.disabled !== 'true');
+    // An entry switched off by an operator is never chosen, so its provider is reached over another
+    // protocol; one this process has no transport for (a Dubbo peer's dubbo://, say) is passed over.
+    const usable = providers.filter((provider) => provider.params.disabled !== 'true' && hasTransport(provider.protocol));
     const chosen = this.choice.choose(usable, (id) => this.invokers.get(id)?.provider.address);
     const next = new Map<string, Invoker>();
     for (const [id, provider] of chosen) {

@@ -89,6 +89,11 @@ export function createServerTransport(url: string, context: ServerContext, optio
   return factoryFor(url).server(url, context, options);
 }
 
+/** Whether this process can dial addresses of `scheme` (`tcp`, `grpc`, …, or one registered). */
+export function hasTransport(scheme: string): boolean {
+  return transports.has(scheme.toLowerCase());
+}
+
 /** Whether servers listening on `url` announce themselves in the registry. */
 export function isAnnounced(url: string): boolean {
   return factoryFor(url).announce !== false;
