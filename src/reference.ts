@@ -102,6 +102,7 @@ export class Reference {
         strategy: clusterStrategy(merged.cluster),
         context: {
           invokers: () => this.directory.route(method),
+          unreachable: () => this.directory.unreachable(method),
           balancer: balancerFor(merged.loadBalance, { hashArguments: merged.hashArguments, virtualNodes: merged.virtualNodes }),
           options: { retries: merged.retries, forks: merged.forks, failbackRetries: merged.failbackRetries, failbackDelayMs: merged.failbackDelayMs },
           logger: this.logger,

@@ -3,7 +3,6 @@ import type { Invocation } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
 import type { ServiceDefinition } from '../core/service.js';
 import { providerUrl, type Provider } from '../registry/provider.js';
-import type { Channel } from '../transport/transport.js';
 import type { ChannelPool } from './channel-pool.js';
 import { Invoker } from './invoker.js';
 import { ProtocolChoice, type ProtocolPreference } from './protocol-choice.js';
@@ -70,7 +69,6 @@ export class Directory {
     let list = this.routed.get(method);
     if (list === undefined) {
       list = [...this.invokers.values()].filter((invoker) => routes(invoker.provider, this.definition.key, this.spec, method));
-      if (list.length === 0) list = this.refusal(method);
       this.routed.set(method, list);
     }
     return list;
@@ -84,6 +82,8 @@ export class Directory {
     if (this.route(call.method).length > 0) return;
     const until = Math.min(Date.now() + waitMs, call.deadline ?? Infinity);
     while (this.route(call.method).length === 0) {
+      // Waiting would not change what the providers offer: the strategy reports it at once.
+      if (this.unreachable(call.method) !== undefined) return;
       const left = until - Date.now();
       if (left <= 0 || call.signal?.aborted) {
         const what = this.known ? 'no provider' : 'no answer from the registry yet';
@@ -107,18 +107,14 @@ export class Directory {
   }
 
   /**
-   * When providers of `method` exist but offer none of the protocols the client asked for, the
-   * route holds one stand-in that refuses every call with that reason: the caller learns why
-   * (and at once, since waiting would not change what the providers offer) instead of getting a
-   * bare "no provider". Empty otherwise.
+   * Why no provider can serve `method` although some exist: they offer none of the protocols the
+   * client asked for. Undefined when that is not the case (no provider at all, or some can serve).
    */
-  private refusal(method: string): Invoker[] {
-    if (this.choice.wanted === undefined) return [];
+  unreachable(method: string): RpcError | undefined {
+    if (this.choice.wanted === undefined || this.route(method).length > 0) return undefined;
     const offered = this.entries.filter((entry) => !this.choice.accepts(entry.protocol) && routes(entry, this.definition.key, this.spec, method));
-    if (offered.length === 0) return [];
-    const what = `${this.describe()}.${method}`;
-    const protocols = offered.map((entry) => entry.protocol);
-    return [new Invoker(offered[0]!, refusingChannel(offered[0]!.address, () => this.choice.mismatch(what, protocols)))];
+    if (offered.length === 0) return undefined;
+    return this.choice.mismatch(`${this.describe()}.${method}`, offered.map((entry) => entry.protocol));
   }
 
   private describe(): string {
@@ -130,15 +126,4 @@ export class Directory {
 
 function sameEntry(a: Provider, b: Provider): boolean {
   return a === b || providerUrl(a) === providerUrl(b);
-}
-
-/** A channel that sends nothing and fails every call with `error()`. */
-function refusingChannel(address: string, error: () => RpcError): Channel {
-  return {
-    address,
-    state: 'TRANSIENT_FAILURE',
-    draining: false,
-    call: () => Promise.reject(error()),
-    close: () => Promise.resolve(),
-  };
 }

@@ -7,7 +7,7 @@ import type { ClusterStrategy } from './strategy.js';
  */
 export const broadcast: ClusterStrategy = async (context, call) => {
   const invokers = context.invokers();
-  if (invokers.length === 0) throw noProvider(call);
+  if (invokers.length === 0) throw noProvider(context, call);
   const results = await Promise.allSettled(invokers.map((invoker) => context.send(invoker, call)));
   const failed = results.find((result) => result.status === 'rejected');
   if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;

@@ -10,7 +10,7 @@ import type { ClusterStrategy } from './strategy.js';
  */
 export const forking: ClusterStrategy = async (context, call) => {
   const available = context.invokers().length;
-  if (available === 0) throw noProvider(call);
+  if (available === 0) throw noProvider(context, call);
   const chosen = new Set<Invoker>();
   const forks = Math.max(1, context.options.forks);
   while (chosen.size < forks && chosen.size < available) chosen.add(pick(context, call, chosen));

@@ -11,7 +11,7 @@ import type { ClusterContext } from './strategy.js';
 export function pick(context: ClusterContext, call: Invocation, tried?: ReadonlySet<Invoker>): Invoker {
   const all = context.invokers();
   let fresh = tried === undefined || tried.size === 0 ? all : all.filter((invoker) => !tried.has(invoker));
-  if (fresh.length === 0) throw noProvider(call, tried !== undefined && tried.size > 0);
+  if (fresh.length === 0) throw noProvider(context, call, tried !== undefined && tried.size > 0);
   if (fresh.length === 1) return fresh[0]!;
   const admits = context.admits;
   const usable = admits === undefined ? (invoker: Invoker) => invoker.available : (invoker: Invoker) => invoker.available && admits(invoker);
@@ -22,7 +22,9 @@ export function pick(context: ClusterContext, call: Invocation, tried?: Readonly
   return context.balancer.select(fresh, call);
 }
 
-export function noProvider(call: Invocation, afterTries = false): RpcError {
+export function noProvider(context: ClusterContext, call: Invocation, afterTries = false): RpcError {
+  const why = afterTries ? undefined : context.unreachable?.();
+  if (why !== undefined) return why;
   const reason = afterTries ? 'no other provider left to try' : 'no provider available';
   return new RpcError(Code.UNAVAILABLE, `${reason} for ${call.service.id}.${call.method}`, { unprocessed: !afterTries });
 }

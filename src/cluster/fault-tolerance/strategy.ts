@@ -22,6 +22,8 @@ export interface ClusterOptions {
 export interface ClusterContext {
   /** The providers that can serve the method now (the list may change between attempts). */
   invokers(): readonly Invoker[];
+  /** Why `invokers()` is empty when the reason is more than "none found" (they offer other protocols, say). */
+  unreachable?(): RpcError | undefined;
   readonly balancer: LoadBalancer;
   readonly options: ClusterOptions;
   readonly logger: Logger;
