@@ -18,6 +18,7 @@ import type { Registry, Unsubscribe } from './registry/registry.js';
 import { SerializerSet } from './serialization/registry.js';
 import type { Serializer } from './serialization/serializer.js';
 import type { BackoffOptions } from './transport/backoff.js';
+import type { ClientTlsOptions } from './transport/tls/options.js';
 import { parseAddress } from './transport/address.js';
 import { transportOptionsOf } from './transport/registry.js';
 
@@ -46,6 +47,8 @@ export interface ClientOptions extends ConnectionSettings, RoutingOptions {
   waitForProvidersMs?: number;
   connectTimeoutMs?: number;
   backoff?: Partial<BackoffOptions>;
+  /** How to reach TLS providers (`tls://`, `https://`, `grpcs://`, `amqps://`): CAs to trust, a client certificate for mTLS. */
+  tls?: ClientTlsOptions;
 }
 
 /**
@@ -112,6 +115,7 @@ export function createClient(options: ClientOptions = {}): Client {
     backoff: { ...defaults.backoff, ...options.backoff },
     serializers,
     serializer,
+    tls: options.tls,
   });
   const logger = options.logger ?? defaults.logger;
   const registry = urls.length > 0 ? undefined : openRegistry(options.registry ?? 'embedded', logger);

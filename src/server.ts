@@ -15,6 +15,7 @@ import { connectionOptions, defaults, type ConnectionSettings } from './options.
 import { SerializerSet } from './serialization/registry.js';
 import type { Serializer } from './serialization/serializer.js';
 import { createServerTransport, isAnnounced } from './transport/registry.js';
+import type { ServerTlsOptions } from './transport/tls/options.js';
 import type { ServerTransport } from './transport/transport.js';
 
 export interface ServerOptions extends ConnectionSettings {
@@ -51,6 +52,11 @@ export interface ServerOptions extends ConnectionSettings {
    * it pays nothing for it (on Node 20 the async context costs every promise; see docs/calls.md).
    */
   asyncContext?: boolean;
+  /**
+   * Key and certificate of the TLS listeners (`tls://`, `https://`, `grpcs://`), as file paths
+   * (reloaded when they change) or PEM; `ca` and `requireClientCert` for mutual TLS. See docs/security.md.
+   */
+  tls?: ServerTlsOptions;
 }
 
 export interface CloseOptions {
@@ -89,7 +95,7 @@ export function createServer(options: ServerOptions): Server {
   const interceptors = options.interceptors ?? [];
   const logger = options.logger ?? defaults.logger;
   const context = { table, serializers: new SerializerSet(options.serializers ?? ['msgpack', 'json']), logger };
-  const transportOptions = { ...connectionOptions(options), maxCallsPerConnection: options.maxCallsPerConnection };
+  const transportOptions = { ...connectionOptions(options), maxCallsPerConnection: options.maxCallsPerConnection, tls: options.tls };
   const announcer = options.registry === false ? undefined : new Announcer(options.registry ?? 'embedded', logger);
   const startedAt = Date.now();
   const provided: ServiceDefinition[] = [];

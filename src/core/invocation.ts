@@ -1,4 +1,5 @@
 import type { Metadata } from './metadata.js';
+import type { Principal } from './principal.js';
 import type { ServiceDefinition } from './service.js';
 
 /**
@@ -17,6 +18,11 @@ export interface Invocation {
   /** Fires when the caller cancels, the deadline passes or the server shuts down hard. */
   readonly signal: AbortSignal | undefined;
   readonly oneWay: boolean;
+  /**
+   * On the server, who is calling, as its gate or its client certificate established; undefined
+   * for an anonymous caller, and on the client.
+   */
+  readonly principal?: Principal;
   /** Options of this call for one transport only, under its scheme; absent when the caller gave none. */
   readonly transportOptions?: Readonly<TransportCallOptions>;
 }

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Code } from './code.js';
 import type { Invocation } from './invocation.js';
 import { Metadata } from './metadata.js';
+import type { Principal } from './principal.js';
 import { RpcError, errorMessage } from './rpc-error.js';
 import type { ServiceDefinition } from './service.js';
 import { startTimer, stopTimer, type Timer } from './timer.js';
@@ -113,6 +114,8 @@ function apply(fn: (...args: never[]) => unknown, self: unknown, args: unknown[]
  */
 export class ServerCall implements Invocation {
   readonly oneWay: boolean;
+  /** Set by the transport from what the server's gate (or the client's certificate) established. */
+  principal: Principal | undefined;
   private controller: AbortController | undefined;
   private abortReason: RpcError | undefined;
   private timer: Timer | undefined;

@@ -1,4 +1,5 @@
 import type { CallTable } from '../core/call-table.js';
+import type { CallGate } from '../core/gate.js';
 import type { Invocation } from '../core/invocation.js';
 import type { Logger } from '../core/logger.js';
 import type { SerializerSet } from '../serialization/registry.js';
@@ -8,6 +9,8 @@ export interface ServerContext {
   readonly table: CallTable;
   readonly serializers: SerializerSet;
   readonly logger: Logger;
+  /** Who may call what, asked before a call's arguments are decoded; undefined lets every call in. */
+  readonly gate?: CallGate;
 }
 
 /** One listening address of a server, on one protocol. */

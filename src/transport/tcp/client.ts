@@ -5,6 +5,7 @@ import type { Invocation } from '../../core/invocation.js';
 import { RpcError } from '../../core/rpc-error.js';
 import { startTimer, stopTimer } from '../../core/timer.js';
 import { Backoff, type BackoffOptions } from '../backoff.js';
+import type { ClientTlsOptions } from '../tls/options.js';
 import type { Channel, ChannelState } from '../transport.js';
 import { ClientConnection, type ClientConnectionOptions } from './client-connection.js';
 
@@ -12,6 +13,8 @@ export interface TcpChannelOptions extends ClientConnectionOptions {
   /** Bounds opening the socket and the settings exchange that follows it. */
   connectTimeoutMs: number;
   backoff: BackoffOptions;
+  /** How to reach TLS addresses (`tls://`, `https://`, `grpcs://`, `amqps://`): trusted CAs, a client certificate. */
+  tls?: ClientTlsOptions;
 }
 
 /**

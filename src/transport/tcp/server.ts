@@ -1,6 +1,7 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { Code } from '../../core/code.js';
 import { RpcError } from '../../core/rpc-error.js';
+import type { ServerTlsOptions } from '../tls/options.js';
 import type { ServerContext, ServerTransport } from '../transport.js';
 import type { ConnectionOptions } from './connection.js';
 import { ServerConnection } from './server-connection.js';
@@ -14,6 +15,8 @@ export interface TcpServerOptions extends ConnectionOptions {
    * refused at once with RESOURCE_EXHAUSTED, marked unprocessed, without running its handler.
    */
   maxCallsPerConnection?: number;
+  /** Certificates of the TLS listeners (`tls://`, `https://`, `grpcs://`); required by them. */
+  tls?: ServerTlsOptions;
 }
 
 /** Serves the call table on one `tcp://host:port` address. */
