@@ -6,6 +6,7 @@ import { openRegistry, type RegistrySpec } from './registry/index.js';
 import { INSTANCE_PARAM, parseProviderUrl, providerUrl, type Provider } from './registry/provider.js';
 import { parseAddress } from './transport/address.js';
 import { Code } from './core/code.js';
+import { chainGates, type CallGate } from './core/gate.js';
 import type { Interceptor } from './core/invocation.js';
 import { RpcError, errorMessage } from './core/rpc-error.js';
 import { trackCallsAcrossAwaits } from './core/server-call.js';
@@ -94,7 +95,9 @@ export function createServer(options: ServerOptions): Server {
   const table = new CallTable();
   const interceptors = options.interceptors ?? [];
   const logger = options.logger ?? defaults.logger;
-  const context = { table, serializers: new SerializerSet(options.serializers ?? ['msgpack', 'json']), logger };
+  // Asked in order before any call's arguments are decoded: the provider token, then authentication and authorization.
+  const gates: CallGate[] = [];
+  const context = { table, serializers: new SerializerSet(options.serializers ?? ['msgpack', 'json']), logger, gate: chainGates(gates) };
   const transportOptions = { ...connectionOptions(options), maxCallsPerConnection: options.maxCallsPerConnection, tls: options.tls };
   const announcer = options.registry === false ? undefined : new Announcer(options.registry ?? 'embedded', logger);
   const startedAt = Date.now();

@@ -53,3 +53,28 @@ export function passGate(gate: CallGate, request: GateRequest, go: (principal: P
 function gateError(error: unknown): RpcError {
   return RpcError.from(error, Code.INTERNAL);
 }
+
+/**
+ * One gate made of several, asked in order; the first to refuse decides, and the principal is the
+ * last one established. Undefined for none, so that a server without security pays nothing.
+ */
+export function chainGates(gates: readonly CallGate[]): CallGate | undefined {
+  if (gates.length <= 1) return gates[0];
+  return {
+    admit(request) {
+      let principal: Principal | undefined;
+      for (let i = 0; i < gates.length; i++) {
+        const admitted = gates[i]!.admit(request);
+        if (admitted instanceof Promise) return finishAsync(gates, i, admitted, principal, request);
+        principal = admitted ?? principal;
+      }
+      return principal;
+    },
+  };
+}
+
+async function finishAsync(gates: readonly CallGate[], at: number, pending: Promise<Principal | undefined>, before: Principal | undefined, request: GateRequest): Promise<Principal | undefined> {
+  let principal = (await pending) ?? before;
+  for (let i = at + 1; i < gates.length; i++) principal = (await gates[i]!.admit(request)) ?? principal;
+  return principal;
+}

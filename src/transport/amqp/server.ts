@@ -3,6 +3,8 @@ import { Code } from '../../core/code.js';
 import type { MethodEntry } from '../../core/call-table.js';
 import { RpcError, errorMessage, toWireError } from '../../core/rpc-error.js';
 import { dispatch, type CallResponder } from '../../core/dispatch.js';
+import { passGate } from '../../core/gate.js';
+import type { Principal } from '../../core/principal.js';
 import type { Metadata } from '../../core/metadata.js';
 import { ServerCall } from '../../core/server-call.js';
 import { errorSerializer } from '../../serialization/registry.js';
@@ -62,6 +64,7 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
   private readonly replies: ReplyPublisher;
   private readonly contentTypes: ContentTypes;
   private readonly running = new Map<ServerCall, ServerSession>();
+  private readonly protocol: string;
   private onIdle: (() => void) | undefined;
 
   constructor(
@@ -69,6 +72,7 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
     private readonly context: ServerContext,
     private readonly options: ServerTransportOptions,
   ) {
+    this.protocol = url.startsWith('amqps:') ? 'amqps' : 'amqp';
     this.target = parseAmqpAddress(url, Math.max(1, Math.ceil(options.heartbeatIntervalMs / 1000)));
     this.contentTypes = new ContentTypes(context.serializers);
     this.link = new BrokerLink(
@@ -173,6 +177,23 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
       const earlier = earlierRuns(redelivered, headers);
       if (earlier > 0 && !this.mayRunAgain(session, queue, message, entry, reply, serializer, headers, deadline, earlier)) return;
     }
+    const metadata = fromHeaders(headers);
+    const gate = this.context.gate;
+    if (gate === undefined) {
+      this.start(session, message, entry, reply, serializer, metadata, deadline, undefined);
+      return;
+    }
+    // Unacknowledged while the gate decides: a connection lost meanwhile gives the request back to the queue.
+    passGate(gate, { service: entry.service, method: entry.method, metadata, peer: undefined, protocol: this.protocol }, (principal) => {
+      if (session.isAlive) this.start(session, message, entry, reply, serializer, metadata, deadline, principal);
+    }, (error) => {
+      if (session.isAlive) this.refuse(session, message, reply, serializer, error);
+    });
+  }
+
+  /** Decodes an admitted request's arguments and runs it. */
+  private start(session: ServerSession, message: ConsumeMessage, entry: MethodEntry, reply: Reply | undefined, serializer: Serializer, metadata: Metadata | undefined, deadline: number | undefined, principal: Principal | undefined): void {
+    const body = message.content;
     let args: unknown;
     try {
       args = body.length === 0 ? [] : serializer.decode(body);
@@ -184,7 +205,8 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
       this.refuse(session, message, reply, serializer, new RpcError(Code.INVALID_ARGUMENT, 'arguments must be an array'));
       return;
     }
-    const call = new AmqpCall(entry, args, fromHeaders(headers), deadline, session, message, reply, serializer);
+    const call = new AmqpCall(entry, args, metadata, deadline, session, message, reply, serializer);
+    call.principal = principal;
     this.running.set(call, session);
     if (call.key !== undefined) session.calls.set(call.key, call);
     dispatch(entry, call, this, this.context.logger);

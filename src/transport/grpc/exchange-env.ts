@@ -1,4 +1,5 @@
 import type { MethodEntry } from '../../core/call-table.js';
+import type { CallGate } from '../../core/gate.js';
 import type { Logger } from '../../core/logger.js';
 import type { Metadata } from '../../core/metadata.js';
 import type { RpcError } from '../../core/rpc-error.js';
@@ -12,6 +13,8 @@ export interface ExchangeEnv {
   readonly settings: GrpcServerSettings;
   readonly guard: SessionGuard;
   readonly logger: Logger;
+  /** The server's gate, asked before a call's message is decoded. */
+  readonly gate?: CallGate;
   /** Why calls end when their stream closes early: the caller cancelled, or the server was cut off. */
   abortReason(): RpcError;
   /** The client reset too many streams: its connection goes. */

@@ -3,12 +3,15 @@ import { Code } from '../../core/code.js';
 import type { MetadataValue } from '../../core/metadata.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { dispatch, type CallResponder } from '../../core/dispatch.js';
+import { passGate, type CallGate } from '../../core/gate.js';
+import type { Principal } from '../../core/principal.js';
 import { ServerCall } from '../../core/server-call.js';
 import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
 import { COMPRESS_FROM, compress, decompress } from './compression.js';
 import type { Accepted, ExchangeEnv } from './exchange-env.js';
 import { MessageReader, type ReceivedMessage } from './message.js';
 import { drained, endWithMessage, lateMetadata, responseHeaders, trailersOnly, writeMessage } from './response.js';
+import { sessionPeer } from './session-peer.js';
 import { OK_TRAILERS, writeErrorStatus } from './status.js';
 
 /** How much later than its caller's this server may start a deadline: a request read late. */
@@ -54,6 +57,11 @@ export class Exchange implements CallResponder {
   /** The status is decided (sent, or the stream is gone): nothing more is written. */
   private done = false;
   private running = true;
+  /** Who the caller is, once the gate (or its certificate) says so. */
+  private principal: Principal | undefined;
+  /** True while the gate decides; a request message that arrives meanwhile waits, undecoded, in `held`. */
+  private gated = false;
+  private held: Uint8Array | undefined;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -72,6 +80,25 @@ export class Exchange implements CallResponder {
       if (left <= 0) this.expire();
       else this.timer = startTimer(left, expireExchange, this);
     }
+    const session = stream.session;
+    if (session?.encrypted === true) this.principal = sessionPeer(session);
+    if (env.gate !== undefined && !this.done) this.askGate(env.gate, session?.encrypted === true ? 'grpcs' : 'grpc');
+  }
+
+  /** Asks the gate on the headers alone, while the message may still be arriving; it is decoded only once admitted. */
+  private askGate(gate: CallGate, protocol: string): void {
+    this.gated = true;
+    const { entry, metadata } = this.accepted;
+    passGate(gate, { service: entry.service, method: entry.method, metadata, peer: this.principal, protocol }, (principal) => {
+      this.gated = false;
+      this.principal = principal;
+      const held = this.held;
+      this.held = undefined;
+      if (held !== undefined) this.dispatch(held);
+    }, (error) => {
+      this.held = undefined;
+      this.fail(error, false);
+    });
   }
 
   // onData, onMessage, onEnd, onClose, expire, tooSlow and onWantTrailers are called by the
@@ -140,6 +167,10 @@ export class Exchange implements CallResponder {
 
   private dispatch(bytes: Uint8Array): void {
     if (this.done) return;
+    if (this.gated) {
+      this.held = bytes;
+      return;
+    }
     const { entry, codec } = this.accepted;
     let args: unknown[];
     try {
@@ -148,6 +179,7 @@ export class Exchange implements CallResponder {
       return this.fail(RpcError.from(error, Code.INVALID_ARGUMENT), true);
     }
     const call = new ServerCall(entry.service, entry.method, args, this.accepted.metadata, this.accepted.deadline, false);
+    call.principal = this.principal;
     this.call = call;
     dispatch(entry, call, this, this.env.logger);
   }

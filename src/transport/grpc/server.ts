@@ -130,6 +130,7 @@ export class GrpcServerTransport implements ServerTransport {
       settings: this.settings,
       guard,
       logger: this.context.logger,
+      gate: this.context.gate,
       abortReason: () => (this.forced ? this.shutDown : this.cancelled),
       punish: () => this.punish(session, guard),
     });

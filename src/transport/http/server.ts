@@ -1,11 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { MethodEntry } from '../../core/call-table.js';
 import { Code } from '../../core/code.js';
+import { passGate } from '../../core/gate.js';
 import type { Metadata } from '../../core/metadata.js';
+import type { Principal } from '../../core/principal.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { ServerCall } from '../../core/server-call.js';
 import { jsonSerializer } from '../../serialization/json.js';
+import { certificatePrincipal } from '../tls/peer.js';
 import type { ServerContext, ServerTransport } from '../transport.js';
 import { readBody } from './body.js';
 import { Cors } from './cors.js';
@@ -189,24 +193,47 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
       return;
     }
     const oneWay = header(req, Header.oneWay) === '1' || entry.options.oneWay === true;
+    const peer = peerOf(req.socket);
+    const gate = this.context.gate;
+    if (gate === undefined) {
+      this.run(exchange, entry, argsOf, new ServerCall(entry.service, entry.method, [], metadata, deadline, oneWay), peer);
+      return;
+    }
+    // Decided on the headers alone: a refused caller's body is never decoded. The callbacks reach
+    // the exchange only through a variable they clear first, for the reason given in `run`.
+    let waiting: Exchange | undefined = exchange;
+    const request = { service: entry.service, method: entry.method, metadata, peer, protocol: (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http' };
+    passGate(gate, request, (principal) => {
+      const admitted = waiting!;
+      waiting = undefined;
+      this.run(admitted, entry, argsOf, new ServerCall(entry.service, entry.method, [], metadata, deadline, oneWay), principal);
+    }, (error) => {
+      const refused = waiting;
+      waiting = undefined;
+      refused?.fail(error);
+    });
+  }
+
+  /** Reads an admitted call's body into its arguments, then runs it. */
+  private run(exchange: Exchange, entry: MethodEntry, argsOf: (body: unknown, hasBody: boolean) => unknown[], call: ServerCall, principal: Principal | undefined): void {
+    call.principal = principal;
     // The handler starts inside the callback below, and an error made meanwhile keeps the callback
     // (through its stack trace) for as long as the error lives, maybe for ever as a call's abort
     // reason: so the callback reaches the exchange only through a variable it clears first.
     let pending: Exchange | undefined = exchange;
-    readBody(req, this.maxBodyBytes).then(
+    readBody(exchange.req, this.maxBodyBytes).then(
       (bytes) => {
         const exchange = pending!;
         pending = undefined;
-        let args: unknown[];
         try {
           const hasBody = bytes.byteLength > 0;
-          args = argsOf(hasBody ? json.decode(bytes) : undefined, hasBody);
+          call.args = argsOf(hasBody ? json.decode(bytes) : undefined, hasBody);
         } catch (error) {
           exchange.fail(error instanceof RpcError ? error : new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${errorMessage(error)}`));
           return;
         }
         try {
-          new HttpCall(this.callHost, exchange, entry, new ServerCall(entry.service, entry.method, args, metadata, deadline, oneWay));
+          new HttpCall(this.callHost, exchange, entry, call);
         } catch (error) {
           this.context.logger.error({ message: errorMessage(error) }, 'HTTP transport failed to start a call');
           exchange.fail(new RpcError(Code.INTERNAL, 'the server failed to start the call'));
@@ -223,6 +250,14 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
     }
     return this.openapi.body;
   }
+}
+
+/** The identity of an https client's certificate, worked out once per connection. */
+const peers = new WeakMap<Socket, Principal | undefined>();
+function peerOf(socket: Socket): Principal | undefined {
+  if ((socket as { encrypted?: boolean }).encrypted !== true) return undefined;
+  if (!peers.has(socket)) peers.set(socket, certificatePrincipal(socket as TLSSocket));
+  return peers.get(socket);
 }
 
 function cancel(call: ExchangeCall): void {

@@ -164,7 +164,13 @@ export function decodeMetadata(section: Buffer, pseudo?: (key: string, value: st
  * Reads the request pseudo-keys and the caller's metadata of a REQUEST or ONEWAY frame; `metadata`
  * is undefined when the caller sent none.
  */
-export function decodeRequestMetadata(section: Buffer): { target: RequestTarget; metadata: Metadata | undefined } {
+/** A request's metadata section: where it goes, and the caller's metadata (undefined when it sent none). */
+export interface RequestMetadata {
+  target: RequestTarget;
+  metadata: Metadata | undefined;
+}
+
+export function decodeRequestMetadata(section: Buffer): RequestMetadata {
   const target: RequestTarget = { service: undefined, method: undefined, timeoutMs: undefined };
   const metadata = decodeMetadata(section, (key, value) => {
     if (key === ':service') target.service = value;

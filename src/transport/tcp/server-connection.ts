@@ -4,12 +4,14 @@ import type { MethodEntry } from '../../core/call-table.js';
 import type { Metadata } from '../../core/metadata.js';
 import { RpcError, errorMessage } from '../../core/rpc-error.js';
 import { dispatch, type CallResponder } from '../../core/dispatch.js';
+import { passGate } from '../../core/gate.js';
+import type { Principal } from '../../core/principal.js';
 import { ServerCall } from '../../core/server-call.js';
 import { errorSerializer } from '../../serialization/registry.js';
 import { bodyLength, encodeBody, type Body, type Serializer } from '../../serialization/serializer.js';
 import type { ServerContext } from '../transport.js';
 import { Connection, type ConnectionOptions } from './connection.js';
-import { Flags, FrameType, ProtocolError, decodeRequestMetadata, encodeMetadata, readCount, type Frame } from './frame.js';
+import { Flags, FrameType, ProtocolError, decodeRequestMetadata, encodeMetadata, readCount, type Frame, type RequestMetadata } from './frame.js';
 import { CallbackBridge } from './server-callbacks.js';
 import { DEFAULT_STREAM_CREDIT, StreamCredit } from './server-stream.js';
 import { encodeError } from './wire-error.js';
@@ -51,6 +53,7 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
   /** Calls in `inFlight` that have a deadline, and the sweep that runs while there are any. */
   private withDeadline = 0;
   private sweeper: NodeJS.Timeout | undefined;
+  private readonly protocol: string;
 
   constructor(
     socket: Socket,
@@ -58,7 +61,10 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
     options: ConnectionOptions,
     private readonly maxCalls: number,
     onClosed: () => void,
+    /** The identity of the client's TLS certificate, on a `tls://` connection whose client presented a trusted one. */
+    private readonly peer: Principal | undefined = undefined,
   ) {
+    this.protocol = (socket as { encrypted?: boolean }).encrypted === true ? 'tls' : 'tcp';
     this.connection = new Connection(socket, options, {
       onFrame: (frame) => this.onFrame(frame),
       onClose: (reason) => {
@@ -126,7 +132,7 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
       this.reject(oneWay, id, serializer, error, Flags.UNPROCESSED);
       return;
     }
-    let request;
+    let request: RequestMetadata;
     try {
       request = decodeRequestMetadata(frame.metadata);
     } catch (error) {
@@ -143,6 +149,26 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
       this.reject(oneWay, id, serializer, new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call arrived'));
       return;
     }
+    const gate = this.context.gate;
+    if (gate === undefined) {
+      this.start(frame, entry, request, serializer, this.peer);
+      return;
+    }
+    // Counted while the gate decides, so that a gate that waits cannot pile up calls past the limit.
+    this.running++;
+    passGate(gate, { service: entry.service, method: entry.method, metadata: request.metadata, peer: this.peer, protocol: this.protocol }, (principal) => {
+      this.running--;
+      if (!this.connection.isClosed) this.start(frame, entry, request, serializer, principal);
+    }, (error) => {
+      this.running--;
+      this.reject(oneWay, id, serializer, error);
+    });
+  }
+
+  /** Decodes an admitted request's arguments and runs it. */
+  private start(frame: Frame, entry: MethodEntry, request: RequestMetadata, serializer: Serializer, principal: Principal | undefined): void {
+    const oneWay = frame.type === FrameType.ONEWAY;
+    const id = frame.requestId;
     let args: unknown;
     try {
       args = frame.body.length === 0 ? [] : serializer.decode(frame.body);
@@ -160,6 +186,7 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
       return;
     }
     const call = new TcpServerCall(entry, args, request.metadata, request.target.timeoutMs, oneWay, id, serializer);
+    call.principal = principal;
     for (const index of request.target.callbacks ?? []) {
       if (index >= args.length) {
         this.reject(oneWay, id, serializer, new RpcError(Code.INVALID_ARGUMENT, `callback index ${index} is past the arguments`));
