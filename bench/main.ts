@@ -172,6 +172,12 @@ function table(headers: string[], rows: string[][]): string {
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/**
+ * Systems that are another system plus one feature, against that system: their ratio to it is what
+ * the feature costs, shown apart from the comparison with the baselines.
+ */
+const variants: Readonly<Record<string, string>> = { 'switchyard-tls': 'switchyard' };
+
 const show = (value: number | null): string => (value === null ? '-' : String(value));
 const ratio = (a: number | null, b: number | null): string => (a === null || b === null || b === 0 ? '-' : `${(a / b).toFixed(2)}x`);
 
@@ -186,13 +192,30 @@ function printTable(results: Result[]): void {
   for (const workload of new Set(results.map((r) => r.workload))) {
     const ours = results.find((r) => r.system === 'switchyard' && r.workload === workload);
     if (ours === undefined) continue;
-    for (const base of results.filter((r) => r.system !== 'switchyard' && r.workload === workload)) {
+    for (const base of results.filter((r) => r.system !== 'switchyard' && variants[r.system] === undefined && r.workload === workload)) {
       rows.push([workload, base.system, ratio(ours.callsPerSec, base.callsPerSec), ratio(ours.cpuUsPerCall, base.cpuUsPerCall), ratio(ours.p50us, base.p50us), ratio(ours.mbPerSec, base.mbPerSec)]);
     }
   }
+  if (rows.length > 0) {
+    console.log('\nswitchyard ÷ baseline, same run (calls/s and MB/s: above 1x is better; CPU and p50: below 1x is better)');
+    console.log(table(['workload', 'vs', 'calls/s', 'CPU/call (client+server)', 'p50', 'MB/s'], rows));
+  }
+  printVariants(results);
+}
+
+/** Each variant against the system it adds to, per workload: what its feature costs. */
+function printVariants(results: Result[]): void {
+  const rows: string[][] = [];
+  for (const [variant, plain] of Object.entries(variants)) {
+    for (const ours of results.filter((r) => r.system === variant)) {
+      const base = results.find((r) => r.system === plain && r.workload === ours.workload);
+      if (base === undefined) continue;
+      rows.push([ours.workload, `${variant} ÷ ${plain}`, ratio(ours.callsPerSec, base.callsPerSec), ratio(ours.cpuUsPerCall, base.cpuUsPerCall), ratio(ours.p50us, base.p50us), ratio(ours.mbPerSec, base.mbPerSec)]);
+    }
+  }
   if (rows.length === 0) return;
-  console.log('\nswitchyard ÷ baseline, same run (calls/s and MB/s: above 1x is better; CPU and p50: below 1x is better)');
-  console.log(table(['workload', 'vs', 'calls/s', 'CPU/call (client+server)', 'p50', 'MB/s'], rows));
+  console.log('\nvariant ÷ the system it adds to, same run: the cost of its feature (calls/s and MB/s below 1x, CPU and p50 above 1x)');
+  console.log(table(['workload', 'variant', 'calls/s', 'CPU/call (client+server)', 'p50', 'MB/s'], rows));
 }
 
 function parseSettings(): Settings {

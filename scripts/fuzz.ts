@@ -1,103 +1,99 @@
 /**
- * `npm run fuzz [-- --seconds 60 --seed 7]`: a bounded attack on a server of this process, on
- * loopback only. Mutated TCP frames (bit flips, cut frames, random lengths, random metadata) from
- * many raw sockets, and random HTTP requests, while an honest client keeps calling. At the end the
- * server must still answer, every honest call must have succeeded, and nothing may have escaped as
- * an unhandled rejection or uncaught exception. Exits 1 otherwise. Too long for `npm test`.
+ * `npm run fuzz [-- --inputs 1000000 --seed 1 --live-seconds 30]`: first every in-process target
+ * of scripts/fuzz/ (TCP frames, MessagePack, JSON, Protobuf, HTTP requests, gRPC messages and
+ * headers), each in a worker thread for `--inputs` seeded inputs and its fast-check properties for
+ * `--property-runs` runs each; then the live attack on a server of this process (scripts/fuzz/live.ts)
+ * for `--live-seconds` (0 to skip). Prints a table of inputs, crashes, hangs, slowest input and RSS
+ * per target, and exits 1 on any crash, hang, failed property, memory growth past
+ * `--max-rss-growth-mb`, or a failed live attack.
+ *
+ * A reported input is made again with `--target <name> --seed <seed> --only <index>`, which runs
+ * it in this process and prints the error in full.
  */
-import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import { createClient, createServer } from '../src/index.js';
-import { msgpackSerializer } from '../src/serialization/msgpack.js';
-import { CalculatorService, calculatorImpl, newLog } from '../test/support/calculator.js';
-import { mulberry32 } from '../test/support/random.js';
-import { hostPort, requestFrame, settingsFrame } from '../test/support/raw-socket.js';
+import { liveAttack } from './fuzz/live.js';
+import { runTarget, type RunStats } from './fuzz/runner.js';
+import { targets } from './fuzz/targets.js';
+import { runInWorker } from './fuzz/watch.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, seed: { type: 'string', default: '1' } } });
-const seconds = Number(values.seconds);
-const random = mulberry32(Number(values.seed));
-const int = (below: number) => Math.floor(random() * below);
+const { values } = parseArgs({
+  options: {
+    inputs: { type: 'string', default: '1000000' },
+    seed: { type: 'string', default: '1' },
+    'property-runs': { type: 'string', default: '10000' },
+    'live-seconds': { type: 'string', default: '30' },
+    target: { type: 'string', multiple: true },
+    only: { type: 'string' },
+    'max-rss-growth-mb': { type: 'string', default: '512' },
+    // The former option of the live attack alone.
+    seconds: { type: 'string' },
+  },
+});
+const inputs = Number(values.inputs.replaceAll('_', ''));
+const seed = Number(values.seed);
+const propertyRuns = Number(values['property-runs'].replaceAll('_', ''));
+const liveSeconds = Number(values.seconds ?? values['live-seconds']);
+const maxGrowth = Number(values['max-rss-growth-mb']) * 2 ** 20;
+const chosen = values.target ?? [...targets.keys()];
+for (const name of chosen) if (!targets.has(name)) throw new Error(`no fuzz target ${name}; there are ${[...targets.keys()].join(', ')}`);
 
-const escaped: unknown[] = [];
-process.on('unhandledRejection', (error) => escaped.push(error));
-process.on('uncaughtException', (error) => escaped.push(error));
+const mib = (bytes: number) => (Number.isNaN(bytes) ? '-' : (bytes / 2 ** 20).toFixed(0));
 
-const msgpack = msgpackSerializer();
-const seeds = [
-  requestFrame({ service: CalculatorService.id, method: 'add', requestId: 1, serializer: 0, body: msgpack.encode([1, 2]) }),
-  requestFrame({ service: CalculatorService.id, method: 'echo', requestId: 2, serializer: 0, body: msgpack.encode([new Uint8Array(300)]), extra: [[':timeout', '50']] }),
-  requestFrame({ service: CalculatorService.id, method: 'divide', requestId: 3, serializer: 1, body: Buffer.from('[1,0]') }),
-  settingsFrame(1024),
-];
-
-/** A valid frame, bent: bytes flipped, cut short, lengths rewritten, or noise. */
-function mutant(): Buffer {
-  const frame = Buffer.from(seeds[int(seeds.length)]!);
-  switch (int(5)) {
-    case 0:
-      for (let i = 0, n = 1 + int(8); i < n; i++) frame[int(frame.length)] = int(256);
-      return frame;
-    case 1:
-      return frame.subarray(0, int(frame.length));
-    case 2:
-      frame.writeUInt32BE(int(2 ** 32), Math.min(frame.length - 4, 8 + 4 * int(3)));
-      return frame;
-    case 3:
-      return Buffer.from(Array.from({ length: int(64) }, () => int(256)));
-    default:
-      return Buffer.concat([frame, frame.subarray(0, int(frame.length))]);
-  }
+async function replay(name: string, index: number): Promise<void> {
+  const stats = await runTarget(targets.get(name)!, { inputs: index + 1, seed, propertyRuns: 0, only: index });
+  for (const failure of stats.failures) console.log(`${failure.kind}: ${failure.message}\ninput (hex): ${failure.input}\n${failure.stack ?? ''}`);
+  console.log(stats.failures.length === 0 ? `input ${index} of ${name} (seed ${seed}) passes` : '');
+  process.exitCode = stats.failures.length === 0 ? 0 : 1;
 }
 
-function attackTcp(address: string): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = connect(hostPort(address));
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve());
-    socket.on('connect', () => {
-      for (let i = 0, n = 1 + int(20); i < n; i++) socket.write(mutant());
-      setTimeout(() => socket.destroy(), int(50)).unref();
-    });
-  });
-}
-
-async function attackHttp(address: string): Promise<void> {
-  const methods = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH'];
-  const paths = [`/${CalculatorService.id}/add`, `/${CalculatorService.id}/__proto__`, '/', '/x/y', `/${CalculatorService.id}/echo`];
-  const bodies = ['[1,2]', '{"$bigint":"12x"}', '[{"$bytes":"!!"}]', 'null', '[', '{"__proto__":{"a":1}}', ''];
-  const method = methods[int(methods.length)]!;
-  const body = method === 'GET' || method === 'HEAD' ? undefined : bodies[int(bodies.length)];
-  await fetch(address + paths[int(paths.length)], { method, body, headers: { 'content-type': int(2) === 0 ? 'application/json' : 'text/plain' } })
-    .then((response) => response.arrayBuffer())
-    .catch(() => undefined);
+function table(rows: RunStats[]): string {
+  const head = ['target', 'inputs', 'crashes', 'hangs', 'slowest ms', 'slowest input', 'property runs', 'failed props', 'RSS before MiB', 'RSS after MiB', 'RSS peak MiB', 'time s'];
+  const body = rows.map((s) => [s.target, s.inputs.toLocaleString('en'), s.crashes, s.hangs, s.slowestMs.toFixed(1), `#${s.slowestIndex}`, s.propertyRuns.toLocaleString('en'),
+    s.propertyFailures.length, mib(s.rssBefore), mib(s.rssAfter), mib(s.rssPeak), (s.ms / 1000).toFixed(1)].map(String));
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`, ...body.map(line)].join('\n');
 }
 
 async function main(): Promise<void> {
-  const server = createServer({ registry: false, listen: ['tcp://127.0.0.1:0', 'http://127.0.0.1:0'] });
-  server.provide(CalculatorService, calculatorImpl(newLog()));
-  const [tcp, http] = (await server.listen()) as [string, string];
-  const client = createClient({ url: tcp });
-  const calc = client.proxy(CalculatorService);
-  const until = Date.now() + seconds * 1000;
-  let attacks = 0;
-  let honest = 0;
-  const failures: unknown[] = [];
-  while (Date.now() < until) {
-    const round = Array.from({ length: 16 }, () => (int(3) === 0 ? attackHttp(http) : attackTcp(tcp)));
-    attacks += round.length;
-    await Promise.all([...round, calc.add(attacks, 1).then((sum) => {
-      if (sum === attacks + 1) honest++;
-      else failures.push(`wrong sum ${sum}`);
-    }, (error: unknown) => failures.push(error))]);
+  if (values.only !== undefined) return replay(chosen[0]!, Number(values.only));
+  const started = Date.now();
+  const rssStart = process.memoryUsage.rss();
+  console.log(`fuzzing ${chosen.join(', ')}: ${inputs.toLocaleString('en')} inputs each, seed ${seed}, ${propertyRuns.toLocaleString('en')} runs per property`);
+  const rows: RunStats[] = [];
+  for (const name of chosen) {
+    const stats = await runInWorker({ target: name, inputs, seed, propertyRuns }, { stuckMs: 10_000, propertiesMs: 600_000, heapMb: 1024 });
+    console.log(`  ${name}: ${stats.inputs.toLocaleString('en')} inputs, ${stats.crashes} crashes, ${stats.hangs} hangs in ${(stats.ms / 1000).toFixed(1)} s`);
+    rows.push(stats);
   }
-  const alive = await calc.add(2, 3);
-  await client.close();
-  await server.close({ timeoutMs: 2000 });
-  console.log(`${attacks} attacks, ${honest} honest calls answered, ${failures.length} failed, ${escaped.length} escaped; server answered ${alive}`);
-  if (failures.length > 0 || escaped.length > 0 || alive !== 5) {
-    console.error(failures.slice(0, 5), escaped.slice(0, 5));
-    process.exit(1);
+  let ok = true;
+  for (const stats of rows) {
+    for (const failure of stats.failures) {
+      ok = false;
+      console.error(`\n${stats.target} ${failure.kind} at input ${failure.index} (seed ${seed}, input seed ${failure.inputSeed}): ${failure.message}\n  input (hex): ${failure.input}\n  replay: npm run fuzz -- --target ${stats.target} --seed ${seed} --only ${failure.index}${failure.stack === undefined ? '' : `\n${failure.stack}`}`);
+    }
+    for (const failure of stats.propertyFailures) {
+      ok = false;
+      console.error(`\n${stats.target} property failed: ${failure}`);
+    }
+    if (stats.crashes + stats.hangs > 0) ok = false;
+    if (stats.rssPeak - stats.rssBefore > maxGrowth) {
+      ok = false;
+      console.error(`\n${stats.target}: RSS grew by ${mib(stats.rssPeak - stats.rssBefore)} MiB, more than ${mib(maxGrowth)}`);
+    }
   }
+  let live = 'live attack skipped';
+  if (liveSeconds > 0) {
+    const result = await liveAttack(liveSeconds, seed).catch((error: unknown) => ({ attacks: 0, honest: 0, failures: [error], escaped: [], alive: NaN }));
+    live = `live attack, ${liveSeconds} s: ${result.attacks} attacks, ${result.honest} honest calls answered, ${result.failures.length} failed, ${result.escaped.length} escaped; server answered ${result.alive}`;
+    if (result.failures.length > 0 || result.escaped.length > 0 || result.alive !== 5) {
+      ok = false;
+      console.error(result.failures.slice(0, 5), result.escaped.slice(0, 5));
+    }
+  }
+  console.log(`\n${table(rows)}\n\n${live}`);
+  console.log(`total: ${rows.reduce((sum, s) => sum + s.inputs, 0).toLocaleString('en')} inputs, ${rows.reduce((sum, s) => sum + s.crashes, 0)} crashes, ${rows.reduce((sum, s) => sum + s.hangs, 0)} hangs; main RSS ${mib(rssStart)} MiB before, ${mib(process.memoryUsage.rss())} MiB after; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (!ok) process.exit(1);
 }
 
 await main();

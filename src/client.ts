@@ -10,7 +10,7 @@ import { RpcError, errorMessage } from './core/rpc-error.js';
 import { buildProxy, type ProxyMethodOf, type ServiceProxyOf } from './core/proxy.js';
 import type { MethodNames, ServiceDefinition } from './core/service.js';
 import { callDeadline } from './core/timer.js';
-import { connectionOptions, defaults, type ConnectionSettings } from './options.js';
+import { connectionOptions, decodeLimits, defaults, type ConnectionSettings } from './options.js';
 import { Reference, type ReferenceOptions, type RoutingOptions } from './reference.js';
 import { openRegistry, type RegistrySpec } from './registry/index.js';
 import { parseProviderUrl, type Provider } from './registry/provider.js';
@@ -21,6 +21,7 @@ import type { BackoffOptions } from './transport/backoff.js';
 import type { ClientTlsOptions } from './transport/tls/options.js';
 import { parseAddress } from './transport/address.js';
 import { transportOptionsOf } from './transport/registry.js';
+import { checkCredentials, sendWithCredentials, type Credentials } from './security/credentials.js';
 
 export interface ClientOptions extends ConnectionSettings, RoutingOptions {
   /**
@@ -49,6 +50,12 @@ export interface ClientOptions extends ConnectionSettings, RoutingOptions {
   backoff?: Partial<BackoffOptions>;
   /** How to reach TLS providers (`tls://`, `https://`, `grpcs://`, `amqps://`): CAs to trust, a client certificate for mTLS. */
   tls?: ClientTlsOptions;
+  /**
+   * Sent with every call as `authorization: Bearer <token>` metadata: a token, or a function asked
+   * per call for one (`jwtSigner(...)` makes one that signs and refreshes JWTs). A proxy's or a
+   * call's own `credentials` replace it. See docs/security.md.
+   */
+  credentials?: Credentials;
 }
 
 /**
@@ -68,6 +75,8 @@ export interface CallOptions extends TransportCallOptions {
   oneWay?: boolean;
   /** Receives the metadata the server sent back with its response. */
   onResponseMetadata?: (metadata: Metadata) => void;
+  /** Credentials of these calls instead of the client's; `false` sends none. */
+  credentials?: Credentials | false;
 }
 
 /**
@@ -105,8 +114,9 @@ export function createClient(options: ClientOptions = {}): Client {
   const urls = options.url === undefined ? [] : Array.isArray(options.url) ? options.url : [options.url];
   if (options.url !== undefined && urls.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'a client needs at least one provider url');
   for (const url of urls) parseAddress(url);
+  checkCredentials(options.credentials, 'createClient');
   const protocol = options.protocol === undefined ? undefined : protocolList(options.protocol);
-  const serializers = new SerializerSet([options.serializer ?? defaults.serializer, 'json']);
+  const serializers = new SerializerSet([options.serializer ?? defaults.serializer, 'json'], decodeLimits(options));
   const serializer = typeof options.serializer === 'object' ? options.serializer : serializers.named(options.serializer ?? defaults.serializer);
   const closeTimeoutMs = defaults.closeTimeoutMs;
   const pool = new ChannelPool({
@@ -188,7 +198,9 @@ export function createClient(options: ClientOptions = {}): Client {
     const call = new ClientCall(definition, method, args, metadata, deadline, callOptions.signal, oneWay, reference);
     const transportOptions = transportOptionsOf(callOptions);
     if (transportOptions !== undefined) call.transportOptions = transportOptions;
-    const result = handler(call);
+    // Put in before the interceptors run, so that they see the call as it will leave.
+    const credentials = callOptions.credentials === false ? undefined : (callOptions.credentials ?? options.credentials);
+    const result = credentials === undefined ? handler(call) : sendWithCredentials(call, credentials, handler);
     const onResponse = callOptions.onResponseMetadata;
     if (onResponse === undefined) return result;
     const report = () => onResponse(call.receivedMetadata ?? new Metadata());
@@ -207,6 +219,7 @@ export function createClient(options: ClientOptions = {}): Client {
   return {
     proxy<T>(definition: ServiceDefinition<T>, proxyOptions: ReferenceOptions & CallOptions = {}): ServiceProxy<T> {
       const service = definition as ServiceDefinition;
+      checkCredentials(proxyOptions.credentials, 'proxy');
       return buildProxy<T, ReferenceOptions & CallOptions, CallOptions>(definition, proxyOptions, {
         sender: (method, callOptions) => {
           // A proxy's reference options are fixed: look its reference up once, not per call.

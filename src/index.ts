@@ -8,7 +8,8 @@ export type { AmqpCallOptions } from './transport/amqp/call-options.js';
 export type { HttpRoute } from './transport/http/method-options.js';
 export { currentCall } from './core/server-call.js';
 export { type Logger } from './core/logger.js';
-export { type Serializer } from './serialization/serializer.js';
+export { type Serializer, type DecodeLimits } from './serialization/serializer.js';
+export { LIMIT_NAMES, type LimitName, type RefusalCounts } from './core/refusals.js';
 export { createServer, type Server, type ServerOptions, type CloseOptions } from './server.js';
 export { createClient, type Client, type ClientOptions, type CallOptions, type ServiceProxy, type ProxyMethod } from './client.js';
 export { resultCache, type ResultCache, type ResultCacheOptions, type ResultCacheStats, type CacheSettings } from './interceptors/index.js';
@@ -32,3 +33,6 @@ export { createZooKeeperRegistry, type ZooKeeperRegistryOptions } from './regist
 export { WorkerPool, inWorkers, workerCall, WorkerCall, type WorkerPoolOptions, type WorkerPoolStats, type PoolRunOptions, type WorkerImplementation } from './executor/index.js';
 export { defineServiceFromProto, type ProtoServiceOptions } from './transport/grpc/proto.js';
 export { HealthService as GrpcHealthService, type Health as GrpcHealth, type HealthStatus as GrpcHealthStatus } from './transport/grpc/health.js';
+export { type Principal } from './core/principal.js';
+export { type ServerTlsOptions, type ClientTlsOptions, type PemSource } from './transport/tls/options.js';
+export { accessPolicy, jwtSigner, type ServerAuthOptions, type AccessPolicy, type AccessRequest, type AccessRule, type AccessRules, type ServiceAccess, type DecidingRule, type BearerTokens, type JwtOptions, type JwksOptions, type JwtSignerOptions, type Credentials, type TokenRequest, type TokenSource, type PrincipalInit } from './security/index.js';

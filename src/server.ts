@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 import { CallTable } from './core/call-table.js';
 import type { Logger } from './core/logger.js';
 import { openRegistry, type RegistrySpec } from './registry/index.js';
-import { INSTANCE_PARAM, parseProviderUrl, providerUrl, type Provider } from './registry/provider.js';
+import { INSTANCE_PARAM, loggedProviderUrl, parseProviderUrl, type Provider } from './registry/provider.js';
 import { parseAddress } from './transport/address.js';
 import { Code } from './core/code.js';
 import { chainGates, type CallGate } from './core/gate.js';
@@ -12,14 +12,18 @@ import { RpcError, errorMessage } from './core/rpc-error.js';
 import { trackCallsAcrossAwaits } from './core/server-call.js';
 import { startTimer, stopTimer, type Timer } from './core/timer.js';
 import type { ServiceDefinition } from './core/service.js';
-import { connectionOptions, defaults, type ConnectionSettings } from './options.js';
+import { connectionOptions, decodeLimits, defaults, serverLimitSettings, type ConnectionSettings, type ServerLimitSettings } from './options.js';
+import { Refusals, type RefusalCounts } from './core/refusals.js';
+import { ServerLimits } from './transport/limits/server-limits.js';
 import { SerializerSet } from './serialization/registry.js';
 import type { Serializer } from './serialization/serializer.js';
 import { createServerTransport, isAnnounced } from './transport/registry.js';
 import type { ServerTlsOptions } from './transport/tls/options.js';
+import { TOKEN_PARAM, providerToken, tokenGate } from './security/provider-token.js';
+import { authGate, type ServerAuthOptions } from './security/auth-gate.js';
 import type { ServerTransport } from './transport/transport.js';
 
-export interface ServerOptions extends ConnectionSettings {
+export interface ServerOptions extends ConnectionSettings, ServerLimitSettings {
   /** Addresses to listen on, e.g. `['tcp://127.0.0.1:20880']`; port 0 picks a free port. */
   listen: string[];
   /**
@@ -58,6 +62,19 @@ export interface ServerOptions extends ConnectionSettings {
    * (reloaded when they change) or PEM; `ca` and `requireClientCert` for mutual TLS. See docs/security.md.
    */
   tls?: ServerTlsOptions;
+  /**
+   * Dubbo's provider token: `true` publishes a random token (new on every start) in this server's
+   * registry entries, a string publishes that one; calls that do not present it as `token`
+   * metadata are refused with PERMISSION_DENIED. Consumers that found the server in the registry
+   * send it; one that dials the address directly does not know it. See docs/security.md.
+   */
+  token?: boolean | string;
+  /**
+   * Authentication and authorization of every call, on every listener: bearer tokens, JWTs or TLS
+   * client certificates, then rules per service and method. Decided before a call's arguments are
+   * decoded. See docs/security.md.
+   */
+  auth?: ServerAuthOptions;
 }
 
 export interface CloseOptions {
@@ -80,6 +97,12 @@ export interface Server {
    * exits with code 0 (1 if closing failed). Returns a function that removes the handlers.
    */
   closeOnSignals(signals?: NodeJS.Signals[], options?: CloseOptions): () => void;
+  /**
+   * How many connections, requests and messages each limit has refused since the server was made,
+   * by the limit's option name, e.g. `{ maxConnectionsPerAddress: 3, maxDecodeDepth: 1, … }`
+   * (docs/security.md, Limits).
+   */
+  refusals(): RefusalCounts;
 }
 
 /**
@@ -95,9 +118,16 @@ export function createServer(options: ServerOptions): Server {
   const table = new CallTable();
   const interceptors = options.interceptors ?? [];
   const logger = options.logger ?? defaults.logger;
+  const token = providerToken(options.token);
   // Asked in order before any call's arguments are decoded: the provider token, then authentication and authorization.
   const gates: CallGate[] = [];
-  const context = { table, serializers: new SerializerSet(options.serializers ?? ['msgpack', 'json']), logger, gate: chainGates(gates) };
+  if (token !== undefined) gates.push(tokenGate(token));
+  if (options.auth !== undefined) gates.push(authGate(options.auth, logger));
+  // The limits that protect the process, counting each refusal under the limit's name.
+  const refusals = new Refusals(logger);
+  const limits = new ServerLimits(serverLimitSettings(options), refusals);
+  const serializers = new SerializerSet(options.serializers ?? ['msgpack', 'json'], limits.decodeLimits(decodeLimits(options)));
+  const context = { table, serializers, logger, gate: chainGates(gates), refusals, limits };
   const transportOptions = { ...connectionOptions(options), maxCallsPerConnection: options.maxCallsPerConnection, tls: options.tls };
   const announcer = options.registry === false ? undefined : new Announcer(options.registry ?? 'embedded', logger);
   const startedAt = Date.now();
@@ -138,6 +168,10 @@ export function createServer(options: ServerOptions): Server {
 
     get addresses() {
       return addresses;
+    },
+
+    refusals() {
+      return refusals.counts();
     },
 
     async close(closeOptions = {}) {
@@ -202,6 +236,7 @@ export function createServer(options: ServerOptions): Server {
       if (definition.key.version) query.set('version', definition.key.version);
       if (definition.key.group) query.set('group', definition.key.group);
       query.set(INSTANCE_PARAM, instance);
+      if (token !== undefined) query.set(TOKEN_PARAM, token);
       return parseProviderUrl(`${protocol}://${shown.includes(':') ? `[${shown}]` : shown}:${port}/${definition.key.name}?${query.toString()}`);
     }));
   }
@@ -246,7 +281,7 @@ class Announcer {
     for (const provider of providers) {
       await registry.register(provider);
       this.registered.push(provider);
-      this.logger.info({ provider: providerUrl(provider) }, 'registered');
+      this.logger.info({ provider: loggedProviderUrl(provider) }, 'registered');
     }
   }
 

@@ -36,6 +36,7 @@ export const systems: Record<string, () => Promise<System>> = {
   raw: async () => (await import('./raw.js')).raw,
   'grpc-js': async () => (await import('./grpc.js')).grpc,
   switchyard: async () => (await import('./switchyard.js')).switchyard,
+  'switchyard-tls': async () => (await import('./switchyard-tls.js')).switchyardTls,
   'switchyard-http': async () => (await import('./http.js')).switchyardHttp,
   'switchyard-grpc': async () => (await import('./switchyard-grpc.js')).switchyardGrpc,
   'switchyard-amqp': async () => (await import('./amqp.js')).amqp,

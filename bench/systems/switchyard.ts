@@ -1,5 +1,5 @@
 /** Switchyard itself: `createServer` / `createClient` over `tcp://`, default options (msgpack). */
-import { createClient, createServer, defineService, type Server } from '../../src/index.js';
+import { createClient, createServer, defineService, type ClientOptions, type Server } from '../../src/index.js';
 import type { BenchClient, Handlers, System } from './index.js';
 
 interface Bench {
@@ -18,8 +18,8 @@ export function provideBench(server: Server, handlers: Handlers): void {
 }
 
 /** A client of the bench service at `address`, whatever its transport. */
-export async function connectBench(address: string): Promise<BenchClient> {
-  const client = createClient({ url: address });
+export async function connectBench(address: string, options: Omit<ClientOptions, 'url'> = {}): Promise<BenchClient> {
+  const client = createClient({ ...options, url: address });
   const bench = client.proxy(BenchService);
   // The connection opens on the first call; make it now so warm-up starts connected.
   await bench.add(0, 0);
@@ -39,7 +39,7 @@ export function switchyardOver(listen: string): System {
       const [address] = await server.listen();
       return { address: address!, close: () => server.close({ timeoutMs: 1000 }) };
     },
-    connect: connectBench,
+    connect: (address) => connectBench(address),
   };
 }
 

@@ -12,6 +12,11 @@ export class ChannelPool {
 
   constructor(private readonly options: ChannelOptions) {}
 
+  /** Whether the client was given a `tls` option, and so prefers providers' TLS addresses. */
+  get tlsConfigured(): boolean {
+    return this.options.tls !== undefined;
+  }
+
   acquire(address: string): Channel {
     let entry = this.channels.get(address);
     if (entry === undefined) {

@@ -32,7 +32,7 @@ export class Directory {
     private readonly closeTimeoutMs: number,
     protocol?: ProtocolPreference,
   ) {
-    this.choice = new ProtocolChoice(protocol);
+    this.choice = new ProtocolChoice(protocol, pool.tlsConfigured);
   }
 
   /** Replaces the provider list (registries call this on every change). */

@@ -2,6 +2,7 @@ import type { Invocation } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
 import { serviceId } from '../core/service.js';
 import type { Provider } from '../registry/provider.js';
+import { TOKEN_PARAM, withProviderToken } from '../security/provider-token.js';
 import type { Channel } from '../transport/transport.js';
 import type { Candidate } from './balancers/balancer.js';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitEvent } from './circuit-breaker.js';
@@ -17,6 +18,8 @@ export class Invoker implements Candidate {
   active = 0;
   latencyEwmaMs = 0;
   private readonly target: string;
+  /** The token the provider published (Dubbo's `token` parameter), sent with every call to it. */
+  private readonly token: string | undefined;
   private breakers: Map<string, CircuitBreaker> | undefined;
   private lastBreaker: { method: string; breaker: CircuitBreaker } | undefined;
 
@@ -25,6 +28,7 @@ export class Invoker implements Candidate {
     readonly channel: Channel,
   ) {
     this.target = serviceId(provider.service);
+    this.token = provider.params[TOKEN_PARAM] || undefined;
   }
 
   /** Not known to be down or leaving; balancers pick among available invokers first. */
@@ -52,7 +56,7 @@ export class Invoker implements Candidate {
     this.active++;
     const started = performance.now();
     try {
-      const value = await this.channel.call(call, this.target);
+      const value = await this.channel.call(withProviderToken(call, this.token), this.target);
       const ended = this.settled(started);
       breaker?.onSuccess(ended - started, ended);
       return value;

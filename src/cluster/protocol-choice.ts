@@ -9,10 +9,16 @@ export type ProtocolPreference = string | readonly string[];
  * The order a client prefers a provider's protocols in when it is not told otherwise: the fastest
  * first. TCP frames msgpack over one long-lived connection; gRPC pays for HTTP/2 framing; HTTP
  * carries JSON text, bigger and slower to read, which cannot tell every value msgpack can (an
- * `undefined` field is dropped). Protocols not listed (found only at fixed addresses, or announced
- * by other tools) come after these.
+ * `undefined` field is dropped). Within each, the plaintext variant comes first for a client
+ * without a `tls` option, since it has no CA of its own to trust a private one with (it still
+ * uses a provider's TLS address, against Node's public CAs, where that is all it offers); a
+ * client with a `tls` option prefers the TLS variant (`SECURE_PROTOCOL_ORDER`). Protocols not
+ * listed (found only at fixed addresses, or announced by other tools) come after these.
  */
-export const DEFAULT_PROTOCOL_ORDER: readonly string[] = ['tcp', 'grpc', 'http'];
+export const DEFAULT_PROTOCOL_ORDER: readonly string[] = ['tcp', 'tls', 'grpc', 'grpcs', 'http', 'https'];
+
+/** The order of a client set up for TLS: each protocol's TLS variant before its plaintext one. */
+export const SECURE_PROTOCOL_ORDER: readonly string[] = ['tls', 'tcp', 'grpcs', 'grpc', 'https', 'http'];
 
 /**
  * Which address of each provider a client uses. A server on several protocols is one provider
@@ -24,8 +30,12 @@ export class ProtocolChoice {
   /** The protocols asked for, best first; undefined when the client takes any. */
   readonly wanted: readonly string[] | undefined;
 
-  constructor(preference: ProtocolPreference | undefined) {
+  private readonly order: readonly string[];
+
+  /** `secureFirst`: the client has a `tls` option, so it prefers each protocol's TLS variant. */
+  constructor(preference: ProtocolPreference | undefined, secureFirst = false) {
     this.wanted = preference === undefined ? undefined : protocolList(preference);
+    this.order = this.wanted ?? (secureFirst ? SECURE_PROTOCOL_ORDER : DEFAULT_PROTOCOL_ORDER);
   }
 
   /** Whether entries of `protocol` may be used at all. */
@@ -65,7 +75,7 @@ export class ProtocolChoice {
   }
 
   private rank(protocol: string): number {
-    const order = this.wanted ?? DEFAULT_PROTOCOL_ORDER;
+    const order = this.order;
     const index = order.indexOf(protocol);
     return index === -1 ? order.length : index;
   }

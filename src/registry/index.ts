@@ -2,7 +2,7 @@ import { ExtensionTable } from '../core/extension-table.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { createEmbeddedRegistry } from './embedded.js';
 import type { Registry } from './registry.js';
-import { openZooKeeperAddress } from './zookeeper-address.js';
+import { maskRegistryAddress, openZooKeeperAddress } from './zookeeper-address.js';
 
 /** What an opener is given besides the address. */
 export interface RegistryContext {
@@ -24,7 +24,7 @@ const openers = new ExtensionTable<RegistryOpener>('registry', 'scheme', (value)
 
 /**
  * A registry given by address: `embedded`, `embedded:///some/dir`,
- * `zookeeper://host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=&cacheAfterMs=]`,
+ * `zookeeper://[user:password@]host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=&cacheAfterMs=]`,
  * `<scheme>://...` of a scheme added with `registerRegistry`, or a `Registry` object.
  */
 export type RegistrySpec = 'embedded' | `embedded://${string}` | `zookeeper://${string}` | (string & {}) | Registry;
@@ -52,7 +52,8 @@ export async function openRegistry(spec: RegistrySpec, logger?: Logger): Promise
   if (typeof spec !== 'string') return { registry: spec, owned: false };
   // A bare scheme (`embedded`) names its registry's default address.
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(spec)?.[1]?.toLowerCase() ?? spec;
-  const registry = await openers.get(scheme, spec)(spec, { logger: logger ?? silentLogger });
+  // An unknown scheme is reported with the address, whose password must not reach a log.
+  const registry = await openers.get(scheme, maskRegistryAddress(spec))(spec, { logger: logger ?? silentLogger });
   return { registry, owned: true };
 }
 

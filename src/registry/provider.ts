@@ -101,3 +101,15 @@ export function logicalProviderId(provider: Provider): string {
   const instance = provider.params[INSTANCE_PARAM];
   return instance === undefined || instance === '' ? providerId(provider) : `${INSTANCE_PARAM}:${instance}/${serviceId(provider.service)}`;
 }
+
+/**
+ * The URL parameter of Dubbo's provider token: a secret consumers must present on every call to
+ * the provider (see src/security/provider-token.ts).
+ */
+export const TOKEN_PARAM = 'token';
+
+/** The provider's URL with its token masked, for logs: a log is read more widely than the registry. */
+export function loggedProviderUrl(provider: Provider): string {
+  if (provider.params[TOKEN_PARAM] === undefined) return providerUrl(provider);
+  return providerUrl({ ...provider, params: { ...provider.params, [TOKEN_PARAM]: '***' } });
+}

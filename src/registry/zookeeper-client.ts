@@ -17,16 +17,26 @@ export interface ZkClient {
   once(event: 'disconnected', listener: () => void): void;
   getSessionId(): Buffer;
   getChildren(path: string, watcher: () => void, callback: Callback<string[]>): void;
-  create(path: string, data: Buffer, mode: number, callback: Callback<string>): void;
-  mkdirp(path: string, callback: Callback<string>): void;
+  getChildren(path: string, callback: Callback<string[]>): void;
+  create(path: string, data: Buffer, acls: readonly ZkAcl[], mode: number, callback: Callback<string>): void;
   remove(path: string, version: number, callback: Callback<void>): void;
   exists(path: string, callback: Callback<{ ephemeralOwner: Buffer } | null>): void;
+  exists(path: string, watcher: () => void, callback: Callback<{ ephemeralOwner: Buffer } | null>): void;
+  /** Keeps the credential and sends it on this and every later connection of the client. */
+  addAuthInfo(scheme: string, auth: Buffer): void;
+  getACL(path: string, callback: Callback<ZkAcl[]>): void;
+  setACL(path: string, acls: readonly ZkAcl[], version: number, callback: Callback<unknown>): void;
 }
+/** One entry of a node's access control list: permission bits for one identity (`world:anyone`, `digest:user:hash`). */
+export interface ZkAcl { readonly permission: number; readonly id: { readonly scheme: string; readonly id: string } }
 export interface ZkSocket { readonly connecting: boolean; readonly destroyed: boolean; destroy(): void }
 export interface ZkModule {
   createClient(connectString: string, options: { sessionTimeout: number; spinDelay: number; retries: number }): ZkClient;
+  ACL: { new (permission: number, id: ZkAcl['id']): ZkAcl; readonly OPEN_ACL_UNSAFE: readonly ZkAcl[] };
+  Id: new (scheme: string, id: string) => ZkAcl['id'];
+  Permission: { readonly READ: number; readonly ALL: number };
 }
-export const NO_NODE = -101, NODE_EXISTS = -110, CONNECTION_LOSS = -4, SESSION_EXPIRED = -112, EPHEMERAL = 1;
+export const NO_NODE = -101, NO_AUTH = -102, NODE_EXISTS = -110, CONNECTION_LOSS = -4, SESSION_EXPIRED = -112, EPHEMERAL = 1, PERSISTENT = 0;
 export const zkModuleName = 'node-zookeeper-client';
 
 export function call<T>(start: (callback: Callback<T>) => void): Promise<T> {

@@ -32,9 +32,11 @@ export class ZooKeeperConnection {
     return this.connectedClient;
   }
 
-  open(zk: ZkModule): void {
+  /** Connects with a new client; `authenticate` gives each client (this one, and one per expired session) its credentials first. */
+  open(zk: ZkModule, authenticate?: (client: ZkClient) => void): void {
     const client = zk.createClient(this.connectString, { sessionTimeout: this.sessionTimeoutMs, spinDelay: 500, retries: 0 });
     this.client = client;
+    authenticate?.(client);
     client.on('connected', () => {
       if (this.client !== client || this.closed) return;
       this.logger.info({ connectString: this.connectString, sessionId: client.getSessionId().toString('hex') }, 'connected to ZooKeeper');
@@ -52,7 +54,7 @@ export class ZooKeeperConnection {
       if (this.client !== client || this.closed) return;
       this.connectedClient = undefined;
       this.logger.warn({ connectString: this.connectString }, 'ZooKeeper session expired; registering again with a new session');
-      this.open(zk);
+      this.open(zk, authenticate);
     });
     client.connect();
     this.watchHandshake(client);

@@ -4,6 +4,7 @@ import { RpcError } from '../core/rpc-error.js';
 import { serviceId, type ServiceKey } from '../core/service.js';
 import { providerId, providerUrl, type Provider } from './provider.js';
 import type { Registry, Unsubscribe } from './registry.js';
+import { RegistryAccess, isRefusal, type ZooKeeperCredentials } from './zookeeper-acl.js';
 import { EPHEMERAL, NODE_EXISTS, NO_NODE, call, codeOf, consumerUrl, decodeChild, lostConnection, zkModuleName, type ZkClient, type ZkModule } from './zookeeper-client.js';
 import { ProviderCache, defaultCacheFile } from './zookeeper-cache.js';
 import { ZooKeeperConnection, unavailable } from './zookeeper-connection.js';
@@ -29,6 +30,12 @@ export interface ZooKeeperRegistryOptions {
   cacheAfterMs?: number;
   /** Announce each subscription as a `consumer://` node, as Dubbo consumers do. Default true. */
   registerConsumers?: boolean;
+  /**
+   * A digest credential (Dubbo's registry username and password). The registry authenticates every
+   * connection with it and makes the nodes it writes writable by it alone and readable by anyone,
+   * tightening paths of its tree that let anyone write; see docs/registry.md (ACLs).
+   */
+  credentials?: ZooKeeperCredentials;
   logger?: Logger;
 }
 
@@ -50,6 +57,7 @@ export class ZooKeeperRegistry implements Registry {
   private readonly registerConsumers: boolean;
   private readonly logger: Logger;
   private readonly connection: ZooKeeperConnection;
+  private readonly access: RegistryAccess;
   private started?: Promise<void>;
   private readonly providers = new Map<string, Own>();
   private readonly consumers = new Map<string, Own>();
@@ -68,6 +76,7 @@ export class ZooKeeperRegistry implements Registry {
     }
     this.registerConsumers = options.registerConsumers ?? true;
     this.logger = options.logger ?? silentLogger;
+    this.access = new RegistryAccess(options.credentials, this.root, this.logger);
     const cacheFile = options.cacheFile ?? defaultCacheFile(connectString, this.root);
     this.cache = new ProviderCache(cacheFile, options.cacheFile === undefined, this.logger);
     this.connection = new ZooKeeperConnection(connectString, options.sessionTimeoutMs ?? 30_000, options.connectTimeoutMs ?? 5_000,
@@ -90,8 +99,10 @@ export class ZooKeeperRegistry implements Registry {
 
   private async start(): Promise<void> {
     const loaded = (await import(zkModuleName)) as { default?: ZkModule } & ZkModule;
+    const zk = loaded.default ?? loaded;
+    this.access.load(zk);
     await this.cache.load();
-    if (!this.closing) this.connection.open(loaded.default ?? loaded);
+    if (!this.closing) this.connection.open(zk, (client) => this.access.authenticate(client));
   }
 
   /** Resolves once connected; rejects with UNAVAILABLE after `connectTimeoutMs`. */
@@ -174,6 +185,7 @@ export class ZooKeeperRegistry implements Registry {
 
   /** Brings the server in line with what this instance wants: run on every (re)connection. */
   private async resync(client: ZkClient): Promise<void> {
+    this.access.reconnected();
     const tasks: Promise<unknown>[] = [];
     for (const path of this.orphans) {
       tasks.push(call<void>((cb) => client.remove(path, -1, cb)).then(
@@ -192,6 +204,11 @@ export class ZooKeeperRegistry implements Registry {
   /** Logs a failure; a lost connection is repaired by the resync on reconnection, anything else by a retry. */
   private failed(error: unknown, doing: string): void {
     if (this.closing) return;
+    // Trying again changes nothing until someone changes the ACL; the next connection tries anew.
+    if (isRefusal(error)) {
+      this.logger.warn({ err: error }, `ZooKeeper registry: failed ${doing}`);
+      return;
+    }
     if (lostConnection(error)) {
       this.logger.debug({ err: error }, `ZooKeeper registry: connection lost while ${doing}`);
       return;
@@ -207,10 +224,10 @@ export class ZooKeeperRegistry implements Registry {
 
   /** Creates an ephemeral node of this session (replacing one left by an earlier session). */
   private async ensure(client: ZkClient, own: Own, wanted: () => boolean): Promise<void> {
-    await call((cb) => client.mkdirp(own.path.slice(0, own.path.lastIndexOf('/')), cb));
+    await this.access.ensurePath(client, own.path.slice(0, own.path.lastIndexOf('/')));
     for (let attempt = 0; attempt < 3 && wanted(); attempt++) {
       try {
-        await call((cb) => client.create(own.path, Buffer.from(own.data), EPHEMERAL, cb));
+        await this.access.create(client, own.path, Buffer.from(own.data), EPHEMERAL);
         return;
       } catch (error) {
         if (codeOf(error) !== NODE_EXISTS) throw error;
@@ -241,14 +258,7 @@ export class ZooKeeperRegistry implements Registry {
   private async refresh(sub: ProviderWatch): Promise<void> {
     const client = this.connection.live;
     if (!client || this.subscriptions.get(sub.name) !== sub) return;
-    let children: string[];
-    try {
-      children = await call((cb) => client.getChildren(sub.path, sub.watcher, cb));
-    } catch (error) {
-      if (codeOf(error) !== NO_NODE) throw error;
-      await call((cb) => client.mkdirp(sub.path, cb));
-      children = await call((cb) => client.getChildren(sub.path, sub.watcher, cb));
-    }
+    const children = await this.access.watchChildren(client, sub.path, sub.watcher);
     if (this.subscriptions.get(sub.name) !== sub) return;
     sub.answered = true;
     clearTimeout(sub.cacheTimer);

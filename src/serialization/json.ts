@@ -1,5 +1,6 @@
 import { fromBase64, toBase64 } from '../core/base64.js';
-import type { Serializer } from './serializer.js';
+import { checkJson } from './json-scan.js';
+import { DEFAULT_DECODE_LIMITS, mayExceed, type DecodeLimits, type Serializer } from './serializer.js';
 import { unfaithful } from './unfaithful.js';
 
 /**
@@ -12,15 +13,20 @@ import { unfaithful } from './unfaithful.js';
  * arrays other than `Uint8Array`, `DataView`s, `ArrayBuffer`s and invalid dates. An object field
  * holding `undefined` is left out, as JSON does (reading it still gives `undefined`).
  * `JSON.parse` defines `__proto__` as an own key, so payloads cannot reach a prototype.
+ * Text is walked before it is parsed and refused past `limits` (nesting, items).
  */
-export function jsonSerializer(): Serializer {
+export function jsonSerializer(limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Serializer {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder('utf-8', { fatal: true });
   return {
     id: 1,
     name: 'json',
     encode: (value) => encoder.encode(JSON.stringify(value, replacer)),
-    decode: (bytes) => (bytes.length === 0 ? undefined : JSON.parse(decoder.decode(bytes), reviver)),
+    decode(bytes) {
+      if (bytes.length === 0) return undefined;
+      if (mayExceed(bytes.length, limits)) checkJson(bytes, limits);
+      return JSON.parse(decoder.decode(bytes), reviver);
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { Packr, addExtension } from 'msgpackr';
-import type { Serializer } from './serializer.js';
+import { checkMessagePack } from './msgpack-scan.js';
+import { DEFAULT_DECODE_LIMITS, mayExceed, type DecodeLimits, type Serializer } from './serializer.js';
 import { unfaithful } from './unfaithful.js';
 
 // msgpackr writes every Map as a plain msgpack map, which reads back as an object. To keep Maps as
@@ -40,7 +41,8 @@ addExtension({
   unpack: () => -0,
 });
 
-const MAX_DEPTH = 64;
+// Maps are boxed as deep as a decoder with the default limits reads, so what it reads can go back out as it came.
+const MAX_DEPTH = DEFAULT_DECODE_LIMITS.maxDepth;
 // Binary values at least this large are written by reference rather than copied into the encoding.
 const LARGE_BINARY = 16 * 1024;
 
@@ -104,8 +106,11 @@ function refuseUnfaithful(value: object): void {
  * lists every case). A `__proto__` key decodes as the plain key `__proto_`, so no payload reaches a prototype.
  * msgpackr's structured-clone extensions (object ids and pointers to them) are refused when read:
  * they would let a peer send a cyclic graph, which a handler walking its arguments never expects.
+ * A message is walked before it is decoded and refused past `limits` (nesting, items); a message
+ * long enough to break them may not use msgpackr's records or string bundles, which could hide its
+ * nesting from that walk and which this serializer never writes.
  */
-export function msgpackSerializer(): Serializer {
+export function msgpackSerializer(limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Serializer {
   const options = { useRecords: false, int64AsType: 'bigint', useBigIntExtension: true, structuredClone: false } as const;
   const packr = new Packr(options);
   // The fast writer gives every object a 16-bit map header; the rare object with more than 65,535
@@ -124,7 +129,10 @@ export function msgpackSerializer(): Serializer {
     id: 0,
     name: 'msgpack',
     encode: pack,
-    decode: (bytes) => packr.unpack(bytes as Buffer),
+    decode(bytes) {
+      if (mayExceed(bytes.length, limits)) checkMessagePack(bytes, limits);
+      return packr.unpack(bytes as Buffer);
+    },
     // A large binary value, alone or among the arguments of a call, is passed through by reference:
     // the encoding is the msgpack framing around it, written back to back with it.
     encodeChunks(value) {

@@ -3,10 +3,13 @@ import { ExtensionTable } from '../core/extension-table.js';
 import { RpcError } from '../core/rpc-error.js';
 import { jsonSerializer } from './json.js';
 import { msgpackSerializer } from './msgpack.js';
-import type { Serializer } from './serializer.js';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits, type Serializer } from './serializer.js';
 
-/** Makes a serializer; called for every server and client that enables it by name. */
-export type SerializerFactory = () => Serializer;
+/**
+ * Makes a serializer; called for every server and client that enables it by name, with the
+ * decode limits of that server or client, which a serializer of nested values should enforce.
+ */
+export type SerializerFactory = (limits: DecodeLimits) => Serializer;
 
 /** Serializers known by name, each made when a server or client enables it. */
 const factories = new ExtensionTable<SerializerFactory>('serializer', 'name', (value): value is SerializerFactory => typeof value === 'function', [
@@ -35,12 +38,15 @@ export const errorSerializer: Serializer = jsonSerializer();
 
 /** The serializers enabled for one server or client, looked up by wire id. */
 export class SerializerSet {
+  /** JSON with this set's decode limits, enabled or not: HTTP bodies are JSON in any case. */
+  readonly json: Serializer;
   private readonly byId: Array<Serializer | undefined> = [];
   private readonly byName = new Map<string, Serializer>();
 
-  constructor(names: readonly (string | Serializer)[]) {
+  constructor(names: readonly (string | Serializer)[], limits: DecodeLimits = DEFAULT_DECODE_LIMITS) {
+    this.json = jsonSerializer(limits);
     for (const entry of names) {
-      const serializer = typeof entry === 'string' ? create(entry) : entry;
+      const serializer = typeof entry === 'string' ? create(entry, limits) : entry;
       if (this.byName.has(serializer.name)) continue;
       if (!Number.isInteger(serializer.id) || serializer.id < 0 || serializer.id > 255) {
         throw new RpcError(Code.INVALID_ARGUMENT, `serializer ${serializer.name} has an id outside 0..255`);
@@ -74,8 +80,8 @@ export class SerializerSet {
   }
 }
 
-function create(name: string): Serializer {
-  const serializer = factories.get(name)();
+function create(name: string, limits: DecodeLimits): Serializer {
+  const serializer = factories.get(name)(limits);
   // Peers and options look a serializer up by the name it reports, which must be the one it was asked by.
   if (serializer?.name !== name || typeof serializer.encode !== 'function' || typeof serializer.decode !== 'function') {
     throw new RpcError(Code.INVALID_ARGUMENT, `the serializer registered as ${JSON.stringify(name)} must make a serializer named ${JSON.stringify(name)} with encode and decode`);

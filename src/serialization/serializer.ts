@@ -29,3 +29,32 @@ export function bodyLength(body: Body | undefined): number {
   for (const chunk of body) total += chunk.byteLength;
   return total;
 }
+
+/**
+ * What a decoder accepts, so that a small hostile message cannot exhaust the stack or the heap:
+ * nesting and item counts are checked on the encoded bytes before any value is built.
+ */
+export interface DecodeLimits {
+  /** Deepest nesting of arrays and maps (objects); a call's argument array is the first level. */
+  readonly maxDepth: number;
+  /** Most array items and map entries in one message, counted over all its levels. */
+  readonly maxItems: number;
+  /** Told of each refusal, by the option's name (a server counts them). */
+  readonly refused?: (limit: 'maxDecodeDepth' | 'maxDecodeItems') => void;
+}
+
+/** 100 levels is protobuf's recursion limit; a million items keep one 16 MiB message within tens of MiB of heap. */
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxDepth: 100, maxItems: 1_000_000 };
+
+/** Messages this short cannot break either limit, so they are not scanned: every level or item takes a byte. */
+export function mayExceed(length: number, limits: DecodeLimits): boolean {
+  return length > limits.maxDepth || length > limits.maxItems;
+}
+
+/** The error a decoder throws for a message past its limits; transports answer it INVALID_ARGUMENT. */
+export function decodeLimitError(limits: DecodeLimits, limit: 'maxDecodeDepth' | 'maxDecodeItems', format: string): RangeError {
+  limits.refused?.(limit);
+  return limit === 'maxDecodeDepth'
+    ? new RangeError(`${format} nesting deeper than ${limits.maxDepth} levels (maxDecodeDepth)`)
+    : new RangeError(`${format} with more than ${limits.maxItems} items (maxDecodeItems)`);
+}

@@ -33,8 +33,25 @@ const transports = new ExtensionTable<TransportFactory>('transport', 'scheme', i
       return new TcpChannel(url, host, port, options);
     },
   }],
+  // The same protocol inside TLS, with the certificates of the `tls` option.
+  ['tls', {
+    server: (url, context, options) => {
+      const { host, port } = parseAddress(url);
+      return new TcpServerTransport(host, port, context, options, true);
+    },
+    channel: (url, options) => {
+      const { host, port } = parseAddress(url);
+      return new TcpChannel(url, host, port, options, true);
+    },
+  }],
   // Other protocols load their modules only when an address of theirs is used.
   ['amqp', {
+    server: (url, context, options) => new LazyServerTransport(async () => new (await import('./amqp/server.js')).AmqpServerTransport(url, context, options)),
+    channel: (url, options) => new LazyChannel(url, async () => new (await import('./amqp/client.js')).AmqpChannel(url, options)),
+    announce: false,
+  }],
+  // The same broker protocol inside TLS; the server's `tls` option is what it trusts of the broker.
+  ['amqps', {
     server: (url, context, options) => new LazyServerTransport(async () => new (await import('./amqp/server.js')).AmqpServerTransport(url, context, options)),
     channel: (url, options) => new LazyChannel(url, async () => new (await import('./amqp/client.js')).AmqpChannel(url, options)),
     announce: false,
@@ -44,7 +61,19 @@ const transports = new ExtensionTable<TransportFactory>('transport', 'scheme', i
     channel: (url, options) => new LazyChannel(url, async () =>
       new (await import('./http/client.js')).HttpChannel(url, { maxResponseBytes: options.maxFrameSize, backoff: options.backoff })),
   }],
+  ['https', {
+    server: (url, context, options) => new LazyServerTransport(async () => new (await import('./http/server.js')).HttpServerTransport(url, context, options.tls)),
+    channel: (url, options) => new LazyChannel(url, async () => {
+      const [{ HttpChannel }, { secureFetch }] = await Promise.all([import('./http/client.js'), import('./http/secure-fetch.js')]);
+      return new HttpChannel(url, { maxResponseBytes: options.maxFrameSize, backoff: options.backoff, ...secureFetch(url, options) });
+    }),
+  }],
   ['grpc', {
+    server: (url, context, options) => new LazyServerTransport(async () => new (await import('./grpc/server.js')).GrpcServerTransport(url, context, options)),
+    channel: (url, options) => new LazyChannel(url, async () => new (await import('./grpc/client.js')).GrpcChannel(url, options)),
+  }],
+  // gRPC over TLS (ALPN h2); the scheme alone tells the server and the channel which.
+  ['grpcs', {
     server: (url, context, options) => new LazyServerTransport(async () => new (await import('./grpc/server.js')).GrpcServerTransport(url, context, options)),
     channel: (url, options) => new LazyChannel(url, async () => new (await import('./grpc/client.js')).GrpcChannel(url, options)),
   }],

@@ -2,7 +2,9 @@ import type { CallTable } from '../core/call-table.js';
 import type { CallGate } from '../core/gate.js';
 import type { Invocation } from '../core/invocation.js';
 import type { Logger } from '../core/logger.js';
+import type { Refusals } from '../core/refusals.js';
 import type { SerializerSet } from '../serialization/registry.js';
+import type { ServerLimits } from './limits/server-limits.js';
 
 /** What a server transport needs from its server: the calls it may run and how to read them. */
 export interface ServerContext {
@@ -11,6 +13,13 @@ export interface ServerContext {
   readonly logger: Logger;
   /** Who may call what, asked before a call's arguments are decoded; undefined lets every call in. */
   readonly gate?: CallGate;
+  /** What the server's limits refused, by limit name (`server.refusals()`). */
+  readonly refusals?: Refusals;
+  /**
+   * The limits that protect the process (connections, first request, metadata, decompression);
+   * undefined applies none of them, which only a transport made outside a server sees.
+   */
+  readonly limits?: ServerLimits;
 }
 
 /** One listening address of a server, on one protocol. */

@@ -14,6 +14,7 @@ import { routeOf, topicOf } from './topology.js';
 /**
  * The client side of an `amqp://` address: one broker connection (replaced by itself when lost)
  * whose confirm channel publishes every request and receives every reply through direct reply-to.
+ * An `amqps://` address is the same over TLS, trusting and presenting what `options.tls` says.
  */
 export class AmqpChannel implements Channel {
   private readonly target: AmqpAddress;
@@ -27,10 +28,10 @@ export class AmqpChannel implements Channel {
     readonly address: string,
     private readonly options: ChannelOptions,
   ) {
-    this.target = parseAmqpAddress(address, Math.max(1, Math.ceil(options.heartbeatIntervalMs / 1000)));
+    this.target = parseAmqpAddress(address, Math.max(1, Math.ceil(options.heartbeatIntervalMs / 1000)), options.tls);
     this.contentTypes = new ContentTypes(options.serializers);
     this.link = new BrokerLink(
-      { url: this.target.brokerUrl, connectionName: `switchyard client ${this.target.display}`, connectTimeoutMs: options.connectTimeoutMs, backoff: options.backoff, logger: options.logger },
+      { url: this.target.brokerUrl, tls: this.target.tls, connectionName: `switchyard client ${this.target.display}`, connectTimeoutMs: options.connectTimeoutMs, backoff: options.backoff, logger: options.logger },
       {
         open: (model) => ClientSession.open(model, this.target, this.contentTypes, options),
         lost: (session, reason) => session.fail(reason),

@@ -1,5 +1,6 @@
 import { Code } from '../../core/code.js';
 import { RpcError, errorMessage } from '../../core/rpc-error.js';
+import { isTlsFailure, tlsFailure } from '../tls/errors.js';
 
 /**
  * The one place where broker failures become status codes:
@@ -25,6 +26,24 @@ export function brokerError(error: unknown, doing: string): RpcError {
     return new RpcError(Code.FAILED_PRECONDITION, message, { cause: error, unprocessed: true });
   }
   return new RpcError(Code.UNAVAILABLE, message, { cause: error, unprocessed: true });
+}
+
+/**
+ * A failed attempt to connect to the broker: a TLS failure (`amqps://`) names its cause, as every
+ * TLS transport does; a plaintext connection the broker dropped during the AMQP handshake (what a
+ * TLS listener does to a plaintext client) says that it may be a TLS port; the rest as `brokerError`.
+ */
+export function connectError(error: unknown, url: string, secure: boolean, doing: string): RpcError {
+  if (secure && isTlsFailure(error)) return tlsFailure(error, brokerAddress(url));
+  const failure = brokerError(error, doing);
+  if (secure || !/closed abruptly during opening handshake/i.test(failure.message)) return failure;
+  return new RpcError(failure.code, `${failure.message} (a TLS listener closes a plaintext AMQP connection this way: if it is one, use an amqps:// address)`, { cause: error, unprocessed: true });
+}
+
+/** `amqps://host:port` of a broker URL, without credentials, vhost and options. */
+function brokerAddress(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}`;
 }
 
 export function unroutable(what: string): RpcError {

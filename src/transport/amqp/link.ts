@@ -1,11 +1,13 @@
 import type { ChannelModel } from 'amqplib';
+import type { ConnectionOptions } from 'node:tls';
 import { Code } from '../../core/code.js';
 import type { Logger } from '../../core/logger.js';
 import { RpcError, errorMessage } from '../../core/rpc-error.js';
 import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
 import { Backoff, type BackoffOptions } from '../backoff.js';
+import { clientSecureOptions, type ClientTlsOptions } from '../tls/options.js';
 import type { ChannelState } from '../transport.js';
-import { brokerError } from './errors.js';
+import { brokerError, connectError } from './errors.js';
 
 type Amqplib = typeof import('amqplib');
 let amqplib: Promise<Amqplib> | undefined;
@@ -19,6 +21,8 @@ function loadAmqplib(): Promise<Amqplib> {
 export interface LinkOptions {
   /** The URL amqplib dials. */
   url: string;
+  /** For an `amqps://` URL: what to trust and present; read again on every connect, so renewed files are used. */
+  tls?: ClientTlsOptions;
   /** Shown by the broker (`rabbitmqctl list_connections client_properties`, management UI). */
   connectionName: string;
   connectTimeoutMs: number;
@@ -105,8 +109,9 @@ export class BrokerLink<S> {
     let model: ChannelModel | undefined;
     try {
       const { connect } = await loadAmqplib();
+      const tls = this.socketTls();
       model = await withTimeout(
-        connect(this.options.url, { clientProperties: { connection_name: this.options.connectionName }, noDelay: true, timeout: this.options.connectTimeoutMs }),
+        connect(this.options.url, { ...tls, clientProperties: { connection_name: this.options.connectionName }, noDelay: true, timeout: this.options.connectTimeoutMs }),
         this.options.connectTimeoutMs,
       );
       const opened = model;
@@ -129,10 +134,21 @@ export class BrokerLink<S> {
       return session;
     } catch (error) {
       void model?.close().catch(() => undefined);
-      const failure = brokerError(error, `cannot connect to the broker at ${this.options.connectionName}`);
+      const failure = connectError(error, this.options.url, this.options.tls !== undefined, `cannot connect to the broker at ${this.options.connectionName}`);
       this.lastError = failure;
       this.scheduleRetry();
       throw failure;
+    }
+  }
+
+  /** amqplib's socket options for TLS (it passes them to `tls.connect`); none for `amqp://`. */
+  private socketTls(): ConnectionOptions | undefined {
+    if (this.options.tls === undefined) return undefined;
+    try {
+      return clientSecureOptions(this.options.tls, new URL(this.options.url).hostname.replace(/^\[(.*)\]$/, '$1'));
+    } catch (error) {
+      const failure = RpcError.from(error, Code.INVALID_ARGUMENT);
+      throw new RpcError(failure.code, failure.message, { unprocessed: true, cause: error });
     }
   }
 

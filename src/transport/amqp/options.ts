@@ -1,11 +1,17 @@
 import { hostname } from 'node:os';
 import { Code } from '../../core/code.js';
 import { RpcError } from '../../core/rpc-error.js';
+import type { ClientTlsOptions } from '../tls/options.js';
 
-/** An `amqp://` address with Switchyard's options read out of its query. */
+/** An `amqp://` or `amqps://` address with Switchyard's options read out of its query. */
 export interface AmqpAddress {
   /** What amqplib dials: the URL with credentials and vhost, without Switchyard's own options. */
   readonly brokerUrl: string;
+  /**
+   * For `amqps://`: what the broker connection trusts and presents (CAs, a client certificate for
+   * brokers that ask for one); read again on every connect. Undefined for `amqp://`.
+   */
+  readonly tls: ClientTlsOptions | undefined;
   /** The URL without credentials, for logs and `server.addresses`. */
   readonly display: string;
   /** The application's topic exchange; every other name is derived from it. Default `switchyard`. */
@@ -37,17 +43,20 @@ const ownKeys = new Set(['exchange', 'server', 'prefetch', 'maxQueueLength', 'qu
 const validName = /^[A-Za-z0-9_.:@-]{1,100}$/;
 
 /**
- * Reads `amqp://user:pass@host:port/vhost?exchange=myapp&server=host-1&prefetch=16&maxQueueLength=1000`.
- * `heartbeatSeconds` applies when the URL sets no `heartbeat` of its own.
+ * Reads `amqp://user:pass@host:port/vhost?exchange=myapp&server=host-1&prefetch=16&maxQueueLength=1000`,
+ * or the same with `amqps://` (AMQP over TLS, port 5671 by default). `heartbeatSeconds` applies
+ * when the URL sets no `heartbeat` of its own. `tls` is the process's `tls` option, taken for an
+ * `amqps://` address as a client's of the broker whichever side it is: clients and servers are
+ * both clients of the broker (see `brokerTls`).
  */
-export function parseAmqpAddress(url: string, heartbeatSeconds: number): AmqpAddress {
+export function parseAmqpAddress(url: string, heartbeatSeconds: number, tls?: ClientTlsOptions): AmqpAddress {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new RpcError(Code.INVALID_ARGUMENT, `invalid address ${JSON.stringify(url)}`);
   }
-  if (parsed.protocol !== 'amqp:') throw new RpcError(Code.INVALID_ARGUMENT, `not an amqp:// address: ${JSON.stringify(url)}`);
+  if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') throw new RpcError(Code.INVALID_ARGUMENT, `not an amqp:// address (nor amqps://): ${JSON.stringify(url)}`);
   const own = new Map<string, string>();
   const broker = new URLSearchParams();
   for (const [key, value] of parsed.searchParams) {
@@ -82,6 +91,7 @@ export function parseAmqpAddress(url: string, heartbeatSeconds: number): AmqpAdd
   const query = new URLSearchParams({ exchange, server });
   return {
     brokerUrl: dial.href,
+    tls: parsed.protocol === 'amqps:' ? brokerTls(tls) : undefined,
     display: `${shown.href}?${query.toString()}`,
     exchange,
     server,
@@ -90,6 +100,18 @@ export function parseAmqpAddress(url: string, heartbeatSeconds: number): AmqpAdd
     queueExpiresMs,
     deadLetterExchange: deadLetter === '' ? undefined : deadLetter,
   };
+}
+
+/**
+ * The TLS settings of a connection to the broker, picked from the `tls` option of a client or a
+ * server: the CAs to trust (default: Node's built-in list), and the key and certificate shown to a
+ * broker that asks for one (`ssl_options.verify = verify_peer`). A server's `tls` serves its own
+ * listeners too; for the broker only these fields count (`requireClientCert` and the like do not).
+ */
+export function brokerTls(options: ClientTlsOptions | undefined): ClientTlsOptions {
+  if (options === undefined) return {};
+  const { ca, key, cert, passphrase, servername, rejectUnauthorized, minVersion } = options;
+  return { ca, key, cert, passphrase, servername, rejectUnauthorized, minVersion };
 }
 
 function integer(options: Map<string, string>, key: string, min: number, max: number): number | undefined {

@@ -2,6 +2,7 @@ import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import type { Logger } from '../../core/logger.js';
 import { errorMessage, type RpcError } from '../../core/rpc-error.js';
 import { defaultBackoff } from '../backoff.js';
+import type { ClientTlsOptions } from '../tls/options.js';
 import { codeOf } from './errors.js';
 import { BrokerLink } from './link.js';
 import { DIRECT_REPLY_TO, isDirectReplyTo, readReplyAddress } from './reply-address.js';
@@ -58,9 +59,10 @@ export class ReplyPublisher {
   private closed = false;
   private readonly flushWaiters: Array<() => void> = [];
 
-  constructor(url: string, connectionName: string, connectTimeoutMs: number, private readonly logger: Logger) {
+  /** `tls`: for an `amqps://` broker, what the connection trusts and presents. */
+  constructor(url: string, connectionName: string, connectTimeoutMs: number, private readonly logger: Logger, tls?: ClientTlsOptions) {
     this.link = new BrokerLink(
-      { url, connectionName, connectTimeoutMs, backoff: defaultBackoff, logger },
+      { url, tls, connectionName, connectTimeoutMs, backoff: defaultBackoff, logger },
       {
         open: async (model) => {
           const session = await openSession(model, logger);

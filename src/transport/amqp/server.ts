@@ -73,10 +73,10 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
     private readonly options: ServerTransportOptions,
   ) {
     this.protocol = url.startsWith('amqps:') ? 'amqps' : 'amqp';
-    this.target = parseAmqpAddress(url, Math.max(1, Math.ceil(options.heartbeatIntervalMs / 1000)));
+    this.target = parseAmqpAddress(url, Math.max(1, Math.ceil(options.heartbeatIntervalMs / 1000)), options.tls);
     this.contentTypes = new ContentTypes(context.serializers);
     this.link = new BrokerLink(
-      { url: this.target.brokerUrl, connectionName: `switchyard server ${this.target.display}`, connectTimeoutMs: CONNECT_TIMEOUT_MS, backoff: defaultBackoff, logger: context.logger },
+      { url: this.target.brokerUrl, tls: this.target.tls, connectionName: `switchyard server ${this.target.display}`, connectTimeoutMs: CONNECT_TIMEOUT_MS, backoff: defaultBackoff, logger: context.logger },
       {
         open: (model) => {
           const topologies = context.table.serviceIds.map((id) => [id, topologyOf(this.target, id)] as [string, ReturnType<typeof topologyOf>]);
@@ -85,7 +85,7 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
         lost: (session, reason) => this.lost(session, reason),
       },
     );
-    this.replies = new ReplyPublisher(this.target.brokerUrl, `switchyard server ${this.target.display} (replies)`, CONNECT_TIMEOUT_MS, context.logger);
+    this.replies = new ReplyPublisher(this.target.brokerUrl, `switchyard server ${this.target.display} (replies)`, CONNECT_TIMEOUT_MS, context.logger, this.target.tls);
   }
 
   async listen(): Promise<string> {
@@ -178,6 +178,8 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
       if (earlier > 0 && !this.mayRunAgain(session, queue, message, entry, reply, serializer, headers, deadline, earlier)) return;
     }
     const metadata = fromHeaders(headers);
+    const tooMuch = this.context.limits?.metadataRefusal(metadata);
+    if (tooMuch !== undefined) return this.refuse(session, message, reply, serializer, tooMuch);
     const gate = this.context.gate;
     if (gate === undefined) {
       this.start(session, message, entry, reply, serializer, metadata, deadline, undefined);

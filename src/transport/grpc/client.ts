@@ -1,5 +1,4 @@
 import { connect as connectHttp2, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
-import { connect as connectTcp } from 'node:net';
 import { beforeSending, refusal } from '../../core/call-watch.js';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
@@ -13,6 +12,7 @@ import { ClientCallStream, type CallPlan } from './client-call.js';
 import { serializerCodec, type MethodCodec } from './codec.js';
 import { ACCEPT_ENCODING, COMPRESS_FROM, compress } from './compression.js';
 import { contentTypeFor } from './content-type.js';
+import { closedBeforeSettings, connectFailure, dialSocket, dialTls } from './dial.js';
 import { frameMessage } from './message.js';
 import { writeMetadata } from './metadata.js';
 import { IDLE_GOAWAY, channelSettings, type GrpcChannelSettings } from './options.js';
@@ -24,13 +24,16 @@ const USER_AGENT = 'switchyard-grpc/0.1';
 /**
  * The client side of one `grpc://` address: one HTTP/2 connection carrying every call to it as a
  * stream, opened on first use and again after it is lost (with backoff after failed attempts). A
- * GOAWAY sends new calls to a new connection while the old one finishes its calls.
+ * GOAWAY sends new calls to a new connection while the old one finishes its calls. A `grpcs://`
+ * address is the same over TLS (ALPN `h2`), trusting and presenting what `options.tls` says.
  */
 export class GrpcChannel implements Channel {
   private readonly settings: GrpcChannelSettings;
   private readonly host: string;
   private readonly port: number;
   private readonly authority: string;
+  /** `grpcs://`: HTTP/2 over TLS. */
+  private readonly secure: boolean;
   private readonly backoff: Backoff;
   private readonly plans = new Map<string, { codec: MethodCodec; headers: OutgoingHttpHeaders; streaming: boolean }>();
   private current: ClientHttp2Session | undefined;
@@ -45,7 +48,9 @@ export class GrpcChannel implements Channel {
     readonly address: string,
     private readonly options: TcpChannelOptions,
   ) {
-    ({ host: this.host, port: this.port } = parseAddress(address));
+    let protocol: string;
+    ({ protocol, host: this.host, port: this.port } = parseAddress(address));
+    this.secure = protocol === 'grpcs';
     this.authority = `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`;
     this.settings = channelSettings(address, options.maxFrameSize);
     this.backoff = new Backoff(options.backoff);
@@ -124,7 +129,7 @@ export class GrpcChannel implements Channel {
       const { name, version, group } = parseServiceId(serviceId);
       const headers: OutgoingHttpHeaders = {
         ':method': 'POST',
-        ':scheme': 'http',
+        ':scheme': this.secure ? 'https' : 'http',
         ':authority': this.authority,
         ':path': `/${name}/${proto?.protoName ?? invocation.method}`,
         'content-type': contentTypeFor(codec.name),
@@ -167,26 +172,40 @@ export class GrpcChannel implements Channel {
   }
 
   private connect(): Promise<ClientHttp2Session> {
-    this.connecting ??= new Promise<ClientHttp2Session>((resolve, reject) => {
-      const session = connectHttp2(`http://${this.authority}`, {
+    if (this.connecting !== undefined) return this.connecting;
+    let tls;
+    try {
+      tls = dialTls(this.secure, this.options.tls, this.host);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const target = { address: this.address, host: this.host, port: this.port, tls };
+    this.connecting = new Promise<ClientHttp2Session>((resolve, reject) => {
+      const session = connectHttp2(`${this.secure ? 'https' : 'http'}://${this.authority}`, {
         settings: { enablePush: false, initialWindowSize: this.settings.initialWindowSize },
         maxSessionMemory: Math.max(10, Math.ceil((2 * this.settings.maxMessageSize) / 1048576)),
-        createConnection: () => connectTcp({ host: this.host, port: this.port, noDelay: true }),
+        createConnection: () => dialSocket(target),
       });
       const timer = startTimer(this.options.connectTimeoutMs, () => session.destroy(new Error(`connect timed out after ${this.options.connectTimeoutMs} ms`)), undefined);
       const fail = (error: Error): void => {
         stopTimer(timer);
+        session.off('close', closedEarly);
         this.connecting = undefined;
         this.retryAt = Date.now() + this.backoff.next();
-        this.lastError = new RpcError(Code.UNAVAILABLE, `cannot connect to ${this.address}: ${error.message}`, { unprocessed: true, cause: error });
+        this.lastError = connectFailure(error, target);
+        session.on('error', noop); // what else a dying connection reports is said by the failure above
         session.destroy();
         reject(this.lastError);
       };
+      // A connection the server ends before its SETTINGS, without an error of its own.
+      const closedEarly = (): void => fail(closedBeforeSettings());
       session.once('error', fail);
+      session.once('close', closedEarly);
       // Ready once the server's SETTINGS are in: its stream and header limits then apply to our calls.
       session.once('remoteSettings', () => {
         stopTimer(timer);
         session.off('error', fail);
+        session.off('close', closedEarly);
         this.connecting = undefined;
         if (this.shutdown) {
           session.destroy();
@@ -268,3 +287,5 @@ function parseServiceId(id: string): { name: string; version: string | undefined
     version: colon === -1 ? undefined : id.slice(colon + 1),
   };
 }
+
+function noop(): void {}

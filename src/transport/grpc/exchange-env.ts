@@ -1,6 +1,7 @@
 import type { MethodEntry } from '../../core/call-table.js';
 import type { CallGate } from '../../core/gate.js';
 import type { Logger } from '../../core/logger.js';
+import type { DecompressionLimits } from '../limits/server-limits.js';
 import type { Metadata } from '../../core/metadata.js';
 import type { RpcError } from '../../core/rpc-error.js';
 import type { MethodCodec } from './codec.js';
@@ -15,6 +16,8 @@ export interface ExchangeEnv {
   readonly logger: Logger;
   /** The server's gate, asked before a call's message is decoded. */
   readonly gate?: CallGate;
+  /** The server's limit on how far a compressed message may inflate; the default where undefined. */
+  readonly decompression?: DecompressionLimits;
   /** Why calls end when their stream closes early: the caller cancelled, or the server was cut off. */
   abortReason(): RpcError;
   /** The client reset too many streams: its connection goes. */

@@ -126,7 +126,7 @@ export class Exchange implements CallResponder {
     if (this.reader.partial) return this.fail(new RpcError(Code.INTERNAL, 'request ended inside a message'), true);
     if (request === undefined) return this.fail(new RpcError(Code.INTERNAL, 'request carries no message'), true);
     if (!request.compressed) return this.dispatch(request.data);
-    decompress(this.accepted.encoding, request.data, this.env.settings.maxMessageSize).then(
+    decompress(this.accepted.encoding, request.data, this.env.settings.maxMessageSize, this.env.decompression).then(
       (data) => this.dispatch(data),
       (error: unknown) => this.fail(RpcError.from(error, Code.INTERNAL), true),
     );

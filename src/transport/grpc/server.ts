@@ -1,15 +1,19 @@
-import { constants, createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { constants, type Http2SecureServer, type IncomingHttpHeaders, type ServerOptions, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
 import { Code } from '../../core/code.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { MAX_TIMER_MS } from '../../core/timer.js';
 import { parseAddress } from '../address.js';
-import type { ConnectionOptions } from '../tcp/connection.js';
+import type { TcpServerOptions } from '../tcp/server.js';
+import { listenerTls } from '../tls/options.js';
+import { reloadOnChange } from '../tls/reload.js';
 import type { ServerContext, ServerTransport } from '../transport.js';
 import { ACCEPT_ENCODING, isEncoding, type Encoding } from './compression.js';
 import { parseContentType } from './content-type.js';
 import type { ExchangeEnv } from './exchange-env.js';
 import { Exchange } from './handler.js';
 import { HealthReporter } from './health.js';
+import { http2Listener, trackSockets, type Http2Listener } from './listener.js';
 import { readMetadata } from './metadata.js';
 import { IDLE_GOAWAY, serverSettings, type GrpcServerSettings } from './options.js';
 import { plainHttp, trailersOnly } from './response.js';
@@ -27,7 +31,8 @@ const GOAWAY_FLUSH_MS = 100;
 
 /**
  * Serves the call table on one `grpc://host:port` address: gRPC over cleartext HTTP/2 (h2c with
- * prior knowledge), as `@grpc/grpc-js` and every other gRPC implementation speak it.
+ * prior knowledge), as `@grpc/grpc-js` and every other gRPC implementation speak it; or on a
+ * `grpcs://host:port` one: the same over TLS, with the certificates of the server's `tls` option.
  */
 export class GrpcServerTransport implements ServerTransport {
   private readonly settings: GrpcServerSettings;
@@ -37,7 +42,12 @@ export class GrpcServerTransport implements ServerTransport {
   private readonly router: Router;
   /** Each connection with what its calls need, its guard included. */
   private readonly sessions = new Map<ServerHttp2Session, ExchangeEnv>();
-  private server: Http2Server | undefined;
+  private server: Http2Listener | undefined;
+  /** `grpcs://`: TLS with the certificates of `options.tls`. */
+  private readonly secure: boolean;
+  /** Accepted sockets, those still in their TLS handshake included, for `forceClose`. */
+  private readonly sockets = new Set<Socket>();
+  private stopReload: () => void = () => undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private draining = false;
   private forced = false;
@@ -48,31 +58,28 @@ export class GrpcServerTransport implements ServerTransport {
   constructor(
     url: string,
     private readonly context: ServerContext,
-    private readonly options: ConnectionOptions,
+    private readonly options: TcpServerOptions,
   ) {
-    ({ host: this.host, port: this.port } = parseAddress(url));
+    let protocol: string;
+    ({ protocol, host: this.host, port: this.port } = parseAddress(url));
+    this.secure = protocol === 'grpcs';
     this.settings = serverSettings(url, options.maxFrameSize);
     this.health = new HealthReporter(context.table);
     this.router = new Router(context.table, context.serializers, this.health);
   }
 
   listen(): Promise<string> {
-    const server = createServer({
-      settings: {
-        maxConcurrentStreams: this.settings.maxConcurrentStreams,
-        maxHeaderListSize: this.settings.maxHeaderListSize,
-        initialWindowSize: this.settings.initialWindowSize,
-        enablePush: false,
-      },
-      maxHeaderListPairs: 256,
-      // nghttp2's own buffers for one connection, in MB: room for a few messages at the size limit.
-      maxSessionMemory: Math.max(10, Math.ceil((2 * this.settings.maxMessageSize) / 1048576)),
-      // nghttp2 closes a connection after 1000 resets, then 33 a second, of any kind, which would cut
-      // off a client whose calls merely time out; the session guard tells those from an attack.
-      // Node versions with these options use them; Node 20 has none and keeps its fixed limit.
-      ...nghttp2ResetLimit,
-    });
+    const scheme = this.secure ? 'grpcs' : 'grpc';
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    let server: Http2Listener;
+    try {
+      server = http2Listener(this.http2Options(), this.secure ? listenerTls(this.options.tls, `grpcs://${host}:${this.port}`) : undefined, this.context.logger);
+    } catch (error) {
+      return Promise.reject(RpcError.from(error, Code.INVALID_ARGUMENT));
+    }
     this.server = server;
+    this.context.limits?.guard(server, 'http2');
+    trackSockets(server, this.sockets);
     // One timer for all connections (not one refreshed on every frame): a connection without calls
     // or PINGs through IDLE_SWEEPS sweeps is closed politely. An interval beyond setTimeout's range
     // would run every millisecond: such an idle timeout (Infinity included) means no sweeping.
@@ -94,14 +101,35 @@ export class GrpcServerTransport implements ServerTransport {
         server.on('error', (error) => this.context.logger.error({ message: error.message }, 'grpc listener error'));
         const bound = server.address();
         const port = typeof bound === 'object' && bound !== null ? bound.port : this.port;
-        resolve(`grpc://${this.host.includes(':') ? `[${this.host}]` : this.host}:${port}`);
+        if (this.secure) this.stopReload = reloadOnChange(this.options.tls!, server as Http2SecureServer, this.context.logger);
+        resolve(`${scheme}://${host}:${port}`);
       });
     });
+  }
+
+  /** Settings of the HTTP/2 server, the same on both schemes. */
+  private http2Options(): ServerOptions {
+    return {
+      settings: {
+        maxConcurrentStreams: this.settings.maxConcurrentStreams,
+        maxHeaderListSize: this.settings.maxHeaderListSize,
+        initialWindowSize: this.settings.initialWindowSize,
+        enablePush: false,
+      },
+      maxHeaderListPairs: 256,
+      // nghttp2's own buffers for one connection, in MB: room for a few messages at the size limit.
+      maxSessionMemory: Math.max(10, Math.ceil((2 * this.settings.maxMessageSize) / 1048576)),
+      // nghttp2 closes a connection after 1000 resets, then 33 a second, of any kind, which would cut
+      // off a client whose calls merely time out; the session guard tells those from an attack.
+      // Node versions with these options use them; Node 20 has none and keeps its fixed limit.
+      ...nghttp2ResetLimit,
+    };
   }
 
   drain(): Promise<void> {
     this.draining = true;
     clearInterval(this.sweeper);
+    this.stopReload();
     this.health.setDraining();
     this.server?.close();
     const done = new Promise<void>((resolve) => {
@@ -114,10 +142,12 @@ export class GrpcServerTransport implements ServerTransport {
 
   forceClose(): void {
     clearInterval(this.sweeper);
+    this.stopReload();
     this.forced = true;
     this.draining = true;
     this.server?.close();
     for (const session of this.sessions.keys()) session.destroy();
+    for (const socket of this.sockets) socket.destroy();
   }
 
   private accept(session: ServerHttp2Session): void {
@@ -131,6 +161,7 @@ export class GrpcServerTransport implements ServerTransport {
       guard,
       logger: this.context.logger,
       gate: this.context.gate,
+      decompression: this.context.limits?.decompression,
       abortReason: () => (this.forced ? this.shutDown : this.cancelled),
       punish: () => this.punish(session, guard),
     });
@@ -177,6 +208,8 @@ export class GrpcServerTransport implements ServerTransport {
     } catch (error) {
       return trailersOnly(stream, subtype, RpcError.from(error, Code.INVALID_ARGUMENT));
     }
+    const tooMuch = this.context.limits?.metadataRefusal(metadata);
+    if (tooMuch !== undefined) return trailersOnly(stream, subtype, tooMuch);
     new Exchange(stream, {
       entry: route.entry,
       codec,

@@ -6,6 +6,7 @@ import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { startTimer, stopTimer } from '../../core/timer.js';
 import { jsonSerializer } from '../../serialization/json.js';
 import { Backoff, defaultBackoff, type BackoffOptions } from '../backoff.js';
+import { isTlsFailure, tlsFailure } from '../tls/errors.js';
 import type { Channel, ChannelState } from '../transport.js';
 import { decodeError } from './errors.js';
 import { Header, MAX_TIMEOUT_MS, isJson, metadataHeaders, readMetadata, splitServiceId } from './headers.js';
@@ -18,6 +19,8 @@ export interface HttpChannelOptions {
   backoff?: BackoffOptions;
   /** The `fetch` to send with; default the global one. */
   fetch?: typeof fetch;
+  /** Lets go of what `fetch` holds (an undici Agent's connections, say) once the channel has closed. */
+  closeFetch?: () => Promise<void>;
 }
 
 const json = jsonSerializer();
@@ -25,14 +28,17 @@ const json = jsonSerializer();
 const notSent = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
- * The client side of one `http://host:port` provider address: every call is a `fetch` of
- * `POST /<service>/<method>` with the arguments as a JSON array. Runs in Node and in browsers.
+ * The client side of one `http://host:port` (or `https://`) provider address: every call is a
+ * `fetch` of `POST /<service>/<method>` with the arguments as a JSON array. Runs in Node and in
+ * browsers; in Node, `https://` channels get a `fetch` that uses the client's TLS options
+ * (see secure-fetch.ts).
  */
 export class HttpChannel implements Channel {
   readonly address: string;
   private readonly base: string;
   private readonly maxResponseBytes: number;
   private readonly fetch: typeof fetch;
+  private readonly closeFetch: (() => Promise<void>) | undefined;
   private readonly backoff: Backoff;
   private readonly calls = new Set<FetchCall>();
   private readonly urls = new Map<string, string>();
@@ -49,6 +55,7 @@ export class HttpChannel implements Channel {
     this.base = url.origin;
     this.maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
     this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.closeFetch = options.closeFetch;
     this.backoff = new Backoff(options.backoff ?? defaultBackoff);
   }
 
@@ -99,8 +106,10 @@ export class HttpChannel implements Channel {
       release();
       if (call.reason !== undefined) throw call.reason;
       this.retryAt = Date.now() + this.backoff.next();
-      const code = field(field(error, 'cause'), 'code');
-      throw new RpcError(Code.UNAVAILABLE, `cannot reach ${this.address}: ${describe(error)}`, { unprocessed: typeof code === 'string' && notSent.has(code), cause: error });
+      const cause = field(error, 'cause');
+      if (isTlsFailure(cause)) throw tlsFailure(cause, this.address);
+      const code = field(cause, 'code');
+      throw new RpcError(Code.UNAVAILABLE, `cannot reach ${this.address}: ${this.describe(error)}`, { unprocessed: typeof code === 'string' && notSent.has(code), cause: error });
     }
     this.used = true;
     this.retryAt = 0;
@@ -127,6 +136,12 @@ export class HttpChannel implements Channel {
 
   async close(timeoutMs = 5000): Promise<void> {
     this.shutdown = true;
+    await this.settle(timeoutMs);
+    await this.closeFetch?.();
+  }
+
+  /** Waits for the calls in flight, for at most `timeoutMs`, then cancels those left. */
+  private async settle(timeoutMs: number): Promise<void> {
     if (this.calls.size === 0) return;
     await new Promise<void>((resolve) => {
       const timer = startTimer(timeoutMs, () => {
@@ -138,6 +153,19 @@ export class HttpChannel implements Channel {
         resolve();
       };
     });
+  }
+
+  /**
+   * Why a fetch failed. A connection closed before any answer is what an `https://` server does to
+   * a plaintext request, so on an `http://` address that says so.
+   */
+  private describe(error: unknown): string {
+    const described = describe(error);
+    if (field(field(error, 'cause'), 'code') !== 'UND_ERR_SOCKET' || !/other side closed/.test(described)) return described;
+    const hint = this.base.startsWith('https:')
+      ? 'a server that requires client certificates does this to a client without a trusted one'
+      : 'an https:// server does this to a plaintext request: if it is one, call it at an https:// address';
+    return `${described}: the server closed the connection without answering (${hint})`;
   }
 
   private urlOf(serviceId: string, method: string): string {

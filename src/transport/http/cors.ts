@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { META_PREFIX } from './headers.js';
+import { META_PREFIX, STANDARD_METADATA_HEADERS } from './headers.js';
 
 /** Which browser pages may call the server from another origin. */
 export interface CorsOptions {
   /** `'*'` for any origin, or a list of exact origins (`'https://app.example.com'`). */
   origins: '*' | readonly string[];
-  /** Request headers allowed besides Switchyard's own (`content-type`, `x-switchyard-*`, `sy-meta-*`). */
+  /** Request headers allowed besides Switchyard's own (`content-type`, `x-switchyard-*`, `sy-meta-*`, the standard metadata headers such as `authorization`). */
   allowHeaders?: readonly string[];
   /** Response headers scripts may read besides the response's metadata headers. */
   exposeHeaders?: readonly string[];
@@ -60,6 +60,6 @@ export class Cors {
   }
 
   private headerAllowed(name: string): boolean {
-    return name === 'content-type' || name.startsWith('x-switchyard-') || name.startsWith(META_PREFIX) || this.allowHeaders.has(name);
+    return name === 'content-type' || name.startsWith('x-switchyard-') || name.startsWith(META_PREFIX) || STANDARD_METADATA_HEADERS.has(name) || this.allowHeaders.has(name);
   }
 }

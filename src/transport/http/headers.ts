@@ -17,6 +17,27 @@ export const Header = {
 
 /** Every metadata entry is a header `sy-meta-<key>`; binary values add `-bin` and are base64. */
 export const META_PREFIX = 'sy-meta-';
+
+/**
+ * Standard headers that are metadata under their own names, in both directions, so that
+ * credentials, trace context and proxy headers sent by any HTTP client, browser or gateway reach
+ * handlers, and the client sends them as those headers (`authorization` as `Authorization`). A text
+ * value only: bytes under these keys still travel as `sy-meta-<key>-bin`. `user-agent` is not one,
+ * as on gRPC, where it belongs to the transport. Listed in docs/http.md.
+ */
+export const STANDARD_METADATA_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'accept-language',
+  'x-request-id',
+  'x-correlation-id',
+  'traceparent',
+  'tracestate',
+  'baggage',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+]);
 const BIN_SUFFIX = '-bin';
 const printable = /^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$/;
 const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -29,9 +50,10 @@ const base64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export function metadataHeaders(metadata: Metadata): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (const [key, value] of metadata) {
-    const name = META_PREFIX + key.replaceAll('/', '%2f');
+    const standard = STANDARD_METADATA_HEADERS.has(key);
+    const name = standard ? key : META_PREFIX + key.replaceAll('/', '%2f');
     if (typeof value !== 'string') {
-      out.push([name + BIN_SUFFIX, toBase64(value)]);
+      out.push([(standard ? META_PREFIX + key : name) + BIN_SUFFIX, toBase64(value)]);
       continue;
     }
     if (key.endsWith(BIN_SUFFIX)) {
@@ -45,14 +67,21 @@ export function metadataHeaders(metadata: Metadata): Array<[string, string]> {
   return out;
 }
 
-/** Reads `sy-meta-*` headers into `into` (made when the first one is found); other headers are skipped. */
+/**
+ * Reads `sy-meta-*` headers and the standard metadata headers into `into` (made when the first one
+ * is found); other headers are skipped.
+ */
 export function readMetadata(headers: Iterable<readonly [string, string | string[] | undefined]>, into?: Metadata): Metadata | undefined {
   let metadata = into;
   for (const [rawName, rawValue] of headers) {
     if (rawValue === undefined) continue;
     const name = rawName.toLowerCase();
-    if (!name.startsWith(META_PREFIX)) continue;
     const value = Array.isArray(rawValue) ? rawValue.join(', ') : rawValue;
+    if (STANDARD_METADATA_HEADERS.has(name)) {
+      (metadata ??= new Metadata()).set(name, value);
+      continue;
+    }
+    if (!name.startsWith(META_PREFIX)) continue;
     let key = name.slice(META_PREFIX.length).replaceAll('%2f', '/');
     metadata ??= new Metadata();
     if (key.endsWith(BIN_SUFFIX)) {

@@ -3,8 +3,10 @@ import { RpcError } from '../../core/rpc-error.js';
 import { parseAddress } from '../address.js';
 import type { CorsOptions } from './cors.js';
 
-/** A listen address `http://host:port?…` with the HTTP server's options read out of its query. */
+/** A listen address `http://host:port?…` (or `https://`) with the HTTP server's options read out of its query. */
 export interface HttpListenAddress {
+  /** `https` serves over TLS. */
+  readonly scheme: 'http' | 'https';
   readonly host: string;
   readonly port: number;
   /** Largest request body accepted; larger ones get 413 (RESOURCE_EXHAUSTED). Default 1 MiB. */
@@ -25,7 +27,8 @@ const keys = ['maxBodyBytes', 'cors', 'corsHeaders', 'corsExpose', 'corsCredenti
  * `corsMaxAge` (seconds) refine it; `openapi=false` turns the description off.
  */
 export function parseHttpListenAddress(url: string): HttpListenAddress {
-  const { host, port } = parseAddress(url);
+  const { protocol, host, port } = parseAddress(url);
+  if (protocol !== 'http' && protocol !== 'https') throw new RpcError(Code.INVALID_ARGUMENT, `not an http:// or https:// address: ${JSON.stringify(url)}`);
   const query = new URL(url).searchParams;
   for (const key of query.keys()) {
     if (!keys.includes(key)) throw new RpcError(Code.INVALID_ARGUMENT, `unknown option ${JSON.stringify(key)} in ${JSON.stringify(url)} (known: ${keys.join(', ')})`);
@@ -43,7 +46,7 @@ export function parseHttpListenAddress(url: string): HttpListenAddress {
     };
     if (cors.origins !== '*' && cors.origins.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'cors needs * or a comma-separated list of origins');
   }
-  return { host, port, maxBodyBytes, cors, openapi: flag(query, 'openapi') ?? true };
+  return { scheme: protocol, host, port, maxBodyBytes, cors, openapi: flag(query, 'openapi') ?? true };
 }
 
 function list(value: string): string[] {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { MethodEntry } from '../../core/call-table.js';
@@ -9,7 +10,9 @@ import type { Principal } from '../../core/principal.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { ServerCall } from '../../core/server-call.js';
 import { jsonSerializer } from '../../serialization/json.js';
+import { listenerTls, serverSecureOptions, type ServerTlsOptions } from '../tls/options.js';
 import { certificatePrincipal } from '../tls/peer.js';
+import { reloadOnChange } from '../tls/reload.js';
 import type { ServerContext, ServerTransport } from '../transport.js';
 import { readBody } from './body.js';
 import { Cors } from './cors.js';
@@ -24,31 +27,45 @@ import { Router, bodyArgs, pathSegments, resolveService, restArgs } from './rout
 const json = jsonSerializer();
 
 /**
- * Serves the call table over HTTP/1.1 with JSON bodies on one `http://host:port` address: every
- * method at `POST /<service>/<method>`, resource-style mappings, `GET /openapi.json` and CORS.
- * The rules are in docs/http.md.
+ * Serves the call table over HTTP/1.1 with JSON bodies on one `http://host:port` address (or
+ * `https://`, the same over TLS): every method at `POST /<service>/<method>`, resource-style
+ * mappings, `GET /openapi.json` and CORS. The rules are in docs/http.md.
  */
 export class HttpServerTransport implements ServerTransport, ExchangeHost {
   readonly cors: Cors | undefined;
   readonly maxBodyBytes: number;
-  private readonly server: Server;
+  private readonly server: Server | HttpsServer;
   private readonly address: HttpListenAddress;
   private readonly router: Router;
   private readonly calls = new Set<HttpCall>();
   private readonly callHost: CallHost;
   /** Open connections and how many requests each is answering. */
   private readonly connections = new Map<Socket, number>();
+  /** Every accepted socket, TLS handshakes in progress included, for `forceClose`. */
+  private readonly sockets = new Set<Socket>();
   private closing = false;
   private openapi: { services: number; body: Uint8Array } | undefined;
+  private stopReload: () => void = () => undefined;
 
-  constructor(url: string, private readonly context: ServerContext) {
+  /** `tls` is the server's TLS option, which an `https://` address needs. */
+  constructor(url: string, private readonly context: ServerContext, tls?: ServerTlsOptions) {
     this.address = parseHttpListenAddress(url);
     this.maxBodyBytes = this.address.maxBodyBytes;
     this.cors = this.address.cors === undefined ? undefined : new Cors(this.address.cors);
     this.callHost = { logger: context.logger, calls: this.calls };
     this.router = new Router(context.table, (error) => context.logger.error({ message: error.message }, 'HTTP mapping ignored'));
-    this.server = createServer((req, res) => this.handle(req, res));
+    const secure = this.address.scheme === 'https';
+    this.server = secure ? this.secureServer(listenerTls(tls, url)) : createServer((req, res) => this.handle(req, res));
     this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    // Over TLS, requests arrive on the TLS socket, which exists once the handshake is done.
+    this.server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => {
+      if (this.closing && secure) {
+        socket.destroy();
+        return;
+      }
       this.connections.set(socket, 0);
       socket.once('close', () => this.connections.delete(socket));
     });
@@ -57,6 +74,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
       if (Number(req.headers['content-length'] ?? 0) <= this.maxBodyBytes) res.writeContinue();
       this.handle(req, res);
     });
+    context.limits?.guard(this.server, 'http');
   }
 
   /** The server is shutting down: every answer closes its connection. */
@@ -78,13 +96,14 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
         const bound = this.server.address();
         const port = typeof bound === 'object' && bound !== null ? bound.port : this.address.port;
         const host = this.address.host.includes(':') ? `[${this.address.host}]` : this.address.host;
-        resolve(`http://${host}:${port}`);
+        resolve(`${this.address.scheme}://${host}:${port}`);
       });
     });
   }
 
   drain(): Promise<void> {
     this.closing = true;
+    this.stopReload();
     // Idle connections close now; busy ones after their answer (`connection: close`).
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const [socket, busy] of this.connections) if (busy === 0) socket.destroy();
@@ -94,8 +113,21 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
   forceClose(): void {
     this.closing = true;
     for (const call of this.calls) call.cut();
+    this.stopReload();
     this.server.close();
     this.server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  private secureServer(tls: ServerTlsOptions): HttpsServer {
+    const server = createHttpsServer(serverSecureOptions(tls), (req, res) => this.handle(req, res));
+    this.stopReload = reloadOnChange(tls, server, this.context.logger);
+    // A client that fails its handshake (an untrusted certificate, plaintext HTTP, a scanner) is
+    // told so by the handshake; the server only notes it.
+    server.on('tlsClientError', (error: Error, socket: Socket) => {
+      this.context.logger.debug({ remote: socket.remoteAddress, message: errorMessage(error) }, 'TLS handshake with a client failed');
+    });
+    return server;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -181,6 +213,8 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
       exchange.fail(RpcError.from(error, Code.INVALID_ARGUMENT));
       return;
     }
+    const tooMuch = this.context.limits?.metadataRefusal(metadata);
+    if (tooMuch !== undefined) return exchange.fail(tooMuch, 431);
     if (timeoutMs === 0) {
       exchange.fail(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call arrived'));
       return;
@@ -227,7 +261,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
         pending = undefined;
         try {
           const hasBody = bytes.byteLength > 0;
-          call.args = argsOf(hasBody ? json.decode(bytes) : undefined, hasBody);
+          call.args = argsOf(hasBody ? this.context.serializers.json.decode(bytes) : undefined, hasBody);
         } catch (error) {
           exchange.fail(error instanceof RpcError ? error : new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${errorMessage(error)}`));
           return;

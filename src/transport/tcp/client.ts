@@ -1,11 +1,13 @@
 import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { Code } from '../../core/code.js';
 import { beforeSending } from '../../core/call-watch.js';
 import type { Invocation } from '../../core/invocation.js';
 import { RpcError } from '../../core/rpc-error.js';
 import { startTimer, stopTimer } from '../../core/timer.js';
 import { Backoff, type BackoffOptions } from '../backoff.js';
-import type { ClientTlsOptions } from '../tls/options.js';
+import { isTlsFailure, tlsFailure } from '../tls/errors.js';
+import { clientSecureOptions, SWITCHYARD_ALPN, type ClientTlsOptions } from '../tls/options.js';
 import type { Channel, ChannelState } from '../transport.js';
 import { ClientConnection, type ClientConnectionOptions } from './client-connection.js';
 
@@ -18,8 +20,9 @@ export interface TcpChannelOptions extends ClientConnectionOptions {
 }
 
 /**
- * The client side of one `tcp://` provider address: one long-lived connection shared by every
- * call to it, opened on first use and again after it is lost, with backoff after failed attempts.
+ * The client side of one `tcp://` (or `tls://`) provider address: one long-lived connection shared
+ * by every call to it, opened on first use and again after it is lost, with backoff after failed
+ * attempts.
  */
 export class TcpChannel implements Channel {
   private current: ClientConnection | undefined;
@@ -36,6 +39,8 @@ export class TcpChannel implements Channel {
     private readonly host: string,
     private readonly port: number,
     private readonly options: TcpChannelOptions,
+    /** Speak TLS (`tls://`), trusting and presenting what `options.tls` says. */
+    private readonly secure = false,
   ) {
     this.backoff = new Backoff(options.backoff);
   }
@@ -74,22 +79,30 @@ export class TcpChannel implements Channel {
    * answer to ours), so that the first call is already held to the server's frame limit.
    */
   private connect(): Promise<ClientConnection> {
-    this.connecting ??= new Promise<ClientConnection>((resolve, reject) => {
-      const socket = netConnect({ host: this.host, port: this.port });
+    if (this.connecting !== undefined) return this.connecting;
+    let socket: Socket;
+    try {
+      socket = this.open();
+    } catch (error) {
+      // Options that cannot be used (a CA file that cannot be read): the call's mistake, not the server's.
+      return Promise.reject(RpcError.from(error, Code.INVALID_ARGUMENT));
+    }
+    this.connecting = new Promise<ClientConnection>((resolve, reject) => {
+      let settled = false;
       const timeoutMs = this.options.connectTimeoutMs;
       const timer = startTimer(timeoutMs, (s: Socket) => s.destroy(new Error(`connect timed out after ${timeoutMs} ms`)), socket);
-      let settled = false;
-      const fail = (error: Error): void => {
+      const fail = (error: Error, duringSetup = false): void => {
         if (settled) return;
         settled = true;
         stopTimer(timer);
         this.connecting = undefined;
         this.retryAt = Date.now() + this.backoff.next();
-        this.lastError = new RpcError(Code.UNAVAILABLE, `cannot connect to ${this.address}: ${error.message}`, { unprocessed: true, cause: error });
+        this.lastError = this.failure(error, duringSetup);
         reject(this.lastError);
       };
       socket.once('error', fail);
-      socket.once('connect', () => {
+      // A TLS socket is usable once its handshake is done, not when TCP connects.
+      socket.once(this.secure ? 'secureConnect' : 'connect', () => {
         socket.off('error', fail);
         const connection = new ClientConnection(socket, this.address, this.options, {
           ready: () => {
@@ -115,12 +128,38 @@ export class TcpChannel implements Channel {
           closed: (reason) => {
             this.leaving.delete(connection);
             if (this.current === connection) this.current = undefined;
-            fail(reason);
+            fail(reason, true);
           },
         });
       });
     });
     return this.connecting;
+  }
+
+  private open(): Socket {
+    if (!this.secure) return netConnect({ host: this.host, port: this.port });
+    // Read on every connect, so that a client certificate renewed on disk is used from the next connection.
+    const secure = clientSecureOptions(this.options.tls ?? {}, this.host);
+    return tlsConnect({ ...secure, host: this.host, port: this.port, ALPNProtocols: [SWITCHYARD_ALPN] });
+  }
+
+  /**
+   * Why a connection attempt failed, in words that point at the fix: a TLS failure names its
+   * cause, and a plaintext connection that the server closed before its settings arrived (what a
+   * TLS server does to a plaintext client) says that it may be a TLS port.
+   */
+  private failure(error: Error, duringSetup: boolean): RpcError {
+    // The connection wraps the socket's own error; the TLS code is on that.
+    const cause = error instanceof RpcError && error.cause instanceof Error ? error.cause : error;
+    if (this.secure && isTlsFailure(cause)) return tlsFailure(cause, this.address);
+    // Closed (`connection to … closed`, which has no cause) or reset, rather than a protocol error or silence.
+    const code = (cause as { code?: unknown }).code;
+    const closedByServer = duringSetup && ((cause === error && error.message.endsWith(' closed')) || code === 'ECONNRESET' || code === 'EPIPE');
+    const hint = this.secure
+      ? ': after the TLS handshake, this is how a server that requires client certificates turns away a client without a trusted one'
+      : ' (a TLS server closes a plaintext connection this way: if it is a TLS port, call it at a tls:// address)';
+    const why = closedByServer ? `the server closed the connection during setup, before its settings arrived${hint}` : error.message;
+    return new RpcError(Code.UNAVAILABLE, `cannot connect to ${this.address}: ${why}`, { unprocessed: true, cause: error });
   }
 
   /** The server said GOAWAY: new calls go to a new connection, this one closes once drained. */

@@ -1,6 +1,7 @@
 import { Code } from '../../core/code.js';
 import { Metadata, isValidMetadataKey, type MetadataValue } from '../../core/metadata.js';
 import { RpcError } from '../../core/rpc-error.js';
+import type { MetadataLimits } from '../limits/server-limits.js';
 
 /** Layout and constants of the frame header; see docs/protocol.md. */
 export const MAGIC = 0x5359;
@@ -160,17 +161,20 @@ export function decodeMetadata(section: Buffer, pseudo?: (key: string, value: st
   return Metadata.unchecked(pairs);
 }
 
-/**
- * Reads the request pseudo-keys and the caller's metadata of a REQUEST or ONEWAY frame; `metadata`
- * is undefined when the caller sent none.
- */
 /** A request's metadata section: where it goes, and the caller's metadata (undefined when it sent none). */
 export interface RequestMetadata {
   target: RequestTarget;
   metadata: Metadata | undefined;
 }
 
-export function decodeRequestMetadata(section: Buffer): RequestMetadata {
+/**
+ * Reads the request pseudo-keys and the caller's metadata of a REQUEST or ONEWAY frame; `metadata`
+ * is undefined when the caller sent none. With `limits` (a server's), a section over
+ * `maxMetadataBytes` (pseudo-keys included) is refused before it is read, and one with more than
+ * `maxMetadataEntries` entries besides the pseudo-keys after; both with RESOURCE_EXHAUSTED.
+ */
+export function decodeRequestMetadata(section: Buffer, limits?: MetadataLimits): RequestMetadata {
+  if (limits !== undefined && section.length > limits.maxMetadataBytes) throw limits.exceeded('maxMetadataBytes', section.length);
   const target: RequestTarget = { service: undefined, method: undefined, timeoutMs: undefined };
   const metadata = decodeMetadata(section, (key, value) => {
     if (key === ':service') target.service = value;
@@ -184,6 +188,7 @@ export function decodeRequestMetadata(section: Buffer): RequestMetadata {
       target.callbacks = value.split(',').map((index) => wholeNumber(key, index));
     }
   }, true);
+  if (limits !== undefined && metadata !== undefined && metadata.size > limits.maxMetadataEntries) throw limits.exceeded('maxMetadataEntries', metadata.size);
   return { target, metadata };
 }
 

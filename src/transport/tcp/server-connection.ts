@@ -9,6 +9,7 @@ import type { Principal } from '../../core/principal.js';
 import { ServerCall } from '../../core/server-call.js';
 import { errorSerializer } from '../../serialization/registry.js';
 import { bodyLength, encodeBody, type Body, type Serializer } from '../../serialization/serializer.js';
+import { firstRequestArrived } from '../limits/first-request.js';
 import type { ServerContext } from '../transport.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { Flags, FrameType, ProtocolError, decodeRequestMetadata, encodeMetadata, readCount, type Frame, type RequestMetadata } from './frame.js';
@@ -67,6 +68,8 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
     this.protocol = (socket as { encrypted?: boolean }).encrypted === true ? 'tls' : 'tcp';
     this.connection = new Connection(socket, options, {
       onFrame: (frame) => this.onFrame(frame),
+      // The client's first frame (its settings, or its answer to ours) ends the first-request timeout.
+      onReady: () => firstRequestArrived(socket),
       onClose: (reason) => {
         for (const call of this.inFlight.values()) {
           call.abort(reason);
@@ -134,7 +137,7 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
     }
     let request: RequestMetadata;
     try {
-      request = decodeRequestMetadata(frame.metadata);
+      request = decodeRequestMetadata(frame.metadata, this.context.limits);
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
       this.reject(oneWay, id, serializer, RpcError.from(error, Code.INVALID_ARGUMENT));

@@ -53,6 +53,17 @@ export function pemFiles(options: ServerTlsOptions | ClientTlsOptions): string[]
   return sources.filter((source): source is string => typeof source === 'string' && !isPemText(source));
 }
 
+/**
+ * The TLS options a TLS listener at `address` serves with; INVALID_ARGUMENT, naming the listener,
+ * when the server was given none.
+ */
+export function listenerTls(options: ServerTlsOptions | undefined, address: string): ServerTlsOptions {
+  if (options === undefined) {
+    throw new RpcError(Code.INVALID_ARGUMENT, `${address} is a TLS listener, and the server has no tls option: give createServer({ tls: { key, cert } })`);
+  }
+  return options;
+}
+
 /** Key, certificate and CAs read now, for `tls.createServer` or `setSecureContext`. */
 export function serverSecureOptions(options: ServerTlsOptions): TlsOptions {
   const ca = options.ca === undefined ? undefined : readPems(options.ca, 'ca');
@@ -90,6 +101,13 @@ export function clientSecureOptions(options: ClientTlsOptions, host: string): Co
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * The ALPN name of the binary protocol over TLS (`tls://`). Both sides offer it, so that a
+ * `tls://` client reaching an `https://` or `grpcs://` port (or the other way round) fails in the
+ * handshake, with an error that says so, instead of exchanging bytes the other side cannot read.
+ */
+export const SWITCHYARD_ALPN = 'switchyard';
 
 function readPems(sources: PemSource | PemSource[], what: string): Buffer[] {
   return [sources].flat().map((source) => readPem(source, what));

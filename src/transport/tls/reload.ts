@@ -1,4 +1,5 @@
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Logger } from '../../core/logger.js';
 import { errorMessage } from '../../core/rpc-error.js';
@@ -16,14 +17,18 @@ export interface SecureContextTarget {
  * Watches the certificate, key and CA files of a server and swaps them in when they change,
  * without a restart: connections made after the swap get the new ones, those already open keep
  * theirs. Polling (not inotify) so that a file replaced by rename, as cert-manager and certbot
- * do, is seen too. A half-written or mismatched set is logged and skipped; the old one stays.
- * Returns a function that stops watching.
+ * do, is seen too. A half-written or mismatched set is logged and skipped; the old one stays, and
+ * the next change of any of the files tries again. Call it right after reading the files: a
+ * change from the moment it returns is seen. Returns a function that stops watching.
  */
 export function reloadOnChange(options: ServerTlsOptions, target: SecureContextTarget, logger: Logger): () => void {
   const files = options.reload === false ? [] : pemFiles(options);
   if (files.length === 0) return () => undefined;
-  const onChange = (current: Stats, previous: Stats) => {
-    if (current.mtimeMs === previous.mtimeMs && current.size === previous.size && current.ino === previous.ino) return;
+  // Taken now, synchronously, so that no change between reading the files and the first poll is missed.
+  let seen = files.map((file) => signature(() => statSync(file)));
+  let stopped = false;
+  let polling = false;
+  const reload = () => {
     try {
       const fresh = contextOptions(serverSecureOptions(options));
       createSecureContext(fresh); // throws on a key that does not match its certificate
@@ -33,8 +38,31 @@ export function reloadOnChange(options: ServerTlsOptions, target: SecureContextT
       logger.warn({ files, message: errorMessage(error) }, 'TLS certificates not reloaded; keeping the previous ones');
     }
   };
-  for (const file of files) watchFile(file, { interval: RELOAD_POLL_MS, persistent: false }, onChange);
-  return () => {
-    for (const file of files) unwatchFile(file, onChange);
+  const poll = async () => {
+    const now = await Promise.all(files.map((file) => stat(file).then((stats) => signature(() => stats), () => 'missing')));
+    if (stopped || now.every((value, index) => value === seen[index])) return;
+    seen = now;
+    reload();
   };
+  const timer = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    void poll().finally(() => {
+      polling = false;
+    });
+  }, RELOAD_POLL_MS).unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
+
+/** What tells one version of a file from the next: a rename changes the inode, a rewrite the time or size. */
+function signature(read: () => Stats): string {
+  try {
+    const stats = read();
+    return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+  } catch {
+    return 'missing';
+  }
 }
