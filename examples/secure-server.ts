@@ -60,7 +60,14 @@ const server = createServer({
   listen: env.LISTEN?.split(',') ?? ['tls://127.0.0.1:0', 'https://127.0.0.1:0', 'grpcs://127.0.0.1:0'],
   registry: false,
   logger,
-  tls: { key: certs.key, cert: certs.cert, ca: certs.ca, requireClientCert: true, minVersion: 'TLSv1.3' },
+  tls: { key: certs.key, cert: certs.cert, ca: certs.ca, requireClientCert: true, minVersion: 'TLSv1.3', handshakeTimeoutMs: 5_000 },
+  // Tighter than the defaults: a few callers, each with few connections and small metadata.
+  maxConnections: 2_000,
+  maxConnectionsPerAddress: 100,
+  firstRequestTimeoutMs: 5_000,
+  maxMetadataBytes: 8 * 1024,
+  maxDecodeDepth: 32,
+  // With a registry (not used here), `token: true` would also refuse consumers that bypass it.
   auth: {
     jwt: { jwks, issuer, audience, algorithms: ['ES256'] },
     tokens: { [automationToken]: { id: 'ci', roles: ['admin'], scopes: ['orders:read'] } },

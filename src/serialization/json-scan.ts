@@ -14,7 +14,8 @@ const CLOSE_OBJECT = 0x7d;
  * array items and object members, give or take one per container. Strings are skipped (long ones
  * with `indexOf`), so a large base64 value costs next to nothing. Malformed text is left for `JSON.parse`.
  */
-export function checkJson(bytes: Uint8Array, limits: DecodeLimits): void {
+export function checkJson(text: Uint8Array, limits: DecodeLimits): void {
+  const bytes = searchable(text);
   const end = bytes.length;
   let depth = 0;
   let items = 0;
@@ -31,6 +32,14 @@ export function checkJson(bytes: Uint8Array, limits: DecodeLimits): void {
       if (++items > limits.maxItems) throw decodeLimitError(limits, 'maxDecodeItems', 'JSON value');
     }
   }
+}
+
+/** Node's `Buffer`, where the global exists: its indexOf searches natively, some thirty times faster than a Uint8Array's. */
+const NodeBuffer = (globalThis as { Buffer?: { isBuffer(value: unknown): boolean; from(data: ArrayBufferLike, offset: number, length: number): Uint8Array } }).Buffer;
+
+/** The bytes as a Node `Buffer` view where there is one (in a browser, as they are). */
+function searchable(bytes: Uint8Array): Uint8Array {
+  return NodeBuffer === undefined || NodeBuffer.isBuffer(bytes) ? bytes : NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Strings up to about this long are stepped through; longer ones are searched with `indexOf`. */

@@ -10,6 +10,13 @@ const WRAPS_NEXT_FIXEXT1 = new Set([0x4d, 0x53, 0x65, 0x73, 0x78]);
 /** msgpackr's record definitions (0x72) and string bundles (0x62): never written here, refused when read. */
 const RECORDS = 0x72;
 const BUNDLE = 0x62;
+/**
+ * msgpackr's built-in extensions for values that never travel (docs/calls.md, "Values: what
+ * arrives"): this serializer refuses to write them, so only a foreign or hostile peer sends them.
+ * Refused when read too, so that no handler is handed a RegExp the caller chose (a pattern that
+ * takes the event loop hostage), an Error, or a typed array, DataView or ArrayBuffer it never expects.
+ */
+const FOREIGN: Record<number, string> = { 0x65: 'Error', 0x74: 'typed array, DataView or ArrayBuffer', 0x78: 'RegExp' };
 
 /** Bytes after the type byte of the fixed-size tokens 0xc0..0xdf, or -1 where the token needs reading. */
 const FIXED_SIZE = new Int8Array(32).fill(-1);
@@ -19,8 +26,8 @@ for (const [token, size] of [[0xc0, 0], [0xc2, 0], [0xc3, 0], [0xca, 4], [0xcb, 
 
 /**
  * Walks one MessagePack value without building it, and throws a `RangeError` if it nests deeper
- * or holds more array items and map entries than `limits` allow, or uses msgpackr's records or
- * string bundles. The walk keeps its own stack, so no depth of input can overflow the call stack.
+ * or holds more array items and map entries than `limits` allow, uses msgpackr's records or
+ * string bundles, or holds a value that never travels (`FOREIGN`). The walk keeps its own stack, so no depth of input can overflow the call stack.
  * Malformed or truncated input is left for the decoder to refuse: the walk stops where it ends.
  */
 export function checkMessagePack(bytes: Uint8Array, limits: DecodeLimits): void {
@@ -54,6 +61,8 @@ export function checkMessagePack(bytes: Uint8Array, limits: DecodeLimits): void 
         at += fixed;
         continue;
       }
+      // msgpackr reads the unused byte 0xc1 as a marker object of its own.
+      if (token === 0xc1) throw new RangeError('MessagePack byte 0xc1 is never used');
       if (at >= end) return;
       switch (token) {
         case 0xc4: case 0xd9: at += 1 + bytes[at]!; continue; // bin 8, str 8
@@ -80,7 +89,7 @@ export function checkMessagePack(bytes: Uint8Array, limits: DecodeLimits): void 
         case 0xdd: entries = u32(bytes, at); at += 4; break; // array 32
         case 0xde: entries = u16(bytes, at); perEntry = 2; at += 2; break; // map 16
         case 0xdf: entries = u32(bytes, at); perEntry = 2; at += 4; break; // map 32
-        default: return; // 0xc1 is never used: the decoder says so
+        default: return;
       }
     }
     // An array or a map opens a level, empty or not.
@@ -96,6 +105,8 @@ export function checkMessagePack(bytes: Uint8Array, limits: DecodeLimits): void 
 
 function checkExtension(type: number | undefined): void {
   if (type === BUNDLE) throw new RangeError('MessagePack string bundles (extension 0x62) are not accepted');
+  const foreign = type === undefined ? undefined : FOREIGN[type];
+  if (foreign !== undefined) throw new RangeError(`MessagePack ${foreign} values (extension 0x${type!.toString(16)}) are not accepted`);
 }
 
 function u16(bytes: Uint8Array, at: number): number {

@@ -1,6 +1,6 @@
 import { Packr, addExtension } from 'msgpackr';
 import { checkMessagePack } from './msgpack-scan.js';
-import { DEFAULT_DECODE_LIMITS, mayExceed, type DecodeLimits, type Serializer } from './serializer.js';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits, type Serializer } from './serializer.js';
 import { unfaithful } from './unfaithful.js';
 
 // msgpackr writes every Map as a plain msgpack map, which reads back as an object. To keep Maps as
@@ -43,6 +43,8 @@ addExtension({
 
 // Maps are boxed as deep as a decoder with the default limits reads, so what it reads can go back out as it came.
 const MAX_DEPTH = DEFAULT_DECODE_LIMITS.maxDepth;
+/** `String.prototype.isWellFormed`, in Node 20 and ES2024, past this project's ES2023 lib. */
+type WellFormed = string & { isWellFormed(): boolean };
 // Binary values at least this large are written by reference rather than copied into the encoding.
 const LARGE_BINARY = 16 * 1024;
 
@@ -64,6 +66,11 @@ function binHeader(length: number): Buffer {
  */
 function boxMaps(value: unknown, depth: number): unknown {
   if (value === 0 && 1 / value < 0) return negativeZero;
+  if (typeof value === 'string') {
+    // UTF-8 has no form for half a surrogate pair: msgpackr would write U+FFFD instead, without a word.
+    if (!(value as WellFormed).isWellFormed()) throw new TypeError('MessagePack cannot carry a string with a lone surrogate (UTF-8 has no form for it); JSON can');
+    return value;
+  }
   if (typeof value !== 'object' || value === null || depth > MAX_DEPTH) return value;
   if (value instanceof Map) {
     return new MapEntries([...value].map(([key, item]) => [boxMaps(key, depth + 1), boxMaps(item, depth + 1)]));
@@ -105,7 +112,8 @@ function refuseUnfaithful(value: object): void {
  * `DataView`s and `ArrayBuffer`s are refused when encoded (docs/calls.md, "Values: what arrives",
  * lists every case). A `__proto__` key decodes as the plain key `__proto_`, so no payload reaches a prototype.
  * msgpackr's structured-clone extensions (object ids and pointers to them) are refused when read:
- * they would let a peer send a cyclic graph, which a handler walking its arguments never expects.
+ * they would let a peer send a cyclic graph, which a handler walking its arguments never expects;
+ * so are its extensions for the values refused when encoded (a foreign peer's RegExp, say).
  * A message is walked before it is decoded and refused past `limits` (nesting, items); a message
  * long enough to break them may not use msgpackr's records or string bundles, which could hide its
  * nesting from that walk and which this serializer never writes.
@@ -130,7 +138,8 @@ export function msgpackSerializer(limits: DecodeLimits = DEFAULT_DECODE_LIMITS):
     name: 'msgpack',
     encode: pack,
     decode(bytes) {
-      if (mayExceed(bytes.length, limits)) checkMessagePack(bytes, limits);
+      // Every message: a short one cannot break the limits, but can carry a value that never travels.
+      checkMessagePack(bytes, limits);
       return packr.unpack(bytes as Buffer);
     },
     // A large binary value, alone or among the arguments of a call, is passed through by reference:

@@ -1,6 +1,4 @@
-// Inputs the fuzzers (scripts/fuzz/) found worth keeping, with what must happen to them. The
-// `todo` tests are findings reported and not fixed yet: they state the behaviour wanted, and pass
-// once it is there (node:test runs them without failing the suite until then).
+// Inputs the fuzzers (scripts/fuzz/) found worth keeping, with what must happen to them.
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { Code } from '../../src/core/code.js';
@@ -23,8 +21,8 @@ test('arguments nested past the stack are refused with INVALID_ARGUMENT, and the
 });
 
 // msgpackr's built-in extensions decode into values the values table (docs/calls.md) says never
-// travel; msgpack.ts refuses them when encoding, but not when a peer sends them. Found by target
-// `msgpack`. Refusing them means replacing msgpackr's extensions for every msgpackr user of the process.
+// travel; msgpack.ts refused them only when encoding. Found by target `msgpack`; now the scan
+// before decoding (msgpack-scan.ts) refuses them, leaving msgpackr's own extensions as they are.
 const foreignValues: Array<[string, string]> = [
   ['a RegExp (extension 0x78)', '91d4780092a2612ba167'],
   ['an Error (extension 0x65)', '91d4650093a54572726f72a26869c0'],
@@ -34,30 +32,23 @@ const foreignValues: Array<[string, string]> = [
   ["msgpackr's C1 marker (byte 0xc1, never used in MessagePack)", '91c1'],
 ];
 for (const [what, hex] of foreignValues) {
-  test(`MessagePack from a peer holding ${what} is refused`, { todo: 'reported by the fuzzer, not fixed' }, () => {
+  test(`MessagePack from a peer holding ${what} is refused`, () => {
     assert.throws(() => serializerCodec(msgpack).decodeRequest(bytes(hex)), invalidArgument);
   });
 }
 
-test('a Map nested deeper than 64 levels is sent back as a Map', { todo: 'reported by the fuzzer, not fixed' }, () => {
-  // The decoder reads Maps at any depth; the encoder boxes them 64 levels deep only, so deeper
-  // ones are written as plain maps: an object on the other side, or (object keys) bytes no decoder reads.
+test('a Map nested deeper than 64 levels is sent back as a Map', () => {
+  // The encoder boxed Maps 64 levels deep only, so deeper ones were written as plain maps: an
+  // object on the other side, or (object keys) bytes no decoder reads. It now boxes as deep as the decoder reads.
   const input = Buffer.concat([Buffer.alloc(70, 0x91), msgpack.encode(new Map([['a', 1]]))]);
   let value = msgpack.decode(msgpack.encode(msgpack.decode(input)));
   for (let i = 0; i < 70; i++) value = (value as unknown[])[0];
   assert.ok(value instanceof Map);
 });
 
-test('MessagePack does not turn a lone surrogate into U+FFFD without a word', { todo: 'reported by the fuzzer, not fixed' }, () => {
+test('MessagePack refuses to encode a lone surrogate instead of turning it into U+FFFD', () => {
   // JSON carries '\ud800' unchanged; MessagePack writes UTF-8, which cannot hold it.
   assert.equal(json.decode(json.encode('\ud800')), '\ud800');
-  // Wanted: refused when encoded, as other values MessagePack cannot carry are, or carried unchanged.
-  let sent: Uint8Array;
-  try {
-    sent = msgpack.encode('\ud800');
-  } catch (error) {
-    assert.ok(error instanceof TypeError);
-    return;
-  }
-  assert.equal(msgpack.decode(sent), '\ud800');
+  assert.throws(() => msgpack.encode(['ok', { text: 'a\ud800b' }]), TypeError);
+  assert.deepEqual(msgpack.decode(msgpack.encode(['\ud83d\ude00'])), ['\ud83d\ude00']);
 });
