@@ -34,5 +34,6 @@ export { WorkerPool, inWorkers, workerCall, WorkerCall, type WorkerPoolOptions, 
 export { defineServiceFromProto, type ProtoServiceOptions } from './transport/grpc/proto.js';
 export { HealthService as GrpcHealthService, type Health as GrpcHealth, type HealthStatus as GrpcHealthStatus } from './transport/grpc/health.js';
 export { type Principal } from './core/principal.js';
+export { passGate, type CallGate, type GateRequest } from './core/gate.js';
 export { type ServerTlsOptions, type ClientTlsOptions, type PemSource } from './transport/tls/options.js';
 export { accessPolicy, jwtSigner, type ServerAuthOptions, type AccessPolicy, type AccessRequest, type AccessRule, type AccessRules, type ServiceAccess, type DecidingRule, type BearerTokens, type JwtOptions, type JwksOptions, type JwtSignerOptions, type Credentials, type TokenRequest, type TokenSource, type PrincipalInit } from './security/index.js';

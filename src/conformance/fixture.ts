@@ -34,6 +34,12 @@ export interface ConformanceTransport {
   readonly after?: () => Promise<void>;
 }
 
+/** Options a row adds to the transport's own for peers of its own. */
+export interface PeerOptions {
+  readonly server?: Omit<ServerOptions, 'listen'>;
+  readonly client?: Omit<ClientOptions, 'url'>;
+}
+
 /** A server of the suite's service and a client of it. */
 export interface Peers {
   readonly server: Server;
@@ -46,22 +52,25 @@ export interface Fixture extends Peers {
   readonly transport: ConformanceTransport;
   readonly column: ValueColumn;
   readonly probe: Probe;
-  /** Starts a server and client of their own (a row that closes its server); closed with the suite. */
-  startPeers(): Promise<Peers>;
+  /**
+   * Starts a server and client of their own (a row that closes its server, or needs options of its
+   * own, such as `auth`, given on top of the transport's); closed with the suite.
+   */
+  startPeers(options?: PeerOptions): Promise<Peers>;
 }
 
 /** Starts the suite's shared server and client; `close` ends everything the fixture started. */
 export async function startFixture(transport: ConformanceTransport): Promise<Fixture & { close(): Promise<void> }> {
   const probe = new Probe();
   const started: Peers[] = [];
-  const startPeers = async (): Promise<Peers> => {
+  const startPeers = async (options: PeerOptions = {}): Promise<Peers> => {
     const listen = typeof transport.listen === 'function' ? transport.listen() : transport.listen;
-    const server = createServer({ registry: false, ...transport.server, listen: [listen] });
+    const server = createServer({ registry: false, ...transport.server, ...options.server, listen: [listen] });
     server.provide(ConformanceService, conformanceImplementation(probe));
     const [bound] = await server.listen();
     assert.ok(bound !== undefined, `${transport.name}: the server bound no address`);
     // Fail-fast and no breaker: a row sees what the transport did, not a retry or a tripped circuit.
-    const client = createClient({ cluster: 'failfast', circuitBreaker: false, timeoutMs: 30_000, ...transport.client, url: transport.clientUrl?.(bound, listen) ?? bound });
+    const client = createClient({ cluster: 'failfast', circuitBreaker: false, timeoutMs: 30_000, ...transport.client, ...options.client, url: transport.clientUrl?.(bound, listen) ?? bound });
     const peers = { server, client, service: client.proxy(ConformanceService) };
     started.push(peers);
     return peers;

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import { startFixture, type ConformanceTransport, type Fixture, type Row } from './fixture.js';
 import { callRows } from './rows-calls.js';
 import { streamRows } from './rows-streams.js';
+import { securityRows } from './rows-security.js';
 import { valueRows } from './rows-values.js';
 
 export type { ConformanceTransport } from './fixture.js';
@@ -9,7 +10,7 @@ export { conformanceServiceIds } from './service.js';
 export { valueCases, valuesTableMarkdown, type ValueCase, type Outcome, type ValueColumn } from './values.js';
 
 /** Every row of the table, in the order they run. */
-export const conformanceRows: readonly Row[] = [...valueRows, ...callRows, ...streamRows];
+export const conformanceRows: readonly Row[] = [...valueRows, ...callRows, ...streamRows, ...securityRows];
 
 /**
  * Registers the conformance table as node:test tests for one transport: the same behaviours,
