@@ -106,14 +106,22 @@ test('closing the server terminates the workers of the pools it serves', async (
   await assert.rejects(pool.run('countPrimes', [10]), hasCode(Code.UNAVAILABLE, /closed/));
 });
 
-/** Runs the serve-and-close fixture; resolves with its exit code (null if it had to be killed) and output. */
+/**
+ * Runs the serve-and-close fixture; resolves with its exit code (null if it had to be killed) and
+ * output. It is killed `killAfterMs` after it printed its result (not after it started: on a loaded
+ * machine starting it can take seconds), or after 60 s if it never does.
+ */
 function runChild(t: TestContext, args: string[], killAfterMs: number, flags: string[] = []): Promise<{ code: number | null; stdout: string }> {
   const script = fileURLToPath(new URL('./fixtures/serve-and-close.ts', import.meta.url));
   const child = spawn(process.execPath, [...flags, ...process.execArgv, script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   onCleanup(t, () => child.kill('SIGKILL'));
   let stdout = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  let timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    clearTimeout(timer);
+    timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  });
   return new Promise((resolve) => child.on('exit', (code) => {
     clearTimeout(timer);
     resolve({ code, stdout });

@@ -30,14 +30,16 @@ export function brokerError(error: unknown, doing: string): RpcError {
 
 /**
  * A failed attempt to connect to the broker: a TLS failure (`amqps://`) names its cause, as every
- * TLS transport does; a plaintext connection the broker dropped during the AMQP handshake (what a
- * TLS listener does to a plaintext client) says that it may be a TLS port; the rest as `brokerError`.
+ * TLS transport does; a plaintext connection the broker dropped or reset before the AMQP handshake
+ * finished (what a TLS listener does to a plaintext client) says that it may be a TLS port; the
+ * rest as `brokerError`.
  */
 export function connectError(error: unknown, url: string, secure: boolean, doing: string): RpcError {
   if (secure && isTlsFailure(error)) return tlsFailure(error, brokerAddress(url));
   const failure = brokerError(error, doing);
-  if (secure || !/closed abruptly during opening handshake/i.test(failure.message)) return failure;
-  return new RpcError(failure.code, `${failure.message} (a TLS listener closes a plaintext AMQP connection this way: if it is one, use an amqps:// address)`, { cause: error, unprocessed: true });
+  // RabbitMQ's TLS listener ends a plaintext client's connection with a FIN or, as often, a reset.
+  if (secure || !/closed abruptly during opening handshake|ECONNRESET/i.test(failure.message)) return failure;
+  return new RpcError(failure.code, `${failure.message} (a TLS listener closes or resets a plaintext AMQP connection this way: if it is one, use an amqps:// address)`, { cause: error, unprocessed: true });
 }
 
 /** `amqps://host:port` of a broker URL, without credentials, vhost and options. */
