@@ -1,5 +1,6 @@
 import { KeyObject, randomUUID } from 'node:crypto';
-import { SignJWT, type CryptoKey, type JWK } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
+import { loadJose } from './jose.js';
 import { Code } from '../core/code.js';
 import { RpcError } from '../core/rpc-error.js';
 import type { TokenSource } from './credentials.js';
@@ -42,6 +43,7 @@ export function jwtSigner(options: JwtSignerOptions): TokenSource {
 
   let current: { token: string | Promise<string>; refreshAt: number } | undefined;
   const sign = async (): Promise<string> => {
+    const { SignJWT } = await loadJose();
     const now = Math.floor(Date.now() / 1000);
     const jwt = new SignJWT({ ...options.claims })
       .setProtectedHeader(keyId === undefined ? { alg: algorithm, typ: 'JWT' } : { alg: algorithm, typ: 'JWT', kid: keyId })

@@ -1,10 +1,11 @@
 import type { KeyObject } from 'node:crypto';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type CryptoKey, type JSONWebKeySet, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { CryptoKey, JSONWebKeySet, JWK, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { Code } from '../core/code.js';
 import type { Logger } from '../core/logger.js';
 import type { Principal } from '../core/principal.js';
 import { RpcError, errorMessage } from '../core/rpc-error.js';
 import { principalOfClaims } from './claims.js';
+import { loadJose, type Jose } from './jose.js';
 
 /** Where a remote key set is, and how it is cached. */
 export interface JwksOptions {
@@ -45,7 +46,8 @@ export type JwtVerifier = (token: string) => Promise<Principal>;
 
 /** The verifier for `options`; throws INVALID_ARGUMENT for options it cannot use. */
 export function jwtVerifier(options: JwtOptions, logger: Logger): JwtVerifier {
-  const key = keyOf(options, logger);
+  // Checked now, made on the first token: jose is loaded only by a server that verifies one.
+  const makeKey = keyOf(options, logger);
   if (options.audience === undefined) {
     logger.warn({}, 'auth.jwt has no audience: tokens the issuer made for any other service are accepted here too');
   }
@@ -57,12 +59,15 @@ export function jwtVerifier(options: JwtOptions, logger: Logger): JwtVerifier {
     requiredClaims: [...new Set(['sub', ...(options.requiredClaims ?? ['exp'])])],
   };
   const rolesClaim = options.rolesClaim ?? 'roles';
+  let ready: Promise<{ jose: Jose; key: VerifyKey }> | undefined;
   return async (token) => {
+    ready ??= loadJose().then((jose) => ({ jose, key: makeKey(jose) }));
+    const { jose, key } = await ready;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, key, verifyOptions));
+      ({ payload } = await jose.jwtVerify(token, key, verifyOptions));
     } catch (error) {
-      throw refusal(error);
+      throw refusal(error, jose);
     }
     return principalOfClaims(payload, rolesClaim);
   };
@@ -71,42 +76,49 @@ export function jwtVerifier(options: JwtOptions, logger: Logger): JwtVerifier {
 /** A key set that cannot be fetched or read: the server's trouble, not the caller's. */
 class KeySetUnavailable extends Error {}
 
-function keyOf(options: JwtOptions, logger: Logger): Parameters<typeof jwtVerify>[1] {
+type VerifyKey = Parameters<Jose['jwtVerify']>[1];
+
+/** Checks the key options now; the key itself is made once jose is loaded. */
+function keyOf(options: JwtOptions, logger: Logger): (jose: Jose) => VerifyKey {
   const { key, jwks } = options;
   if ((key === undefined) === (jwks === undefined)) throw new RpcError(Code.INVALID_ARGUMENT, 'auth.jwt needs exactly one of key and jwks');
   if (jwks !== undefined) return remoteKeys(typeof jwks === 'string' || jwks instanceof URL ? { url: jwks } : jwks, logger);
   if (typeof key === 'string') {
     if (key.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'auth.jwt.key must not be empty');
-    return new TextEncoder().encode(key);
+    const secret = new TextEncoder().encode(key);
+    return () => secret;
   }
-  if (typeof key === 'object' && key !== null && Array.isArray((key as JSONWebKeySet).keys)) return createLocalJWKSet(key as JSONWebKeySet);
-  return key as Exclude<JwtOptions['key'], string | JSONWebKeySet | undefined>;
+  if (typeof key === 'object' && key !== null && Array.isArray((key as JSONWebKeySet).keys)) return (jose) => jose.createLocalJWKSet(key as JSONWebKeySet);
+  const given = key as Exclude<JwtOptions['key'], string | JSONWebKeySet | undefined>;
+  return () => given;
 }
 
-function remoteKeys(options: JwksOptions, logger: Logger): JWTVerifyGetKey {
+function remoteKeys(options: JwksOptions, logger: Logger): (jose: Jose) => JWTVerifyGetKey {
   let url: URL;
   try {
     url = new URL(options.url);
   } catch {
     throw new RpcError(Code.INVALID_ARGUMENT, `auth.jwt.jwks is not a URL: ${JSON.stringify(String(options.url))}`);
   }
-  const keys = createRemoteJWKSet(url, { cacheMaxAge: options.cacheMaxAgeMs, cooldownDuration: options.cooldownMs, timeoutDuration: options.timeoutMs });
   const where = `${url.origin}${url.pathname}`;
-  return async (header, token) => {
-    try {
-      return await keys(header, token);
-    } catch (error) {
-      // An unknown key is the token's fault; anything else (a fetch that failed, a body that is no
-      // key set) is the server's, and a caller with a good token may try again later.
-      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
-      logger.warn({ jwks: where, message: errorMessage(error) }, 'cannot fetch the JWT key set');
-      throw new KeySetUnavailable(`the key set at ${where} cannot be fetched (${errorMessage(error)})`);
-    }
+  return ({ createRemoteJWKSet, errors }) => {
+    const keys = createRemoteJWKSet(url, { cacheMaxAge: options.cacheMaxAgeMs, cooldownDuration: options.cooldownMs, timeoutDuration: options.timeoutMs });
+    return async (header, token) => {
+      try {
+        return await keys(header, token);
+      } catch (error) {
+        // An unknown key is the token's fault; anything else (a fetch that failed, a body that is no
+        // key set) is the server's, and a caller with a good token may try again later.
+        if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) throw error;
+        logger.warn({ jwks: where, message: errorMessage(error) }, 'cannot fetch the JWT key set');
+        throw new KeySetUnavailable(`the key set at ${where} cannot be fetched (${errorMessage(error)})`);
+      }
+    };
   };
 }
 
 /** What a caller is told about a token that was not accepted: why, never the token. */
-function refusal(error: unknown): RpcError {
+function refusal(error: unknown, { errors }: Jose): RpcError {
   if (error instanceof KeySetUnavailable) return new RpcError(Code.UNAVAILABLE, `cannot verify the JWT now: ${error.message}`);
   if (error instanceof errors.JWTExpired) return jwtRefused('it has expired', error);
   if (error instanceof errors.JWTClaimValidationFailed) return jwtRefused(claimProblem(error.claim, error.reason), error);
