@@ -12,7 +12,8 @@
  * together, without start-up and with most of the warm-up. The table gives each setup's count and
  * its ratio to `none`. Runs go two at a time.
  *
- * Options: --only a,b (these setups and the baseline), --from N (default 12000), --to N (default 42000).
+ * Options: --only a,b (these setups and the baseline), --from N (default 12000), --to N (default 42000),
+ * --ballast N (objects kept alive, default 0: see governance-calls.ts; 5000 gives an application's heap).
  * Needs valgrind (Debian package `valgrind`); a run of all setups takes about five minutes.
  */
 import { execFile } from 'node:child_process';
@@ -24,15 +25,15 @@ import { setups } from './governance-setups.js';
 const run = promisify(execFile);
 
 /** Instructions that node executes making `calls` calls through `setup`. */
-async function instructions(script: string, setup: string, calls: number): Promise<number> {
-  const { stderr } = await run('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', process.execPath, '--single-threaded', script, setup, String(calls)], { maxBuffer: 64 * 1024 * 1024 });
+async function instructions(script: string, setup: string, calls: number, ballast: number): Promise<number> {
+  const { stderr } = await run('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', process.execPath, '--single-threaded', script, setup, String(calls), String(ballast)], { maxBuffer: 64 * 1024 * 1024 });
   const collected = /Collected : (\d+)/.exec(stderr);
   if (collected === null) throw new Error(`no instruction count from valgrind for ${setup}:\n${stderr.slice(-2000)}`);
   return Number(collected[1]);
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, from: { type: 'string', default: '12000' }, to: { type: 'string', default: '42000' } } });
+  const { values } = parseArgs({ options: { only: { type: 'string' }, from: { type: 'string', default: '12000' }, to: { type: 'string', default: '42000' }, ballast: { type: 'string', default: '0' } } });
   const [from, to] = [Number(values.from), Number(values.to)];
   if (!(from >= 1000) || !(to > from)) throw new Error('--from takes a number of at least 1000 and --to a larger one');
   // none-again would only repeat none: counts have no noise to show.
@@ -43,12 +44,13 @@ async function main(): Promise<void> {
   const perCall = new Map<string, number>();
   for (const name of chosen) {
     process.stderr.write(`${name} ... `);
-    const [few, many] = await Promise.all([instructions(script, name, from), instructions(script, name, to)]);
+    const ballast = Number(values.ballast);
+    const [few, many] = await Promise.all([instructions(script, name, from, ballast), instructions(script, name, to, ballast)]);
     perCall.set(name, (many - few) / (to - from));
     process.stderr.write(`${Math.round(perCall.get(name)!)} instructions per call\n`);
   }
   const base = perCall.get('none')!;
-  console.log(`\nadd(seq, 7), 128 in flight, client and server in one process; instructions per call from ${from} to ${to} calls; node ${process.version} --single-threaded\n`);
+  console.log(`\nadd(seq, 7), 128 in flight, client and server in one process; instructions per call from ${from} to ${to} calls; ${values.ballast} ballast objects; node ${process.version} --single-threaded\n`);
   console.log(['setup', 'instructions/call', 'vs none', 'what'].join('\t'));
   for (const name of chosen) {
     const count = perCall.get(name)!;

@@ -21,7 +21,8 @@ const WORKER = bundledPath(WORKER_ENTRY);
 const STARTUP_MS = 30_000;
 const STEP_MS = 10_000;
 
-const HELP = `usage: npm run bench -- [--seconds N] [--warmup N] [--only a,b] [--workload name] [--json] [--cpu-prof DIR]
+const HELP = `usage: npm run bench -- [--seconds N] [--warmup N] [--only a,b] [--workload name] [--json] [--cpu-prof DIR] [--ballast N]
+  --ballast: objects each process keeps alive, for an application's heap (see bench/worker.ts)
   systems:   ${systemNames.join(', ')}
   workloads: ${workloads.map((w) => w.name).join(', ')}`;
 
@@ -32,6 +33,7 @@ interface Settings {
   workloads: Workload[];
   json: boolean;
   cpuProfDir: string | undefined;
+  ballast: number;
 }
 
 /** One row of the results; `--json` prints these, one per line. */
@@ -67,8 +69,9 @@ class Child {
     readonly label: string,
     args: string[],
     execArgv: string[],
+    ballast: number,
   ) {
-    this.process = fork(WORKER, args, { cwd: ROOT, execArgv, stdio: ['ignore', 2, 2, 'ipc'] });
+    this.process = fork(WORKER, args, { cwd: ROOT, execArgv, stdio: ['ignore', 2, 2, 'ipc'], env: { ...process.env, BENCH_BALLAST: String(ballast) } });
     live.add(this.process);
     this.process.on('message', (report: Report) => {
       this.inbox.push(report);
@@ -129,8 +132,8 @@ function childExecArgv(settings: Settings, system: string, workload: string, rol
 }
 
 async function runOne(settings: Settings, system: string, workload: Workload): Promise<Result> {
-  const server = new Child(`${system} server`, ['server', system], childExecArgv(settings, system, workload.name, 'server'));
-  const client = new Child(`${system} client`, ['client', system, workload.name], childExecArgv(settings, system, workload.name, 'client'));
+  const server = new Child(`${system} server`, ['server', system], childExecArgv(settings, system, workload.name, 'server'), settings.ballast);
+  const client = new Child(`${system} client`, ['client', system, workload.name], childExecArgv(settings, system, workload.name, 'client'), settings.ballast);
   try {
     const { address } = await server.next('ready', STARTUP_MS);
     const warmupMs = Math.round(settings.warmupSeconds * 1000);
@@ -176,7 +179,7 @@ function table(headers: string[], rows: string[][]): string {
  * Systems that are another system plus one feature, against that system: their ratio to it is what
  * the feature costs, shown apart from the comparison with the baselines.
  */
-const variants: Readonly<Record<string, string>> = { 'switchyard-tls': 'switchyard' };
+const variants: Readonly<Record<string, string>> = { 'switchyard-tls': 'switchyard', 'switchyard-metrics': 'switchyard', 'switchyard-traced': 'switchyard' };
 
 const show = (value: number | null): string => (value === null ? '-' : String(value));
 const ratio = (a: number | null, b: number | null): string => (a === null || b === null || b === 0 ? '-' : `${(a / b).toFixed(2)}x`);
@@ -227,6 +230,7 @@ function parseSettings(): Settings {
       workload: { type: 'string' },
       json: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
+      ballast: { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -241,7 +245,7 @@ function parseSettings(): Settings {
   for (const name of systems) if (!systemNames.includes(name)) throw new Error(`unknown system ${JSON.stringify(name)}\n${HELP}`);
   const chosen = values.workload === undefined ? [...workloads] : values.workload.split(',').map((name) => findWorkload(name.trim()));
   const cpuProf = values['cpu-prof'];
-  return { seconds, warmupSeconds, systems, workloads: chosen, json: values.json, cpuProfDir: cpuProf === undefined ? undefined : resolve(cpuProf) };
+  return { seconds, warmupSeconds, systems, workloads: chosen, json: values.json, cpuProfDir: cpuProf === undefined ? undefined : resolve(cpuProf), ballast: Number(values.ballast) };
 }
 
 async function main(): Promise<void> {

@@ -3,6 +3,11 @@ import type { CircuitEvent } from './cluster/circuit-breaker.js';
 import { Directory } from './cluster/directory.js';
 import { protocolList, type ProtocolPreference } from './cluster/protocol-choice.js';
 import { ClientCall } from './core/client-call.js';
+import { observeCall } from './core/observed-call.js';
+import { clientObservers, type ClientObserver } from './core/observer.js';
+import { adminOptionsOf, clientObserversOf, metricsRegistryOf, type ObservabilityOptions } from './observability/options.js';
+import { registerBreakers, registerConnections } from './observability/metrics/index.js';
+import { channelInfo, clientSources } from './admin/client-sources.js';
 import { Code } from './core/code.js';
 import { chain, type Handler, type Interceptor, type TransportCallOptions } from './core/invocation.js';
 import { Metadata, type MetadataInit } from './core/metadata.js';
@@ -23,7 +28,7 @@ import { parseAddress } from './transport/address.js';
 import { transportOptionsOf } from './transport/registry.js';
 import { checkCredentials, sendWithCredentials, type Credentials } from './security/credentials.js';
 
-export interface ClientOptions extends ConnectionSettings, RoutingOptions {
+export interface ClientOptions extends ConnectionSettings, RoutingOptions, ObservabilityOptions {
   /**
    * Fixed provider addresses (`tcp://host:port`, one or several) instead of a registry. Calls are
    * spread over them and failed over between them like registry-found providers.
@@ -42,6 +47,8 @@ export interface ClientOptions extends ConnectionSettings, RoutingOptions {
   timeoutMs?: number;
   /** Interceptors around every call, the first outermost. */
   interceptors?: Interceptor[];
+  /** Watchers of every call and attempt besides tracing and metrics (docs/extending.md). */
+  observers?: ClientObserver[];
   /** Told of every circuit breaker state change (also logged at info). */
   onCircuitStateChange?: (event: CircuitEvent) => void;
   /** How long a call waits for discovery to find a provider before UNAVAILABLE. Default 3000 ms. */
@@ -99,6 +106,11 @@ export interface Client {
   invoke<T>(definition: ServiceDefinition<T>, method: MethodNames<T> | string, args: unknown[], options?: CallOptions & ReferenceOptions): Promise<unknown>;
   /** Lets calls in flight finish (up to the timeout, default 5000 ms), then closes every connection. */
   close(options?: { timeoutMs?: number }): Promise<void>;
+  /**
+   * The URL of the client's admin listener (`admin` option) once it listens; rejects when the
+   * client has none or it could not bind.
+   */
+  admin(): Promise<string>;
 }
 
 const referenceKeys = ['version', 'group', 'loadBalance', 'cluster', 'retries', 'forks', 'hashArguments', 'virtualNodes', 'circuitBreaker', 'maxActivePerProvider', 'methods', 'protocol'] as const;
@@ -135,6 +147,19 @@ export function createClient(options: ClientOptions = {}): Client {
     options.onCircuitStateChange?.(event);
   };
   const references = new Map<string, { reference: Reference; unsubscribe: Unsubscribe | undefined }>();
+  const observer = clientObservers([...clientObserversOf(options), ...(options.observers ?? [])]);
+  const metrics = metricsRegistryOf(options);
+  const startedAt = Date.now();
+  const view = { startedAt, references: () => [...references.values()].map((entry) => entry.reference), channels: () => pool.open(), metrics, closed: () => closed };
+  const collectors = metrics === undefined ? [] : [
+    registerBreakers(metrics, () => view.references().flatMap((reference) => reference.directory.all().flatMap((invoker) =>
+      invoker.breakerStates().map(({ method, state }) => ({ provider: invoker.provider.address, method, state }))))),
+    registerConnections(metrics, () => view.channels().map(channelInfo)),
+  ];
+  const adminOptions = adminOptionsOf(options);
+  // Loaded only when asked for: node:http and the admin modules are no part of a client's calls.
+  const adminListener = adminOptions === undefined ? undefined : import('./admin/listener.js').then(({ startAdmin }) => startAdmin(adminOptions.url, clientSources(view), { ...adminOptions, logger }));
+  adminListener?.catch((error: unknown) => logger.error({ message: errorMessage(error) }, 'cannot start the admin listener'));
   let closed = false;
 
   const send: Handler = (call) => {
@@ -161,7 +186,7 @@ export function createClient(options: ClientOptions = {}): Client {
       maxActivePerProvider: options.maxActivePerProvider,
       hashArguments: options.hashArguments,
       virtualNodes: options.virtualNodes,
-    }, logger, options.waitForProvidersMs ?? defaults.waitForProvidersMs, onCircuitChange);
+    }, logger, options.waitForProvidersMs ?? defaults.waitForProvidersMs, onCircuitChange, observer);
     const entry = { reference, unsubscribe: undefined as Unsubscribe | undefined };
     references.set(key, entry);
     if (registry === undefined) {
@@ -183,6 +208,10 @@ export function createClient(options: ClientOptions = {}): Client {
     }
   }
 
+  function transmit(call: ClientCall<Reference>, credentials: Credentials | undefined): Promise<unknown> {
+    return credentials === undefined ? handler(call) : sendWithCredentials(call, credentials, handler);
+  }
+
   function start(definition: ServiceDefinition, method: string, args: unknown[], callOptions: CallOptions & ReferenceOptions, known?: () => Reference): Promise<unknown> {
     const methodOptions = definition.methods.get(method);
     if (methodOptions === undefined) {
@@ -200,7 +229,8 @@ export function createClient(options: ClientOptions = {}): Client {
     if (transportOptions !== undefined) call.transportOptions = transportOptions;
     // Put in before the interceptors run, so that they see the call as it will leave.
     const credentials = callOptions.credentials === false ? undefined : (callOptions.credentials ?? options.credentials);
-    const result = credentials === undefined ? handler(call) : sendWithCredentials(call, credentials, handler);
+    const probe = observer?.clientCall(call);
+    const result = probe === undefined ? transmit(call, credentials) : observeCall(probe, methodOptions.stream === 'server', () => transmit(call, credentials));
     const onResponse = callOptions.onResponseMetadata;
     if (onResponse === undefined) return result;
     const report = () => onResponse(call.receivedMetadata ?? new Metadata());
@@ -243,6 +273,13 @@ export function createClient(options: ClientOptions = {}): Client {
       await pool.close(closeOptions.timeoutMs ?? closeTimeoutMs);
       const opened = await registry?.catch(() => undefined);
       if (opened?.owned) await opened.registry.close();
+      for (const remove of collectors.splice(0)) remove();
+      await (await adminListener?.catch(() => undefined))?.close();
+    },
+
+    async admin() {
+      if (adminListener === undefined) throw new RpcError(Code.FAILED_PRECONDITION, 'this client has no admin listener: create it with the admin option');
+      return (await adminListener).address;
     },
   };
 }

@@ -3,6 +3,8 @@ export { RpcError, type ErrorDetails, type RpcErrorOptions } from './core/rpc-er
 export { Metadata, type MetadataInit, type MetadataValue } from './core/metadata.js';
 export { defineService, serviceId, type ServiceDefinition, type ServiceKey, type MethodOptions, type MethodOptionsOf, type TransportMethodOptions, type MethodNames, type DefineServiceOptions } from './core/service.js';
 export { type Invocation, type Handler, type Interceptor, type TransportCallOptions } from './core/invocation.js';
+export { type ServerObserver, type ClientObserver, type CallProbe, type AttemptProbe, type AttemptTarget } from './core/observer.js';
+export { withOwnMetadata } from './core/client-call.js';
 // Each transport's own options; importing their types also declares them under the transport's key.
 export type { AmqpCallOptions } from './transport/amqp/call-options.js';
 export type { HttpRoute } from './transport/http/method-options.js';
@@ -33,6 +35,12 @@ export { createZooKeeperRegistry, type ZooKeeperRegistryOptions } from './regist
 export { WorkerPool, inWorkers, workerCall, WorkerCall, type WorkerPoolOptions, type WorkerPoolStats, type PoolRunOptions, type WorkerImplementation } from './executor/index.js';
 export { defineServiceFromProto, type ProtoServiceOptions } from './transport/grpc/proto.js';
 export { HealthService as GrpcHealthService, type Health as GrpcHealth, type HealthStatus as GrpcHealthStatus } from './transport/grpc/health.js';
+export { IntrospectionService, type Introspection, type MethodDescription, type ServiceDescription } from './introspection/index.js';
+export { MetricsRegistry, defaultMetrics, serverMetrics, clientMetrics, otelMetrics, registerWorkerPool, type Collector, type CollectorSink, type MetricsSnapshot } from './observability/metrics/index.js';
+export { serverTracing, clientTracing, type TracingOptions } from './observability/tracing/index.js';
+export { type ObservabilityOptions } from './observability/options.js';
+export { AdminService } from './admin/auth.js';
+export type { AdminOptions } from './admin/sources.js';
 export { type Principal } from './core/principal.js';
 export { passGate, type CallGate, type GateRequest } from './core/gate.js';
 export { type ServerTlsOptions, type ClientTlsOptions, type PemSource } from './transport/tls/options.js';

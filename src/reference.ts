@@ -8,6 +8,7 @@ import { RpcError } from './core/rpc-error.js';
 import type { CircuitBreakerOptions, CircuitEvent } from './cluster/circuit-breaker.js';
 import type { ServiceDefinition } from './core/service.js';
 import type { Invoker } from './cluster/invoker.js';
+import type { ClientObserver } from './core/observer.js';
 
 /** How calls of a method are spread and retried; settable per reference and per method. */
 export interface RoutingOptions {
@@ -82,6 +83,8 @@ export class Reference {
     private readonly logger: Logger,
     private readonly waitForProvidersMs: number,
     private readonly onCircuitChange: (event: CircuitEvent) => void,
+    /** Who watches each attempt at a provider (tracing, metrics); undefined for none. */
+    private readonly observer?: ClientObserver,
   ) {}
 
   send(call: Invocation): Promise<unknown> {
@@ -106,7 +109,7 @@ export class Reference {
           balancer: balancerFor(merged.loadBalance, { hashArguments: merged.hashArguments, virtualNodes: merged.virtualNodes }),
           options: { retries: merged.retries, forks: merged.forks, failbackRetries: merged.failbackRetries, failbackDelayMs: merged.failbackDelayMs },
           logger: this.logger,
-          ...guards(method, merged.circuitBreaker, merged.maxActivePerProvider, this.onCircuitChange),
+          ...guards(method, merged.circuitBreaker, merged.maxActivePerProvider, this.onCircuitChange, this.observer),
           mayRetry: (error: RpcError) =>
             (error.unprocessed && (error.code === Code.UNAVAILABLE || error.code === Code.RESOURCE_EXHAUSTED)) || (idempotent && error.code === Code.UNAVAILABLE),
         },
@@ -140,9 +143,9 @@ function identityOf(value: object): number {
  * calls in flight to one provider. A refused call is `unprocessed`, so failover tries another provider.
  */
 function guards(method: string, breakerOptions: CircuitBreakerOptions | false | undefined, maxActive: number | undefined,
-  onChange: (event: CircuitEvent) => void): { send: Send; admits?: (invoker: Invoker) => boolean } {
+  onChange: (event: CircuitEvent) => void, observer: ClientObserver | undefined): { send: Send; admits?: (invoker: Invoker) => boolean } {
   const breakers = breakerOptions === undefined || breakerOptions === false ? undefined : breakerOptions;
-  if (breakers === undefined && maxActive === undefined) return { send: (invoker, call) => invoker.invoke(call, undefined) };
+  if (breakers === undefined && maxActive === undefined) return { send: (invoker, call) => invoker.invoke(call, undefined, observer) };
   const breakerOf = (invoker: Invoker) => breakers && invoker.breaker(method, breakers, onChange);
   return {
     admits: (invoker) => (maxActive === undefined || invoker.active < maxActive) && (breakerOf(invoker)?.admits ?? true),
@@ -155,7 +158,7 @@ function guards(method: string, breakerOptions: CircuitBreakerOptions | false | 
         return Promise.reject(new RpcError(Code.UNAVAILABLE, `circuit open for ${call.service.id}.${method} at ${invoker.provider.address}`, { unprocessed: true }));
       }
       // The invoker times the call anyway, so it reports the outcome to the breaker too.
-      return invoker.invoke(call, breaker);
+      return invoker.invoke(call, breaker, observer);
     },
   };
 }

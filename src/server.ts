@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { CallTable } from './core/call-table.js';
+import { ServerHealth, provideBuiltins } from './introspection/index.js';
+import type { AdminListener, AdminSources } from './admin/index.js';
+import { serverSources } from './admin/server-sources.js';
+import { registerConnections, registerRefusals } from './observability/metrics/index.js';
 import type { Logger } from './core/logger.js';
 import { openRegistry, type RegistrySpec } from './registry/index.js';
 import { INSTANCE_PARAM, loggedProviderUrl, parseProviderUrl, type Provider } from './registry/provider.js';
@@ -8,6 +12,8 @@ import { parseAddress } from './transport/address.js';
 import { Code } from './core/code.js';
 import { chainGates, type CallGate } from './core/gate.js';
 import type { Interceptor } from './core/invocation.js';
+import { serverObservers, type ServerObserver } from './core/observer.js';
+import { adminOptionsOf, metricsRegistryOf, serverObserversOf, type ObservabilityOptions } from './observability/options.js';
 import { RpcError, errorMessage } from './core/rpc-error.js';
 import { trackCallsAcrossAwaits } from './core/server-call.js';
 import { startTimer, stopTimer, type Timer } from './core/timer.js';
@@ -23,7 +29,7 @@ import { TOKEN_PARAM, providerToken, tokenGate } from './security/provider-token
 import { authGate, type ServerAuthOptions } from './security/auth-gate.js';
 import type { ServerTransport } from './transport/transport.js';
 
-export interface ServerOptions extends ConnectionSettings, ServerLimitSettings {
+export interface ServerOptions extends ConnectionSettings, ServerLimitSettings, ObservabilityOptions {
   /** Addresses to listen on, e.g. `['tcp://127.0.0.1:20880']`; port 0 picks a free port. */
   listen: string[];
   /**
@@ -44,6 +50,8 @@ export interface ServerOptions extends ConnectionSettings, ServerLimitSettings {
   unregisterDelayMs?: number;
   /** Interceptors around every call, the first outermost. */
   interceptors?: Interceptor[];
+  /** Watchers of every call besides tracing and metrics (docs/extending.md). */
+  observers?: ServerObserver[];
   /** Serializers requests may use. Default: msgpack and json. */
   serializers?: Array<string | Serializer>;
   /**
@@ -103,6 +111,8 @@ export interface Server {
    * (docs/security.md, Limits).
    */
   refusals(): RefusalCounts;
+  /** The admin listener's URL once `listen()` has resolved (`admin` option), else undefined. */
+  readonly adminAddress: string | undefined;
 }
 
 /**
@@ -115,19 +125,26 @@ export interface Server {
 export function createServer(options: ServerOptions): Server {
   if (options.listen.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'a server needs at least one listen address');
   if (options.asyncContext === true) trackCallsAcrossAwaits();
-  const table = new CallTable();
+  const table = new CallTable(serverObservers([...serverObserversOf(options), ...(options.observers ?? [])]));
   const interceptors = options.interceptors ?? [];
+  // Ready once registered; grpc.health.v1.Health and switchyard.Introspection on every listener.
+  const health = new ServerHealth();
+  provideBuiltins(table, health, interceptors);
   const logger = options.logger ?? defaults.logger;
   const token = providerToken(options.token);
   // Asked in order before any call's arguments are decoded: the provider token, then authentication and authorization.
   const gates: CallGate[] = [];
   if (token !== undefined) gates.push(tokenGate(token));
-  if (options.auth !== undefined) gates.push(authGate(options.auth, logger));
+  const auth = options.auth === undefined ? undefined : authGate(options.auth, logger);
+  if (auth !== undefined) gates.push(auth);
   // The limits that protect the process, counting each refusal under the limit's name.
   const refusals = new Refusals(logger);
   const limits = new ServerLimits(serverLimitSettings(options), refusals);
   const serializers = new SerializerSet(options.serializers ?? ['msgpack', 'json'], limits.decodeLimits(decodeLimits(options)));
   const context = { table, serializers, logger, gate: chainGates(gates), refusals, limits };
+  const metrics = metricsRegistryOf(options);
+  const adminOptions = adminOptionsOf(options);
+  let admin: AdminListener | undefined;
   const transportOptions = { ...connectionOptions(options), maxCallsPerConnection: options.maxCallsPerConnection, tls: options.tls };
   const announcer = options.registry === false ? undefined : new Announcer(options.registry ?? 'embedded', logger);
   const startedAt = Date.now();
@@ -155,6 +172,8 @@ export function createServer(options: ServerOptions): Server {
       transports = options.listen.map((url) => createServerTransport(url, context, transportOptions));
       try {
         addresses = await Promise.all(transports.map((transport) => transport.listen()));
+        // Loaded only when asked for: node:http and the admin modules are no part of a server's calls.
+        if (adminOptions !== undefined) admin = await (await import('./admin/listener.js')).startAdmin(adminOptions.url, adminSources(), { ...adminOptions, logger });
       } catch (error) {
         for (const transport of transports) transport.forceClose();
         state = 'closed';
@@ -163,6 +182,7 @@ export function createServer(options: ServerOptions): Server {
       }
       logger.info({ addresses, services: table.serviceIds }, 'server listening');
       await announcer?.register(providersOf(provided));
+      health.markRegistered();
       return addresses;
     },
 
@@ -174,9 +194,14 @@ export function createServer(options: ServerOptions): Server {
       return refusals.counts();
     },
 
+    get adminAddress() {
+      return admin?.address;
+    },
+
     async close(closeOptions = {}) {
       if (state === 'closing' || state === 'closed') return;
       state = 'closing';
+      health.markDraining();
       // Leave the registry before or while draining: consumers stop choosing this server, and
       // GOAWAY turns away those that still do.
       const leaving = announcer?.close();
@@ -200,6 +225,9 @@ export function createServer(options: ServerOptions): Server {
       }
       await leaving;
       await Promise.all(implementations.map((implementation) => dispose(implementation, logger)));
+      // Last, so that /health says "draining" for as long as the drain lasts.
+      for (const remove of collectors.splice(0)) remove();
+      await admin?.close();
       state = 'closed';
     },
 
@@ -220,6 +248,32 @@ export function createServer(options: ServerOptions): Server {
       };
     },
   };
+
+  // Gauges read when metrics are scraped: what the limits refused, and the connections by state.
+  const collectors = metrics === undefined ? [] : [
+    registerRefusals(metrics, refusals),
+    registerConnections(metrics, () => transports.flatMap((transport) => transport.connections?.() ?? [])),
+  ];
+
+  function adminSources(): AdminSources {
+    return serverSources({
+      health,
+      table,
+      startedAt,
+      addresses: () => addresses,
+      transports: () => transports,
+      metrics,
+      gate: auth,
+      offline: async () => {
+        health.markOffline();
+        await announcer?.leave();
+      },
+      online: async () => {
+        await announcer?.register(providersOf(provided));
+        health.markOnline();
+      },
+    });
+  }
 
   // Shared by every entry this server registers, so consumers see one provider per service, not
   // one per address; each consumer then talks to it over a single protocol.
@@ -282,6 +336,15 @@ class Announcer {
       await registry.register(provider);
       this.registered.push(provider);
       this.logger.info({ provider: loggedProviderUrl(provider) }, 'registered');
+    }
+  }
+
+  /** Takes every provider out of the registry, keeping the registry open to come back (QoS `offline`). */
+  async leave(): Promise<void> {
+    const { registry } = await this.registry;
+    for (const provider of this.registered.splice(0)) {
+      await registry.unregister(provider);
+      this.logger.info({ provider: loggedProviderUrl(provider) }, 'unregistered (offline)');
     }
   }
 

@@ -37,6 +37,8 @@ export const systems: Record<string, () => Promise<System>> = {
   'grpc-js': async () => (await import('./grpc.js')).grpc,
   switchyard: async () => (await import('./switchyard.js')).switchyard,
   'switchyard-tls': async () => (await import('./switchyard-tls.js')).switchyardTls,
+  'switchyard-metrics': async () => (await import('./switchyard-metrics.js')).switchyardMetrics,
+  'switchyard-traced': async () => (await import('./switchyard-traced.js')).switchyardTraced,
   'switchyard-http': async () => (await import('./http.js')).switchyardHttp,
   'switchyard-grpc': async () => (await import('./switchyard-grpc.js')).switchyardGrpc,
   'switchyard-amqp': async () => (await import('./amqp.js')).amqp,

@@ -35,6 +35,11 @@ export class ChannelPool {
     void entry.channel.close(timeoutMs);
   }
 
+  /** The open channels, by address. */
+  open(): Channel[] {
+    return [...this.channels.values()].map(({ channel }) => channel);
+  }
+
   async close(timeoutMs: number): Promise<void> {
     const all = [...this.channels.values()];
     this.channels.clear();

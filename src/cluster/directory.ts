@@ -99,6 +99,11 @@ export class Directory {
     }
   }
 
+  /** Every provider this client uses for the service now, whatever the method. */
+  all(): readonly Invoker[] {
+    return [...this.invokers.values()];
+  }
+
   close(): void {
     for (const invoker of this.invokers.values()) this.pool.release(invoker.provider.address, this.closeTimeoutMs);
     this.invokers = new Map();

@@ -1,11 +1,13 @@
 import type { Invocation } from '../core/invocation.js';
+import type { AttemptTarget, ClientObserver } from '../core/observer.js';
+import { tell } from '../core/observed-call.js';
 import { RpcError } from '../core/rpc-error.js';
 import { serviceId } from '../core/service.js';
 import type { Provider } from '../registry/provider.js';
 import { TOKEN_PARAM, withProviderToken } from '../security/provider-token.js';
 import type { Channel } from '../transport/transport.js';
 import type { Candidate } from './balancers/balancer.js';
-import { CircuitBreaker, type CircuitBreakerOptions, type CircuitEvent } from './circuit-breaker.js';
+import { CircuitBreaker, type CircuitBreakerOptions, type CircuitEvent, type CircuitState } from './circuit-breaker.js';
 
 // Weight of the newest sample in the latency average: about the last ten calls count.
 const EWMA_ALPHA = 0.2;
@@ -14,7 +16,7 @@ const EWMA_ALPHA = 0.2;
  * One provider as a client sees it: its registry record, the channel to its address, and what the
  * balancers need to know (calls in flight, latency average).
  */
-export class Invoker implements Candidate {
+export class Invoker implements Candidate, AttemptTarget {
   active = 0;
   latencyEwmaMs = 0;
   private readonly target: string;
@@ -29,6 +31,15 @@ export class Invoker implements Candidate {
   ) {
     this.target = serviceId(provider.service);
     this.token = provider.params[TOKEN_PARAM] || undefined;
+  }
+
+  /** The provider's address, as an attempt's target for the client's observers. */
+  get address(): string {
+    return this.provider.address;
+  }
+
+  get protocol(): string {
+    return this.provider.protocol;
   }
 
   /** Not known to be down or leaving; balancers pick among available invokers first. */
@@ -51,18 +62,32 @@ export class Invoker implements Candidate {
     return breaker;
   }
 
-  /** Sends the call to this provider, and reports how it went to `breaker` if one guards it. */
-  async invoke(call: Invocation, breaker: CircuitBreaker | undefined): Promise<unknown> {
+  /** The circuit breakers made so far, by method, with their states. */
+  breakerStates(): Array<{ method: string; state: CircuitState }> {
+    return [...(this.breakers ?? new Map<string, CircuitBreaker>())].map(([method, breaker]) => ({ method, state: breaker.state }));
+  }
+
+  /**
+   * Sends the call to this provider, and reports how it went to `breaker` if one guards it and to
+   * the attempt's probe if the client's observers watch it (here, where the attempt is awaited
+   * anyway, so that watching it costs no promise of its own).
+   */
+  async invoke(call: Invocation, breaker: CircuitBreaker | undefined, observer?: ClientObserver): Promise<unknown> {
+    const probe = observer?.attempt(call, this);
+    const sent = withProviderToken(probe?.call ?? call, this.token);
     this.active++;
     const started = performance.now();
     try {
-      const value = await this.channel.call(withProviderToken(call, this.token), this.target);
+      const value = await (probe?.run === undefined ? this.channel.call(sent, this.target) : probe.run(() => this.channel.call(sent, this.target)));
       const ended = this.settled(started);
       breaker?.onSuccess(ended - started, ended);
+      if (probe !== undefined) tell(probe, undefined);
       return value;
     } catch (error) {
       const ended = this.settled(started);
-      breaker?.onError(RpcError.from(error), ended - started, ended);
+      const failure = RpcError.from(error);
+      breaker?.onError(failure, ended - started, ended);
+      if (probe !== undefined) tell(probe, failure);
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 import { Code } from './code.js';
 import { chain, type Handler, type Interceptor } from './invocation.js';
+import type { ServerObserver } from './observer.js';
 import { RpcError, errorMessage } from './rpc-error.js';
 import { runAsCurrent, streamAsCurrent } from './server-call.js';
 import type { MethodOptions, ServiceDefinition } from './service.js';
@@ -11,6 +12,8 @@ export interface MethodEntry {
   readonly options: Readonly<MethodOptions>;
   /** The chain for this method; it always returns a promise, even when an interceptor throws. */
   readonly handler: Handler;
+  /** Who watches this method's calls (the server's tracing and metrics); undefined for none. */
+  readonly observer?: ServerObserver;
 }
 
 /**
@@ -19,9 +22,14 @@ export interface MethodEntry {
  */
 export class CallTable {
   private readonly services = new Map<string, Map<string, MethodEntry>>();
+  /** Services the server provides by itself (health, introspection); one the user provides under the same id replaces it. */
+  private readonly builtins = new Set<string>();
 
-  provide<T>(definition: ServiceDefinition<T>, implementation: T, interceptors: readonly Interceptor[]): void {
-    if (this.services.has(definition.id)) {
+  /** `observer` watches every call of every method provided from now on. */
+  constructor(private readonly observer?: ServerObserver) {}
+
+  provide<T>(definition: ServiceDefinition<T>, implementation: T, interceptors: readonly Interceptor[], options?: { builtin?: boolean }): void {
+    if (this.services.has(definition.id) && !this.builtins.has(definition.id)) {
       throw new RpcError(Code.FAILED_PRECONDITION, `service ${definition.id} is already provided`);
     }
     const methods = new Map<string, MethodEntry>();
@@ -36,9 +44,16 @@ export class CallTable {
         const result = runAsCurrent(call, fn as (...args: unknown[]) => unknown, implementation, call.args);
         return options.stream === 'server' && isAsyncIterable(result) ? streamAsCurrent(call, result) : result;
       };
-      methods.set(method, { service: definition as ServiceDefinition, method, options, handler: rejectingThrows(chain(interceptors, run)) });
+      methods.set(method, { service: definition as ServiceDefinition, method, options, handler: rejectingThrows(chain(interceptors, run)), observer: this.observer });
     }
     this.services.set(definition.id, methods);
+    if (options?.builtin === true) this.builtins.add(definition.id);
+    else this.builtins.delete(definition.id);
+  }
+
+  /** Whether the server provides `serviceId` by itself, for listings that show only the user's services. */
+  isBuiltin(serviceId: string): boolean {
+    return this.builtins.has(serviceId);
   }
 
   /** Finds a method, or says precisely what of the request was not found. */

@@ -1,4 +1,5 @@
 import type { Invocation, TransportCallOptions } from './invocation.js';
+import type { Principal } from './principal.js';
 import { Metadata } from './metadata.js';
 import type { ServiceDefinition } from './service.js';
 
@@ -48,4 +49,32 @@ export class ClientCall<Route = unknown> implements Invocation {
 export function requestMetadataOf(call: Invocation): Metadata | undefined {
   if (call instanceof ClientCall) return call.hasRequestMetadata ? call.metadata : undefined;
   return call.metadata;
+}
+
+/**
+ * The call as sent once, with request metadata of its own that starts as a copy of the call's:
+ * what one attempt adds (a provider's token, a `traceparent`) stays with that attempt, even when
+ * attempts are forked at once. Everything else is the call's own.
+ */
+export function withOwnMetadata(call: Invocation): Invocation {
+  return new OwnMetadataCall(call);
+}
+
+class OwnMetadataCall implements Invocation {
+  readonly metadata: Metadata;
+
+  constructor(private readonly call: Invocation) {
+    this.metadata = new Metadata(requestMetadataOf(call));
+  }
+
+  get service(): ServiceDefinition { return this.call.service; }
+  get method(): string { return this.call.method; }
+  get args(): unknown[] { return this.call.args; }
+  set args(args: unknown[]) { this.call.args = args; }
+  get responseMetadata(): Metadata { return this.call.responseMetadata; }
+  get deadline(): number | undefined { return this.call.deadline; }
+  get signal(): AbortSignal | undefined { return this.call.signal; }
+  get oneWay(): boolean { return this.call.oneWay; }
+  get principal(): Principal | undefined { return this.call.principal; }
+  get transportOptions(): Readonly<TransportCallOptions> | undefined { return this.call.transportOptions; }
 }

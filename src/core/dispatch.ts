@@ -36,6 +36,19 @@ export interface CallResponder<C extends ServerCall = ServerCall> {
  * handler has settled and any stream it returned has ended, whatever the transport does.
  */
 export function dispatch<C extends ServerCall>(entry: MethodEntry, call: C, responder: CallResponder<C>, logger: Logger): void {
+  const probe = entry.observer?.serverCall(entry, call);
+  if (probe === undefined) {
+    run(entry, call, responder, logger);
+    return;
+  }
+  call.probe = probe;
+  // The handler and every step after it run in the probe's context (a span made current), so
+  // that what the handler starts, and the stream it returns, belong to this call.
+  if (probe.run === undefined) run(entry, call, responder, logger);
+  else probe.run(() => run(entry, call, responder, logger));
+}
+
+function run<C extends ServerCall>(entry: MethodEntry, call: C, responder: CallResponder<C>, logger: Logger): void {
   let pending: Promise<unknown>;
   try {
     pending = entry.handler(call);
@@ -64,13 +77,18 @@ function unaryResult<C extends ServerCall>(entry: MethodEntry, call: C, responde
     return;
   }
   end(call, responder);
-  if (call.oneWay) return;
+  if (call.oneWay) {
+    report(call, undefined);
+    return;
+  }
+  const aborted = call.aborted ? abortReason(call) : undefined;
   try {
-    if (call.aborted) responder.error(call, abortReason(call));
+    if (aborted !== undefined) responder.error(call, aborted);
     else responder.result(call, result);
   } catch (error) {
     cannotAnswer(entry, logger, error);
   }
+  report(call, aborted);
 }
 
 function failed<C extends ServerCall>(entry: MethodEntry, call: C, responder: CallResponder<C>, logger: Logger, thrown: unknown): void {
@@ -78,13 +96,14 @@ function failed<C extends ServerCall>(entry: MethodEntry, call: C, responder: Ca
   const error = call.aborted ? abortReason(call) : RpcError.from(thrown);
   if (call.oneWay) {
     logger.warn({ service: entry.service.id, method: entry.method, code: error.code, message: error.message }, 'one-way call failed');
-    return;
+  } else {
+    try {
+      responder.error(call, error);
+    } catch (failure) {
+      cannotAnswer(entry, logger, failure);
+    }
   }
-  try {
-    responder.error(call, error);
-  } catch (failure) {
-    cannotAnswer(entry, logger, failure);
-  }
+  report(call, error);
 }
 
 /** A transport that throws while answering: logged, never an unhandled rejection. */
@@ -133,11 +152,25 @@ async function streamResult<C extends ServerCall>(entry: MethodEntry, call: C, r
     if (open) closeQuietly(iterator);
   }
   end(call, responder);
+  const aborted = call.aborted ? abortReason(call) : undefined;
   try {
-    if (call.aborted) responder.error(call, abortReason(call));
+    if (aborted !== undefined) responder.error(call, aborted);
     else if (responder.isOpen(call)) responder.end(call);
   } catch (error) {
     cannotAnswer(entry, logger, error);
+  }
+  report(call, aborted);
+}
+
+/** Tells the call's observer how it ended, once the transport has its answer (and so its size). */
+function report(call: ServerCall, error: RpcError | undefined): void {
+  const probe = call.probe;
+  if (probe === undefined) return;
+  call.probe = undefined;
+  try {
+    probe.end(error);
+  } catch (failure) {
+    process.emitWarning(`a call observer threw: ${errorMessage(failure)}`, 'SwitchyardWarning');
   }
 }
 

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Code } from './code.js';
 import type { Invocation } from './invocation.js';
 import { Metadata } from './metadata.js';
+import type { CallProbe } from './observer.js';
 import type { Principal } from './principal.js';
 import { RpcError, errorMessage } from './rpc-error.js';
 import type { ServiceDefinition } from './service.js';
@@ -116,6 +117,12 @@ export class ServerCall implements Invocation {
   readonly oneWay: boolean;
   /** Set by the transport from what the server's gate (or the client's certificate) established. */
   principal: Principal | undefined;
+  /** Size of the request's encoded arguments, set by the transport that decoded them (0: not known). */
+  requestBytes = 0;
+  /** Size of the encoded answer (the sum of a stream's items), set by the transport as it encodes it. */
+  responseBytes = 0;
+  /** What the server's observers (tracing, metrics) watch of this call until it ends; the dispatcher's. */
+  probe: CallProbe | undefined;
   private controller: AbortController | undefined;
   private abortReason: RpcError | undefined;
   private timer: Timer | undefined;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
-import { rename, unlink, utimes, writeFile } from 'node:fs/promises';
+import { readdir, rename, unlink, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Code } from '../core/code.js';
 import { silentLogger, type Logger } from '../core/logger.js';
@@ -154,6 +154,19 @@ export class EmbeddedRegistry implements Registry {
     };
   }
 
+  /** The service folders, sorted; checks the registry folder as {@link ready} does (and so creates it if missing). */
+  async services(): Promise<string[]> {
+    this.#assertOpen();
+    await this.#prepareDir();
+    let found;
+    try {
+      found = await readdir(this.dir, { withFileTypes: true });
+    } catch (error) {
+      throw new RpcError(Code.UNAVAILABLE, `cannot read the registry folder ${this.dir}`, { cause: error });
+    }
+    return found.filter((entry) => entry.isDirectory() && validFolderName(entry.name)).map((entry) => entry.name).sort();
+  }
+
   /** Stops every subscription and removes every entry this instance registered. Safe to call twice. */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -226,7 +239,7 @@ export class EmbeddedRegistry implements Registry {
   }
 
   #folder(name: string): string {
-    if (name === '' || name === '.' || /[/\\\0]|\.\./.test(name)) {
+    if (!validFolderName(name)) {
       throw new RpcError(Code.INVALID_ARGUMENT, `invalid service name for the registry: ${JSON.stringify(name)}`);
     }
     return join(this.dir, name);
@@ -236,6 +249,11 @@ export class EmbeddedRegistry implements Registry {
 /** Creates the embedded registry; see {@link EmbeddedRegistry}. */
 export function createEmbeddedRegistry(options?: EmbeddedRegistryOptions): EmbeddedRegistry {
   return new EmbeddedRegistry(options);
+}
+
+/** Whether a service name can be a folder of the registry: no path separators, no climbing up. */
+function validFolderName(name: string): boolean {
+  return name !== '' && name !== '.' && !/[/\\\0]|\.\./.test(name);
 }
 
 function entryFileName(id: string): string {

@@ -16,6 +16,11 @@ export interface Registry {
    * and group: routing picks among them), at once when known and again on every change.
    */
   subscribe(service: ServiceKey, onChange: (providers: Provider[]) => void): Unsubscribe;
+  /**
+   * The names of the services the registry holds entries for, sorted; a name may have no live
+   * provider left. Optional: tools that browse a registry (`switchyard ls`) use it.
+   */
+  services?(): Promise<string[]>;
   /** Unregisters what this instance registered and releases its resources. */
   close(): Promise<void>;
 }

@@ -6,7 +6,7 @@ import type { ZooKeeperCredentials } from './zookeeper-acl.js';
 
 /**
  * Opens the ZooKeeper registry of an address
- * `zookeeper://[user:password@]host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=&cacheAfterMs=]`.
+ * `zookeeper://[user:password@]host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=&cacheAfterMs=&registerConsumers=false]`.
  * With `user:password` (percent-encoded where they hold `@`, `/`, `?`, `%`), the registry
  * authenticates with that digest credential and protects what it writes with it.
  */
@@ -29,6 +29,8 @@ export async function openZooKeeperAddress(address: string, context: RegistryCon
     connectTimeoutMs: number('connectTimeoutMs'),
     cacheFile: cacheFile === 'false' ? false : cacheFile,
     cacheAfterMs: number('cacheAfterMs'),
+    // Tools that only look (switchyard ls, watch) are no consumers and announce none.
+    registerConsumers: url.searchParams.get('registerConsumers') === 'false' ? false : undefined,
     credentials,
     logger: context.logger,
   });

@@ -167,6 +167,16 @@ export class ZooKeeperRegistry implements Registry {
     };
   }
 
+  /** The service nodes under the root (`/dubbo/<service>`), sorted; waits for a connection as `register` does. */
+  async services(): Promise<string[]> {
+    this.assertOpen();
+    const children = await this.connection.run((client) => call<string[]>((cb) => client.getChildren(this.root || '/', cb)).catch((error: unknown) => {
+      if (codeOf(error) === NO_NODE) return [];
+      throw error;
+    }));
+    return children.map(decodeChild).sort();
+  }
+
   async close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;

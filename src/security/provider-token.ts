@@ -1,9 +1,9 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { requestMetadataOf } from '../core/client-call.js';
+import { withOwnMetadata } from '../core/client-call.js';
 import { Code } from '../core/code.js';
 import type { CallGate } from '../core/gate.js';
-import type { Invocation, TransportCallOptions } from '../core/invocation.js';
-import { Metadata, type MetadataValue } from '../core/metadata.js';
+import type { Invocation } from '../core/invocation.js';
+import type { MetadataValue } from '../core/metadata.js';
 import type { Principal } from '../core/principal.js';
 import { RpcError } from '../core/rpc-error.js';
 import type { ServiceDefinition } from '../core/service.js';
@@ -61,27 +61,10 @@ export function tokenGate(token: string): CallGate {
  * at once, each carry their own provider's token and no other's.
  */
 export function withProviderToken(call: Invocation, token: string | undefined): Invocation {
-  return token === undefined ? call : new TokenCarryingCall(call, token);
-}
-
-/** A call as sent to one provider with a token; everything but the request metadata is the call's own. */
-class TokenCarryingCall implements Invocation {
-  readonly metadata: Metadata;
-
-  constructor(private readonly call: Invocation, token: string) {
-    this.metadata = new Metadata(requestMetadataOf(call)).set(TOKEN_PARAM, token);
-  }
-
-  get service(): ServiceDefinition { return this.call.service; }
-  get method(): string { return this.call.method; }
-  get args(): unknown[] { return this.call.args; }
-  set args(args: unknown[]) { this.call.args = args; }
-  get responseMetadata(): Metadata { return this.call.responseMetadata; }
-  get deadline(): number | undefined { return this.call.deadline; }
-  get signal(): AbortSignal | undefined { return this.call.signal; }
-  get oneWay(): boolean { return this.call.oneWay; }
-  get principal(): Principal | undefined { return this.call.principal; }
-  get transportOptions(): Readonly<TransportCallOptions> | undefined { return this.call.transportOptions; }
+  if (token === undefined) return call;
+  const sent = withOwnMetadata(call);
+  sent.metadata.set(TOKEN_PARAM, token);
+  return sent;
 }
 
 function digest(value: MetadataValue): Buffer {

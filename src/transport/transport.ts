@@ -30,6 +30,54 @@ export interface ServerTransport {
   drain(): Promise<void>;
   /** Ends every call and connection now. */
   forceClose(): void;
+  /** The connections open now, with their traffic; for `GET /connections` and the connection gauges. */
+  connections?(): ConnectionInfo[];
+}
+
+/**
+ * One open connection of a server transport. Bytes are what the socket counts: over TLS, the
+ * decrypted bytes of the protocol (the records of TLS itself are not counted).
+ *
+ * ```ts
+ * for (const c of transport.connections?.() ?? []) console.log(c.peer, c.calls, c.bytesIn);
+ * ```
+ */
+export interface ConnectionInfo {
+  /** The listener's scheme: tcp, tls, http, https, grpc, grpcs, amqp or amqps. */
+  protocol: string;
+  /** The listening address, as `listen()` resolved it. */
+  listener: string;
+  /** The other end as host:port: the client, or for amqp the broker. */
+  peer: string;
+  /** `draining` once the server's drain has begun. */
+  state: 'open' | 'draining';
+  /** When the connection was accepted (epoch ms). */
+  openedAt: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Requests received on it (amqp: request messages delivered to this server). */
+  calls: number;
+  /** Calls on it whose handlers have not finished. */
+  active: number;
+}
+
+/**
+ * What a channel has carried, for a client's `GET /connections`. Bytes count over the channel's
+ * life, the connections it has closed included, and stay 0 where the socket is out of reach
+ * (http: `fetch` does not show its sockets).
+ */
+export interface ChannelInfo {
+  address: string;
+  /** The address's scheme. */
+  protocol: string;
+  state: ChannelState;
+  draining: boolean;
+  bytesIn: number;
+  bytesOut: number;
+  /** Calls sent through the channel. */
+  calls: number;
+  /** Calls waiting for their answer (a stream until it ends). */
+  active: number;
 }
 
 /** Connectivity of a channel, as gRPC names it. */
@@ -49,4 +97,6 @@ export interface Channel {
    */
   call(invocation: Invocation, serviceId: string): Promise<unknown>;
   close(timeoutMs?: number): Promise<void>;
+  /** What the channel has carried so far. */
+  info?(): ChannelInfo;
 }

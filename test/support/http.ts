@@ -1,5 +1,5 @@
 import type { TestContext } from 'node:test';
-import { request } from 'node:http';
+import { request, type Agent, type OutgoingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { CallTable } from '../../src/core/call-table.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -55,10 +55,10 @@ export interface RawResponse {
  * One request with `node:http` (no fetch, so nothing is added or checked on the way): any verb,
  * any headers, any body, sent in the chunks given.
  */
-export function rawRequest(address: string, method: string, path: string, options: { headers?: Record<string, string>; body?: string | Uint8Array | Array<string | Uint8Array> } = {}): Promise<RawResponse> {
+export function rawRequest(address: string, method: string, path: string, options: { headers?: OutgoingHttpHeaders; body?: string | Uint8Array | Array<string | Uint8Array>; agent?: Agent } = {}): Promise<RawResponse> {
   const url = new URL(address);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method, path, headers: options.headers, agent: false }, (res) => {
+    const req = request({ host: url.hostname, port: url.port, method, path, headers: options.headers, agent: options.agent ?? false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {

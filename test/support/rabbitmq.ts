@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
 import amqplib, { type GetMessage } from 'amqplib';
 import { createClient, createServer, type Client, type ClientOptions, type ServiceProxy } from '../../src/index.js';
+import { builtinServiceIds } from '../../src/introspection/index.js';
 import { CalculatorService, calculatorImpl, newLog, onCleanup, waitUntil, type Calculator, type StartServerOptions, type StartedServer } from './calculator.js';
 
 /** The machine's broker, as the tests use it. */
@@ -134,7 +135,8 @@ export async function closeConnectionsNamed(marker: string): Promise<number> {
  */
 export class BrokerScope {
   readonly exchange = uniqueName('sy-test');
-  private readonly topics = new Set<string>();
+  // Every server also declares the queues of its built-in services (health, introspection).
+  private readonly topics = new Set<string>(builtinServiceIds);
   private readonly servers = new Set<string>();
 
   /** `amqp://guest:guest@127.0.0.1:5672/?exchange=<this test's>&server=<server>&...` */

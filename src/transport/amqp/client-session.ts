@@ -94,6 +94,11 @@ export class ClientSession {
     return session;
   }
 
+  /** Calls waiting for their answer (or, one-way, for the broker's confirm). */
+  get active(): number {
+    return this.pending.size;
+  }
+
   send(request: Outgoing): Promise<unknown> {
     if (this.dead !== undefined) return Promise.reject(new RpcError(Code.UNAVAILABLE, this.dead.message, { unprocessed: true }));
     if (request.fanout) {

@@ -3,7 +3,7 @@ import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
 import { RpcError, errorMessage } from '../../core/rpc-error.js';
 import type { ChannelOptions } from '../registry.js';
-import type { Channel, ChannelState } from '../transport.js';
+import type { Channel, ChannelInfo, ChannelState } from '../transport.js';
 import { sendModeOf } from './call-options.js';
 import { BrokerLink } from './link.js';
 import { contentTypeOf, ContentTypes } from './message.js';
@@ -23,6 +23,8 @@ export class AmqpChannel implements Channel {
   private closing: Promise<void> | undefined;
   /** Checked topics by service id, so a call does not check its topic again. */
   private readonly topics = new Map<string, string>();
+  /** Calls sent through the channel. */
+  private calls = 0;
 
   constructor(
     readonly address: string,
@@ -48,6 +50,7 @@ export class AmqpChannel implements Channel {
   }
 
   call(invocation: Invocation, serviceId: string): Promise<unknown> {
+    this.calls++;
     let request: Outgoing;
     try {
       request = this.prepare(invocation, serviceId);
@@ -60,6 +63,22 @@ export class AmqpChannel implements Channel {
       return Promise.reject(new RpcError(Code.UNAVAILABLE, `broker of ${this.target.display} unreachable: ${this.link.failure?.message}`, { unprocessed: true }));
     }
     return beforeSending(this.link.connect(), invocation).then((connected) => connected.send(request));
+  }
+
+  /** Bytes of the broker connections, the live one and those lost before it. */
+  info(): ChannelInfo {
+    const socket = this.link.socket;
+    const { bytesIn, bytesOut } = this.link.closedBytes;
+    return {
+      address: this.address,
+      protocol: this.address.startsWith('amqps:') ? 'amqps' : 'amqp',
+      state: this.state,
+      draining: this.draining,
+      bytesIn: bytesIn + (socket?.bytesRead ?? 0),
+      bytesOut: bytesOut + (socket?.bytesWritten ?? 0),
+      calls: this.calls,
+      active: this.link.current?.active ?? 0,
+    };
   }
 
   close(timeoutMs = 5000): Promise<void> {

@@ -1,10 +1,12 @@
 import type { ChannelModel } from 'amqplib';
+import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Code } from '../../core/code.js';
 import type { Logger } from '../../core/logger.js';
 import { RpcError, errorMessage } from '../../core/rpc-error.js';
 import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
 import { Backoff, type BackoffOptions } from '../backoff.js';
+import { ByteTally } from '../connection-record.js';
 import { clientSecureOptions, type ClientTlsOptions } from '../tls/options.js';
 import type { ChannelState } from '../transport.js';
 import { brokerError, connectError } from './errors.js';
@@ -42,6 +44,8 @@ export interface LinkHandlers<S> {
  * attempts are retried with backoff, until `close()`. Each connection gets a session of its own.
  */
 export class BrokerLink<S> {
+  /** Bytes of the connections this link has closed or lost. */
+  readonly closedBytes = new ByteTally();
   private session: S | undefined;
   private model: ChannelModel | undefined;
   private attempt: Promise<S> | undefined;
@@ -74,6 +78,11 @@ export class BrokerLink<S> {
     return this.lastError;
   }
 
+  /** The socket of the live connection, read for its byte counts. */
+  get socket(): Socket | undefined {
+    return this.model === undefined ? undefined : brokerSocket(this.model);
+  }
+
   /** The session of the live connection, connecting first if there is none. */
   connect(): Promise<S> {
     if (this.session !== undefined) return Promise.resolve(this.session);
@@ -102,6 +111,7 @@ export class BrokerLink<S> {
     this.session = undefined;
     await this.attempt?.catch(() => undefined);
     await model?.close().catch(() => undefined);
+    if (model !== undefined) this.closedBytes.retire(brokerSocket(model));
     if (session !== undefined) this.handlers.lost(session, new RpcError(Code.UNAVAILABLE, 'connection to the broker closed'));
   }
 
@@ -156,6 +166,7 @@ export class BrokerLink<S> {
     const session = this.session!;
     this.model = undefined;
     this.session = undefined;
+    this.closedBytes.retire(brokerSocket(model));
     const reason = brokerError(error ?? new Error('closed'), 'connection to the broker lost');
     this.options.logger.warn({ connection: this.options.connectionName, message: reason.message }, 'broker connection lost');
     this.handlers.lost(session, reason);
@@ -171,6 +182,12 @@ export class BrokerLink<S> {
       void this.connect().catch(() => undefined);
     }, undefined)?.unref();
   }
+}
+
+/** The socket under an amqplib connection (amqplib keeps it as `connection.stream`); undefined if that ever changes. */
+export function brokerSocket(model: ChannelModel): Socket | undefined {
+  const stream = (model.connection as unknown as { stream?: Partial<Socket> }).stream;
+  return typeof stream?.bytesRead === 'number' ? (stream as Socket) : undefined;
 }
 
 interface Writable {

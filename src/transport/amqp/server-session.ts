@@ -2,6 +2,8 @@ import type { Channel as BrokerChannel, ChannelModel, ConfirmChannel, ConsumeMes
 import type { Logger } from '../../core/logger.js';
 import { errorMessage } from '../../core/rpc-error.js';
 import type { ServerCall } from '../../core/server-call.js';
+import { ConnectionRecord, peerAddress } from '../connection-record.js';
+import { brokerSocket } from './link.js';
 import type { AmqpAddress } from './options.js';
 import { declareServerExchanges, declareServiceQueues, type Topology } from './topology.js';
 
@@ -19,6 +21,8 @@ export type Deliver = (session: ServerSession, serviceId: string, queue: string,
 export class ServerSession {
   /** Calls that can be cancelled, by reply address and correlation id. */
   readonly calls = new Map<string, ServerCall>();
+  /** The connection's traffic; `calls` counts request messages delivered, `active` those running. */
+  readonly stats: ConnectionRecord;
   private readonly consumers: string[] = [];
   private readonly queues: string[] = [];
   private alive = true;
@@ -29,7 +33,10 @@ export class ServerSession {
     private readonly model: ChannelModel,
     private readonly channel: BrokerChannel,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    const socket = brokerSocket(model);
+    this.stats = new ConnectionRecord(socket === undefined ? 'broker' : peerAddress(socket), socket);
+  }
 
   static async open(model: ChannelModel, target: AmqpAddress, topologies: Array<[string, Topology]>, deliver: Deliver, logger: Logger): Promise<ServerSession> {
     const channel = await model.createChannel();

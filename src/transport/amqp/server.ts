@@ -11,7 +11,7 @@ import { errorSerializer } from '../../serialization/registry.js';
 import type { Serializer } from '../../serialization/serializer.js';
 import { defaultBackoff } from '../backoff.js';
 import type { ServerTransportOptions } from '../registry.js';
-import type { ServerContext, ServerTransport } from '../transport.js';
+import type { ConnectionInfo, ServerContext, ServerTransport } from '../transport.js';
 import { BrokerLink } from './link.js';
 import { CANCEL_TYPE, ContentTypes, ERROR_TYPE, RESULT_TYPE, asBuffer, contentTypeOf, deadlineOf, fromHeaders, toHeaders } from './message.js';
 import { parseAmqpAddress, type AmqpAddress } from './options.js';
@@ -66,6 +66,7 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
   private readonly running = new Map<ServerCall, ServerSession>();
   private readonly protocol: string;
   private onIdle: (() => void) | undefined;
+  private draining = false;
 
   constructor(
     url: string,
@@ -97,6 +98,7 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
   }
 
   async drain(): Promise<void> {
+    this.draining = true;
     this.link.stopReconnecting();
     const session = this.link.current;
     await session?.stopConsuming();
@@ -119,6 +121,12 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
     this.onIdle?.();
     void this.link.close();
     void this.replies.close();
+  }
+
+  /** The broker connection that consumes requests, while there is one; replies to unproven addresses use another, not listed. */
+  connections(): ConnectionInfo[] {
+    const session = this.link.current;
+    return session === undefined ? [] : [session.stats.info(this.protocol, this.target.display, this.draining)];
   }
 
   /** Calls still running on a lost connection are aborted: their requests go back to the queue. */
@@ -147,6 +155,7 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
       if (reply !== undefined) session.calls.get(`${reply.to}\0${reply.correlationId}`)?.abort(new RpcError(Code.CANCELLED, 'cancelled by the caller'));
       return;
     }
+    session.stats.calls++;
     const serializer = this.contentTypes.serializerFor(typeof contentType === 'string' ? contentType : undefined);
     if (serializer === undefined) {
       const enabled = this.context.serializers.names.map((name) => contentTypeOf(this.context.serializers.named(name))).join(', ');
@@ -209,6 +218,8 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
     }
     const call = new AmqpCall(entry, args, metadata, deadline, session, message, reply, serializer);
     call.principal = principal;
+    call.requestBytes = body.length;
+    session.stats.active++;
     this.running.set(call, session);
     if (call.key !== undefined) session.calls.set(call.key, call);
     dispatch(entry, call, this, this.context.logger);
@@ -219,6 +230,7 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
     const { session, key } = call;
     if (key !== undefined && session.calls.get(key) === call) session.calls.delete(key);
     const wasRunning = this.running.delete(call);
+    session.stats.active--;
     if (this.running.size === 0) this.onIdle?.();
     // A request whose connection was lost is back in its queue: no ack, no reply.
     if (!wasRunning || !session.isAlive) return;
@@ -246,6 +258,7 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
       this.sendError(session, reply!, serializer, new RpcError(Code.RESOURCE_EXHAUSTED, `response of ${body.byteLength} bytes exceeds the limit of ${this.options.maxFrameSize}`), call);
       return;
     }
+    call.responseBytes = body?.byteLength ?? 0;
     this.publish(session, reply!, asBuffer(body), this.replyProperties(reply!, serializer, RESULT_TYPE, call));
   }
 

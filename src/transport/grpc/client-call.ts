@@ -38,6 +38,8 @@ export interface CallPlan {
   readonly streaming: boolean;
   readonly maxMessageSize: number;
   readonly address: string;
+  /** The channel's count of calls whose streams are open, kept by each call. */
+  readonly streams: { active: number };
 }
 
 // gRPC's reading of RST_STREAM codes for a stream that ended without a status.
@@ -85,6 +87,7 @@ export class ClientCallStream extends CallWatch {
       throw new RpcError(Code.UNAVAILABLE, `cannot open a stream to ${this.plan.address}: ${errorMessage(error)}`, { unprocessed: true, cause: error });
     }
     this.stream = stream;
+    this.plan.streams.active++;
     this.session = session; // a closed stream forgets its session; 'close' needs to know its state
     (stream as Carrier)[kCall] = this;
     stream.on('error', noop);
@@ -230,6 +233,7 @@ export class ClientCallStream extends CallWatch {
   private finish(error: RpcError | undefined): void {
     if (this.finished) return;
     this.finished = true;
+    this.plan.streams.active--;
     this.unwatch();
     if (this.responses !== undefined) this.responses.close(error);
     if (error !== undefined) this.settle(undefined, error);

@@ -1,4 +1,5 @@
 import { connect as connectHttp2, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
+import type { Socket } from 'node:net';
 import { beforeSending, refusal } from '../../core/call-watch.js';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
@@ -7,7 +8,8 @@ import { startTimer, stopTimer } from '../../core/timer.js';
 import { parseAddress } from '../address.js';
 import { Backoff } from '../backoff.js';
 import type { TcpChannelOptions } from '../tcp/client.js';
-import type { Channel, ChannelState } from '../transport.js';
+import { ByteTally } from '../connection-record.js';
+import type { Channel, ChannelInfo, ChannelState } from '../transport.js';
 import { ClientCallStream, type CallPlan } from './client-call.js';
 import { serializerCodec, type MethodCodec } from './codec.js';
 import { ACCEPT_ENCODING, COMPRESS_FROM, compress } from './compression.js';
@@ -38,11 +40,16 @@ export class GrpcChannel implements Channel {
   private readonly plans = new Map<string, { codec: MethodCodec; headers: OutgoingHttpHeaders; streaming: boolean }>();
   private current: ClientHttp2Session | undefined;
   private connecting: Promise<ClientHttp2Session> | undefined;
-  private readonly sessions = new Set<ClientHttp2Session>();
+  /** Open sessions, each with the socket under it (read for the byte counts). */
+  private readonly sessions = new Map<ClientHttp2Session, Socket>();
   private retryAt = 0;
   private lastError: RpcError | undefined;
   private shutdown = false;
   private goAwayReceived = false;
+  /** Calls sent, calls whose streams are open (kept by the calls), bytes of closed sessions. */
+  private calls = 0;
+  private readonly streams = { active: 0 };
+  private readonly closedBytes = new ByteTally();
 
   constructor(
     readonly address: string,
@@ -68,6 +75,7 @@ export class GrpcChannel implements Channel {
   }
 
   call(invocation: Invocation, serviceId: string): Promise<unknown> {
+    this.calls++;
     let plan: CallPlan;
     let body: Uint8Array;
     try {
@@ -89,7 +97,17 @@ export class GrpcChannel implements Channel {
   async close(timeoutMs = 5000): Promise<void> {
     this.shutdown = true;
     this.current = undefined;
-    await Promise.all([...this.sessions].map((session) => closeSession(session, timeoutMs)));
+    await Promise.all([...this.sessions.keys()].map((session) => closeSession(session, timeoutMs)));
+  }
+
+  info(): ChannelInfo {
+    let { bytesIn, bytesOut } = this.closedBytes;
+    for (const socket of this.sessions.values()) {
+      bytesIn += socket.bytesRead;
+      bytesOut += socket.bytesWritten;
+    }
+    const protocol = this.secure ? 'grpcs' : 'grpc';
+    return { address: this.address, protocol, state: this.state, draining: this.draining, bytesIn, bytesOut, calls: this.calls, active: this.streams.active };
   }
 
   private send(invocation: Invocation, plan: CallPlan, body: Buffer | [Buffer, Uint8Array]): Promise<unknown> {
@@ -154,7 +172,7 @@ export class GrpcChannel implements Channel {
       if (timed) headers['grpc-timeout'] = formatTimeout(deadline - Date.now());
       writeMetadata(metadata, headers);
     }
-    return { codec: known.codec, headers, streaming: known.streaming, maxMessageSize: this.settings.maxMessageSize, address: this.address };
+    return { codec: known.codec, headers, streaming: known.streaming, maxMessageSize: this.settings.maxMessageSize, address: this.address, streams: this.streams };
   }
 
   private encode(invocation: Invocation, codec: MethodCodec): Uint8Array {
@@ -181,10 +199,11 @@ export class GrpcChannel implements Channel {
     }
     const target = { address: this.address, host: this.host, port: this.port, tls };
     this.connecting = new Promise<ClientHttp2Session>((resolve, reject) => {
+      let socket: Socket | undefined;
       const session = connectHttp2(`${this.secure ? 'https' : 'http'}://${this.authority}`, {
         settings: { enablePush: false, initialWindowSize: this.settings.initialWindowSize },
         maxSessionMemory: Math.max(10, Math.ceil((2 * this.settings.maxMessageSize) / 1048576)),
-        createConnection: () => dialSocket(target),
+        createConnection: () => (socket = dialSocket(target)),
       });
       const timer = startTimer(this.options.connectTimeoutMs, () => session.destroy(new Error(`connect timed out after ${this.options.connectTimeoutMs} ms`)), undefined);
       const fail = (error: Error): void => {
@@ -212,7 +231,7 @@ export class GrpcChannel implements Channel {
           reject(new RpcError(Code.UNAVAILABLE, `channel to ${this.address} is closed`, { unprocessed: true }));
           return;
         }
-        this.adopt(session);
+        this.adopt(session, socket!);
         resolve(session);
       });
     });
@@ -220,11 +239,11 @@ export class GrpcChannel implements Channel {
   }
 
   /** A connected session becomes the current one, with keepalive and GOAWAY handling. */
-  private adopt(session: ClientHttp2Session): void {
+  private adopt(session: ClientHttp2Session, socket: Socket): void {
     this.goAwayReceived = false;
     this.backoff.reset();
     this.current = session;
-    this.sessions.add(session);
+    this.sessions.set(session, socket);
     if (this.settings.initialWindowSize > 65_535) session.setLocalWindowSize(4 * this.settings.initialWindowSize);
     session.on('error', (error) => this.options.logger.debug({ address: this.address, message: error.message }, 'grpc connection error'));
     let idle = false;
@@ -239,6 +258,7 @@ export class GrpcChannel implements Channel {
     session.once('close', () => {
       if (heartbeat !== undefined) clearInterval(heartbeat);
       this.sessions.delete(session);
+      this.closedBytes.retire(socket);
       if (this.current === session) this.current = undefined;
     });
   }

@@ -1,6 +1,7 @@
 import type { MethodEntry } from '../../core/call-table.js';
 import type { CallGate } from '../../core/gate.js';
 import type { Logger } from '../../core/logger.js';
+import type { ConnectionRecord } from '../connection-record.js';
 import type { DecompressionLimits } from '../limits/server-limits.js';
 import type { Metadata } from '../../core/metadata.js';
 import type { RpcError } from '../../core/rpc-error.js';
@@ -13,6 +14,8 @@ import type { SessionGuard } from './session-guard.js';
 export interface ExchangeEnv {
   readonly settings: GrpcServerSettings;
   readonly guard: SessionGuard;
+  /** The connection's traffic and calls, for `connections()`. */
+  readonly stats: ConnectionRecord;
   readonly logger: Logger;
   /** The server's gate, asked before a call's message is decoded. */
   readonly gate?: CallGate;

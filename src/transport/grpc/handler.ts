@@ -70,6 +70,8 @@ export class Exchange implements CallResponder {
   ) {
     env.guard.running++;
     env.guard.activity++;
+    env.stats.calls++;
+    env.stats.active++;
     this.reader = new MessageReader(env.settings.maxMessageSize, env.guard);
     (stream as Carrier)[kExchange] = this;
     stream.on('data', onStreamData);
@@ -180,6 +182,7 @@ export class Exchange implements CallResponder {
     }
     const call = new ServerCall(entry.service, entry.method, args, this.accepted.metadata, this.accepted.deadline, false);
     call.principal = this.principal;
+    call.requestBytes = bytes.length;
     this.call = call;
     dispatch(entry, call, this, this.env.logger);
   }
@@ -193,13 +196,14 @@ export class Exchange implements CallResponder {
     return !this.done;
   }
 
-  result(_call: ServerCall, result: unknown): void {
+  result(call: ServerCall, result: unknown): void {
     if (this.done) return;
     const zip = this.accepted.responseEncoding;
     let bytes: Uint8Array;
     let headers: OutgoingHttpHeaders;
     try {
       bytes = this.encode(result);
+      call.responseBytes = bytes.length;
       headers = this.headersFor(zip !== 'identity' && bytes.length >= COMPRESS_FROM);
     } catch (error) {
       return this.fail(RpcError.from(error, Code.INTERNAL), false);
@@ -218,8 +222,9 @@ export class Exchange implements CallResponder {
   }
 
   /** One message of a server stream, compressed first when it is large enough. */
-  item(_call: ServerCall, value: unknown): Promise<void> | undefined {
+  item(call: ServerCall, value: unknown): Promise<void> | undefined {
     const bytes = this.encode(value);
+    call.responseBytes += bytes.length;
     const zip = this.accepted.responseEncoding;
     if (zip === 'identity' || bytes.length < COMPRESS_FROM) return this.writeItem(bytes, false);
     return compress(zip, bytes).then((zipped) => {
@@ -315,6 +320,7 @@ export class Exchange implements CallResponder {
     if (!this.running) return;
     this.running = false;
     this.env.guard.running--;
+    this.env.stats.active--;
   }
 
   private clearTimer(): void {

@@ -1,6 +1,4 @@
 import { Code } from '../../core/code.js';
-import type { CallTable, MethodEntry } from '../../core/call-table.js';
-import type { Invocation } from '../../core/invocation.js';
 import { RpcError } from '../../core/rpc-error.js';
 import { defineService } from '../../core/service.js';
 import type { MethodCodec } from './codec.js';
@@ -17,7 +15,11 @@ export interface Health {
 const NAME = 'grpc.health.v1.Health';
 const statuses: HealthStatus[] = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
 
-/** The standard gRPC health checking service, served by every `grpc://` listener. */
+/**
+ * The standard gRPC health checking service, which every server provides on every transport
+ * (src/introspection/health-service.ts). Its messages are written in Protobuf on `grpc://`, so
+ * that any gRPC health client can call it, and with the call's serializer elsewhere.
+ */
 export const HealthService = defineService<Health>(NAME, { methods: { check: {}, watch: { stream: 'server' } } });
 
 // The two messages are one field each; they are written by hand so that health checks need no protobufjs.
@@ -37,77 +39,6 @@ const methods: ProtoMethod[] = [
   { name: 'watch', protoName: 'Watch', path: `/${NAME}/Watch`, codec },
 ];
 registerProtoService(HealthService, protoService(NAME, methods));
-
-/**
- * Answers health checks for one listener: `''` (the whole server) and every provided service name
- * or id are SERVING until the listener drains, then NOT_SERVING. `Watch` streams send the status
- * and then each change; they end once they have reported NOT_SERVING, so they never hold up a drain.
- */
-export class HealthReporter {
-  private draining = false;
-  private readonly wakers = new Set<() => void>();
-  readonly check: MethodEntry;
-  readonly watch: MethodEntry;
-
-  constructor(private readonly table: CallTable) {
-    const options = { stream: undefined };
-    this.check = { service: HealthService, method: 'check', options, handler: async (call) => this.answer(call) };
-    this.watch = { service: HealthService, method: 'watch', options: { stream: 'server' }, handler: async (call) => this.follow(call) };
-  }
-
-  setDraining(): void {
-    this.draining = true;
-    for (const wake of this.wakers) wake();
-  }
-
-  status(service: string): HealthStatus {
-    const known = service === '' || this.table.serviceIds.some((id) => id === service || id.replace(/^[^/]*\//, '').replace(/:.*$/, '') === service);
-    if (!known) return 'SERVICE_UNKNOWN';
-    return this.draining ? 'NOT_SERVING' : 'SERVING';
-  }
-
-  private answer(call: Invocation): { status: HealthStatus } {
-    const service = serviceOf(call);
-    const status = this.status(service);
-    if (status === 'SERVICE_UNKNOWN') throw new RpcError(Code.NOT_FOUND, `unknown service ${JSON.stringify(service)}`);
-    return { status };
-  }
-
-  private async *follow(call: Invocation): AsyncGenerator<{ status: HealthStatus }> {
-    const service = serviceOf(call);
-    const signal = call.signal;
-    let last: HealthStatus | undefined;
-    while (signal?.aborted !== true) {
-      const status = this.status(service);
-      if (status !== last) {
-        last = status;
-        yield { status };
-      }
-      if (status === 'NOT_SERVING') return;
-      // A service not provided yet may be provided later: look again each second.
-      await this.changed(signal, status === 'SERVICE_UNKNOWN' ? 1000 : undefined);
-    }
-  }
-
-  private changed(signal: AbortSignal | undefined, pollMs: number | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.wakers.delete(done);
-        signal?.removeEventListener('abort', done);
-        if (timer !== undefined) clearTimeout(timer);
-        resolve();
-      };
-      const timer = pollMs === undefined ? undefined : setTimeout(done, pollMs);
-      this.wakers.add(done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
-  }
-}
-
-function serviceOf(call: Invocation): string {
-  const service = (call.args[0] as { service?: unknown } | undefined)?.service;
-  return typeof service === 'string' ? service : '';
-}
 
 function encodeString(text: string): Uint8Array {
   const bytes = Buffer.from(text, 'utf8');

@@ -1,3 +1,4 @@
+import type * as Protobuf from 'protobufjs';
 import type { ServiceDefinition } from '../../core/service.js';
 import type { MethodCodec } from './codec.js';
 
@@ -20,6 +21,8 @@ export interface ProtoService {
   readonly methods: ReadonlyMap<string, ProtoMethod>;
   /** By the name on the wire. */
   readonly byProtoName: ReadonlyMap<string, ProtoMethod>;
+  /** The service as protobufjs loaded it, with its file and imports (server reflection describes it). */
+  readonly source?: Protobuf.Service;
 }
 
 // Keyed by the definition itself: two versions of one service may come from different files.
@@ -35,10 +38,11 @@ export function protoServiceOf(definition: ServiceDefinition): ProtoService | un
 }
 
 /** Builds the lookup tables of a service from its methods. */
-export function protoService(fullName: string, methods: ProtoMethod[]): ProtoService {
+export function protoService(fullName: string, methods: ProtoMethod[], source?: Protobuf.Service): ProtoService {
   return {
     fullName,
     methods: new Map(methods.map((method) => [method.name, method])),
     byProtoName: new Map(methods.map((method) => [method.protoName, method])),
+    source,
   };
 }

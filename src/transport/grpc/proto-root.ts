@@ -17,6 +17,13 @@ export interface ProtoLoadOptions {
 }
 
 const roots = new Map<string, Protobuf.Root>();
+/** Per root: each imported file's absolute path → the name it was imported by (`common/money.proto`). */
+const importNames = new WeakMap<Protobuf.Root, Map<string, string>>();
+
+/** The names by which the files of a root loaded here were imported, by absolute path (server reflection names files so). */
+export function importedAs(root: Protobuf.Root): ReadonlyMap<string, string> | undefined {
+  return importNames.get(root);
+}
 
 /** The absolute paths of `file`, as a loaded root names them in `filename`. */
 export function protoPaths(file: string | URL | Array<string | URL>): string[] {
@@ -45,6 +52,14 @@ export function loadProtoRoot(file: string | URL | Array<string | URL>, options:
         if (existsSync(candidate)) return candidate;
       }
       return beside;
+    };
+    const names = new Map<string, string>();
+    importNames.set(root, names);
+    const find = root.resolvePath;
+    root.resolvePath = (origin, target) => {
+      const path = find(origin, target);
+      if (origin !== '' && path !== null && !names.has(path)) names.set(path, target);
+      return path;
     };
     try {
       root.loadSync(files, { keepCase: options.keepCase === true, alternateCommentMode: options.allComments === true });

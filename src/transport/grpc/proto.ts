@@ -87,7 +87,7 @@ export function defineServiceFromProto<T>(file: string | URL | Array<string | UR
     group: options.group,
     methods: methodOptions as DefineMethods<T>,
   });
-  registerProtoService(definition as ServiceDefinition, protoService(fullName, protoMethods));
+  registerProtoService(definition as ServiceDefinition, protoService(fullName, protoMethods, service));
   return definition;
 }
 

@@ -1,20 +1,27 @@
+import type { ServerHttp2Stream } from 'node:http2';
 import type { CallTable, MethodEntry } from '../../core/call-table.js';
 import { Code } from '../../core/code.js';
 import { RpcError } from '../../core/rpc-error.js';
 import { serviceId } from '../../core/service.js';
 import type { SerializerSet } from '../../serialization/registry.js';
 import { serializerCodec, type MethodCodec } from './codec.js';
-import type { HealthReporter } from './health.js';
+// The Protobuf messages of grpc.health.v1.Health, which every server's call table provides.
+import './health.js';
 import { protoServiceOf, type ProtoMethod } from './proto-registry.js';
+import type { Accepted, ExchangeEnv } from './exchange-env.js';
+import { ReflectionRoutes } from './reflection/route.js';
 
 /** A method found for a `:path`, with its codecs by content-subtype as they are asked for. */
 export interface Route {
   readonly entry: MethodEntry;
   readonly proto: ProtoMethod | undefined;
   readonly codecs: Map<string, MethodCodec>;
+  /** Serves the stream instead of `Exchange`, for a method the transport answers itself (server reflection). */
+  readonly exchange?: ExchangeClass;
 }
 
-const HEALTH = 'grpc.health.v1.Health';
+/** A stream handler with the constructor of `Exchange`. */
+export type ExchangeClass = new (stream: ServerHttp2Stream, accepted: Accepted, env: ExchangeEnv) => object;
 
 /**
  * Finds the method a request's `:path` (`/<package.Service>/<Method>`) names in the call table.
@@ -26,11 +33,12 @@ const HEALTH = 'grpc.health.v1.Health';
 export class Router {
   // Only methods found are kept, and the call table never loses one, so entries never go stale.
   private readonly found = new Map<string, Route>();
+  /** Server reflection's routes, made when a request first names a service the call table lacks. */
+  private reflection: ReflectionRoutes | undefined;
 
   constructor(
     private readonly table: CallTable,
     private readonly serializers: SerializerSet,
-    private readonly health: HealthReporter,
   ) {}
 
   resolve(path: string | undefined, version: string | undefined, group: string | undefined): Route | RpcError {
@@ -40,6 +48,11 @@ export class Router {
     const route = this.lookup(path, version, group);
     if (!(route instanceof RpcError)) this.found.set(key, route);
     return route;
+  }
+
+  /** The server drains: open server reflection streams end once they have answered what they received. */
+  drain(): void {
+    this.reflection?.drain();
   }
 
   /** The codec for a content-subtype, or why the method cannot be called with it. */
@@ -72,7 +85,10 @@ export class Router {
     const method = path.slice(slash + 1);
     const ids = this.table.serviceIds;
     const sameName = ids.filter((id) => nameOf(id) === name);
-    if (name === HEALTH && sameName.length === 0) return this.healthRoute(method);
+    if (sameName.length === 0) {
+      const reflection = (this.reflection ??= new ReflectionRoutes(this.table)).route(name, method);
+      if (reflection !== undefined) return reflection;
+    }
     let id: string;
     if (version !== undefined || group !== undefined) {
       id = serviceId({ name, version: version || undefined, group: group || undefined });
@@ -89,12 +105,6 @@ export class Router {
       if (!(lowered instanceof RpcError) && protoServiceOf(lowered.service)?.methods.get(lowered.method)?.protoName === method) entry = lowered;
     }
     if (entry instanceof RpcError) return entry;
-    return { entry, proto: protoServiceOf(entry.service)?.methods.get(entry.method), codecs: new Map() };
-  }
-
-  private healthRoute(method: string): Route | RpcError {
-    const entry = method === 'Check' || method === 'check' ? this.health.check : method === 'Watch' || method === 'watch' ? this.health.watch : undefined;
-    if (entry === undefined) return new RpcError(Code.UNIMPLEMENTED, `method ${JSON.stringify(method)} is not declared by service ${HEALTH}`);
     return { entry, proto: protoServiceOf(entry.service)?.methods.get(entry.method), codecs: new Map() };
   }
 }

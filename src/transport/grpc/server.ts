@@ -7,12 +7,12 @@ import { parseAddress } from '../address.js';
 import type { TcpServerOptions } from '../tcp/server.js';
 import { listenerTls } from '../tls/options.js';
 import { reloadOnChange } from '../tls/reload.js';
-import type { ServerContext, ServerTransport } from '../transport.js';
+import { ConnectionRecord, peerAddress } from '../connection-record.js';
+import type { ConnectionInfo, ServerContext, ServerTransport } from '../transport.js';
 import { ACCEPT_ENCODING, isEncoding, type Encoding } from './compression.js';
 import { parseContentType } from './content-type.js';
 import type { ExchangeEnv } from './exchange-env.js';
 import { Exchange } from './handler.js';
-import { HealthReporter } from './health.js';
 import { http2Listener, trackSockets, type Http2Listener } from './listener.js';
 import { readMetadata } from './metadata.js';
 import { IDLE_GOAWAY, serverSettings, type GrpcServerSettings } from './options.js';
@@ -38,7 +38,6 @@ export class GrpcServerTransport implements ServerTransport {
   private readonly settings: GrpcServerSettings;
   private readonly host: string;
   private readonly port: number;
-  private readonly health: HealthReporter;
   private readonly router: Router;
   /** Each connection with what its calls need, its guard included. */
   private readonly sessions = new Map<ServerHttp2Session, ExchangeEnv>();
@@ -50,6 +49,8 @@ export class GrpcServerTransport implements ServerTransport {
   private stopReload: () => void = () => undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private draining = false;
+  /** The address `listen()` bound, as it resolved it. */
+  private listener = '';
   private forced = false;
   private allClosed: (() => void) | undefined;
   private readonly cancelled = new RpcError(Code.CANCELLED, 'cancelled by the caller');
@@ -64,8 +65,7 @@ export class GrpcServerTransport implements ServerTransport {
     ({ protocol, host: this.host, port: this.port } = parseAddress(url));
     this.secure = protocol === 'grpcs';
     this.settings = serverSettings(url, options.maxFrameSize);
-    this.health = new HealthReporter(context.table);
-    this.router = new Router(context.table, context.serializers, this.health);
+    this.router = new Router(context.table, context.serializers);
   }
 
   listen(): Promise<string> {
@@ -102,7 +102,8 @@ export class GrpcServerTransport implements ServerTransport {
         const bound = server.address();
         const port = typeof bound === 'object' && bound !== null ? bound.port : this.port;
         if (this.secure) this.stopReload = reloadOnChange(this.options.tls!, server as Http2SecureServer, this.context.logger);
-        resolve(`${scheme}://${host}:${port}`);
+        this.listener = `${scheme}://${host}:${port}`;
+        resolve(this.listener);
       });
     });
   }
@@ -128,9 +129,9 @@ export class GrpcServerTransport implements ServerTransport {
 
   drain(): Promise<void> {
     this.draining = true;
+    this.router.drain();
     clearInterval(this.sweeper);
     this.stopReload();
-    this.health.setDraining();
     this.server?.close();
     const done = new Promise<void>((resolve) => {
       this.allClosed = resolve;
@@ -150,13 +151,21 @@ export class GrpcServerTransport implements ServerTransport {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  connections(): ConnectionInfo[] {
+    const protocol = this.secure ? 'grpcs' : 'grpc';
+    return [...this.sessions.values()].map((env) => env.stats.info(protocol, this.listener, this.draining));
+  }
+
   private accept(session: ServerHttp2Session): void {
     if (this.draining) {
       session.destroy();
       return;
     }
     const guard = new SessionGuard(this.settings);
+    // The session's socket is a proxy of Node's that reads through to the socket (bytes included).
+    const socket = session.socket;
     this.sessions.set(session, {
+      stats: new ConnectionRecord(peerAddress(socket), socket),
       settings: this.settings,
       guard,
       logger: this.context.logger,
@@ -210,7 +219,7 @@ export class GrpcServerTransport implements ServerTransport {
     }
     const tooMuch = this.context.limits?.metadataRefusal(metadata);
     if (tooMuch !== undefined) return trailersOnly(stream, subtype, tooMuch);
-    new Exchange(stream, {
+    new (route.exchange ?? Exchange)(stream, {
       entry: route.entry,
       codec,
       metadata,

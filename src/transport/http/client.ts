@@ -7,7 +7,7 @@ import { startTimer, stopTimer } from '../../core/timer.js';
 import { jsonSerializer } from '../../serialization/json.js';
 import { Backoff, defaultBackoff, type BackoffOptions } from '../backoff.js';
 import { isTlsFailure, tlsFailure } from '../tls/errors.js';
-import type { Channel, ChannelState } from '../transport.js';
+import type { Channel, ChannelInfo, ChannelState } from '../transport.js';
 import { decodeError } from './errors.js';
 import { Header, MAX_TIMEOUT_MS, isJson, metadataHeaders, readMetadata, splitServiceId } from './headers.js';
 import { readLimited, readLines } from './response-body.js';
@@ -47,6 +47,8 @@ export class HttpChannel implements Channel {
   private shutdown = false;
   private leaving = false;
   private idle: (() => void) | undefined;
+  /** Calls sent through the channel. */
+  private sent = 0;
 
   constructor(address: string, options: HttpChannelOptions = {}) {
     const url = new URL(address);
@@ -71,6 +73,7 @@ export class HttpChannel implements Channel {
   }
 
   async call(invocation: Invocation, serviceId: string): Promise<unknown> {
+    this.sent++;
     if (this.shutdown) throw new RpcError(Code.UNAVAILABLE, `channel to ${this.address} is closed`, { unprocessed: true });
     const refused = refusal(invocation);
     if (refused !== undefined) throw refused;
@@ -132,6 +135,12 @@ export class HttpChannel implements Channel {
     } finally {
       if (!streaming) release();
     }
+  }
+
+  /** Bytes stay 0: `fetch` keeps its sockets to itself. */
+  info(): ChannelInfo {
+    const protocol = this.base.startsWith('https:') ? 'https' : 'http';
+    return { address: this.address, protocol, state: this.state, draining: this.draining, bytesIn: 0, bytesOut: 0, calls: this.sent, active: this.calls.size };
   }
 
   async close(timeoutMs = 5000): Promise<void> {

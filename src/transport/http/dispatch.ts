@@ -79,7 +79,7 @@ export class HttpCall implements ExchangeCall, CallResponder {
     return this.exchange !== undefined;
   }
 
-  result(_call: ServerCall, value: unknown): void {
+  result(call: ServerCall, value: unknown): void {
     const exchange = this.take();
     if (exchange === undefined) return;
     try {
@@ -93,6 +93,7 @@ export class HttpCall implements ExchangeCall, CallResponder {
       }
       // JSON.stringify writes nothing at all for a function or a symbol
       if (body.byteLength === 0) return exchange.fail(new RpcError(Code.INTERNAL, `cannot encode the result: JSON has no form for a ${typeof value}`));
+      call.responseBytes = body.byteLength;
       exchange.send(200, body, 'application/json', metadata);
     } catch (error) {
       this.transportFailed(exchange, error);
@@ -114,13 +115,14 @@ export class HttpCall implements ExchangeCall, CallResponder {
     this.exchange?.startStream(this.responseMetadata());
   }
 
-  item(_call: ServerCall, value: unknown): Promise<void> | undefined {
+  item(call: ServerCall, value: unknown): Promise<void> | undefined {
     let line: Uint8Array;
     try {
       line = json.encode({ value });
     } catch (error) {
       throw new RpcError(Code.INTERNAL, `cannot encode a stream item: ${errorMessage(error)}`);
     }
+    call.responseBytes += line.byteLength;
     return this.exchange?.item(line);
   }
 

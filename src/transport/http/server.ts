@@ -13,7 +13,8 @@ import { jsonSerializer } from '../../serialization/json.js';
 import { listenerTls, serverSecureOptions, type ServerTlsOptions } from '../tls/options.js';
 import { certificatePrincipal } from '../tls/peer.js';
 import { reloadOnChange } from '../tls/reload.js';
-import type { ServerContext, ServerTransport } from '../transport.js';
+import { ConnectionRecord, peerAddress } from '../connection-record.js';
+import type { ConnectionInfo, ServerContext, ServerTransport } from '../transport.js';
 import { readBody } from './body.js';
 import { Cors } from './cors.js';
 import { HttpCall, type CallHost } from './dispatch.js';
@@ -39,12 +40,14 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
   private readonly router: Router;
   private readonly calls = new Set<HttpCall>();
   private readonly callHost: CallHost;
-  /** Open connections and how many requests each is answering. */
-  private readonly connections = new Map<Socket, number>();
+  /** Open connections, with their requests: `active` counts those being answered. */
+  private readonly records = new Map<Socket, ConnectionRecord>();
   /** Every accepted socket, TLS handshakes in progress included, for `forceClose`. */
   private readonly sockets = new Set<Socket>();
   private closing = false;
   private openapi: { services: number; body: Uint8Array } | undefined;
+  /** The address `listen()` bound, as it resolved it. */
+  private listener = '';
   private stopReload: () => void = () => undefined;
 
   /** `tls` is the server's TLS option, which an `https://` address needs. */
@@ -66,8 +69,8 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
         socket.destroy();
         return;
       }
-      this.connections.set(socket, 0);
-      socket.once('close', () => this.connections.delete(socket));
+      this.records.set(socket, new ConnectionRecord(peerAddress(socket), socket));
+      socket.once('close', () => this.records.delete(socket));
     });
     // Expect: 100-continue: refuse an oversized body before the client sends it.
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
@@ -96,7 +99,8 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
         const bound = this.server.address();
         const port = typeof bound === 'object' && bound !== null ? bound.port : this.address.port;
         const host = this.address.host.includes(':') ? `[${this.address.host}]` : this.address.host;
-        resolve(`${this.address.scheme}://${host}:${port}`);
+        this.listener = `${this.address.scheme}://${host}:${port}`;
+        resolve(this.listener);
       });
     });
   }
@@ -106,8 +110,12 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
     this.stopReload();
     // Idle connections close now; busy ones after their answer (`connection: close`).
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const [socket, busy] of this.connections) if (busy === 0) socket.destroy();
+    for (const [socket, record] of this.records) if (record.active === 0) socket.destroy();
     return closed;
+  }
+
+  connections(): ConnectionInfo[] {
+    return [...this.records.values()].map((record) => record.info(this.address.scheme, this.listener, this.closing));
   }
 
   forceClose(): void {
@@ -136,7 +144,10 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
     if (isClosing(socket)) return;
     const origin = this.cors?.allowedOrigin(req);
     const exchange = new Exchange(req, res, origin, this);
-    this.connections.set(socket, (this.connections.get(socket) ?? 0) + 1);
+    let record = this.records.get(socket);
+    if (record === undefined) this.records.set(socket, (record = new ConnectionRecord(peerAddress(socket), socket)));
+    record.calls++;
+    record.active++;
     res.once('close', () => this.closed(exchange));
     try {
       if (Cors.isPreflight(req)) this.preflight(exchange, origin);
@@ -149,8 +160,8 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
   /** The response is done with: the call still running for it has lost its client. */
   private closed(exchange: Exchange): void {
     const { socket } = exchange.req;
-    const busy = (this.connections.get(socket) ?? 1) - 1;
-    if (this.connections.has(socket)) this.connections.set(socket, busy);
+    const record = this.records.get(socket);
+    const busy = record === undefined ? 0 : --record.active;
     if (busy === 0 && this.closing) socket.end();
     // On the next tick, so that the abort reason's stack trace holds none of this request's closures.
     const running = exchange.running;
@@ -261,6 +272,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
         pending = undefined;
         try {
           const hasBody = bytes.byteLength > 0;
+          call.requestBytes = bytes.byteLength;
           call.args = argsOf(hasBody ? this.context.serializers.json.decode(bytes) : undefined, hasBody);
         } catch (error) {
           exchange.fail(error instanceof RpcError ? error : new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${errorMessage(error)}`));

@@ -37,7 +37,8 @@ export class ClientConnection {
   private onDrained: (() => void) | undefined;
 
   constructor(
-    socket: Socket,
+    /** Read for the channel's byte counts. */
+    readonly socket: Socket,
     private readonly address: string,
     private readonly options: ClientConnectionOptions,
     private readonly hooks: ConnectionHooks,
@@ -47,6 +48,11 @@ export class ClientConnection {
       onClose: (reason) => this.onClose(reason),
       onReady: () => hooks.ready(),
     });
+  }
+
+  /** Calls waiting for their answer (a stream until it ends). */
+  get active(): number {
+    return this.pending.size;
   }
 
   /** True once the server said GOAWAY or this side began to leave. */

@@ -8,7 +8,8 @@ import { startTimer, stopTimer } from '../../core/timer.js';
 import { Backoff, type BackoffOptions } from '../backoff.js';
 import { isTlsFailure, tlsFailure } from '../tls/errors.js';
 import { clientSecureOptions, SWITCHYARD_ALPN, type ClientTlsOptions } from '../tls/options.js';
-import type { Channel, ChannelState } from '../transport.js';
+import { ByteTally } from '../connection-record.js';
+import type { Channel, ChannelInfo, ChannelState } from '../transport.js';
 import { ClientConnection, type ClientConnectionOptions } from './client-connection.js';
 
 export interface TcpChannelOptions extends ClientConnectionOptions {
@@ -33,6 +34,9 @@ export class TcpChannel implements Channel {
   private lastError: RpcError | undefined;
   private shutdown = false;
   private goAwayReceived = false;
+  /** Calls sent through the channel, and the bytes of its closed connections. */
+  private calls = 0;
+  private readonly closedBytes = new ByteTally();
 
   constructor(
     readonly address: string,
@@ -57,6 +61,7 @@ export class TcpChannel implements Channel {
   }
 
   call(invocation: Invocation, serviceId: string): Promise<unknown> {
+    this.calls++;
     const ready = this.current;
     if (ready !== undefined) return ready.call(invocation, serviceId);
     if (this.shutdown) return Promise.reject(new RpcError(Code.UNAVAILABLE, `channel to ${this.address} is closed`, { unprocessed: true }));
@@ -64,6 +69,18 @@ export class TcpChannel implements Channel {
       return Promise.reject(new RpcError(Code.UNAVAILABLE, `${this.address} unreachable, next attempt in ${this.retryAt - Date.now()} ms: ${this.lastError?.message}`, { unprocessed: true }));
     }
     return beforeSending(this.connect(), invocation).then((connection) => connection.call(invocation, serviceId));
+  }
+
+  info(): ChannelInfo {
+    let { bytesIn, bytesOut } = this.closedBytes;
+    let active = 0;
+    for (const connection of this.current === undefined ? this.leaving : [this.current, ...this.leaving]) {
+      bytesIn += connection.socket.bytesRead;
+      bytesOut += connection.socket.bytesWritten;
+      active += connection.active;
+    }
+    const protocol = this.secure ? 'tls' : 'tcp';
+    return { address: this.address, protocol, state: this.state, draining: this.draining, bytesIn, bytesOut, calls: this.calls, active };
   }
 
   async close(timeoutMs = 5000): Promise<void> {
@@ -126,6 +143,7 @@ export class TcpChannel implements Channel {
           },
           goAway: () => this.detach(connection),
           closed: (reason) => {
+            this.closedBytes.retire(socket);
             this.leaving.delete(connection);
             if (this.current === connection) this.current = undefined;
             fail(reason, true);

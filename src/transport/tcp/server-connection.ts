@@ -9,6 +9,7 @@ import type { Principal } from '../../core/principal.js';
 import { ServerCall } from '../../core/server-call.js';
 import { errorSerializer } from '../../serialization/registry.js';
 import { bodyLength, encodeBody, type Body, type Serializer } from '../../serialization/serializer.js';
+import { ConnectionRecord, peerAddress } from '../connection-record.js';
 import { firstRequestArrived } from '../limits/first-request.js';
 import type { ServerContext } from '../transport.js';
 import { Connection, type ConnectionOptions } from './connection.js';
@@ -49,8 +50,8 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
   /** Calls the caller still waits for, by request id. */
   private readonly inFlight = new Map<number, TcpServerCall>();
   private readonly callbacks: CallbackBridge;
-  /** Handlers started on this connection that have not settled, answered or not. */
-  private running = 0;
+  /** Its traffic and requests; `active` counts handlers started on it that have not settled, answered or not. */
+  readonly stats: ConnectionRecord;
   /** Calls in `inFlight` that have a deadline, and the sweep that runs while there are any. */
   private withDeadline = 0;
   private sweeper: NodeJS.Timeout | undefined;
@@ -66,6 +67,7 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
     private readonly peer: Principal | undefined = undefined,
   ) {
     this.protocol = (socket as { encrypted?: boolean }).encrypted === true ? 'tls' : 'tcp';
+    this.stats = new ConnectionRecord(peerAddress(socket), socket);
     this.connection = new Connection(socket, options, {
       onFrame: (frame) => this.onFrame(frame),
       // The client's first frame (its settings, or its answer to ours) ends the first-request timeout.
@@ -125,12 +127,13 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
   private dispatch(frame: Frame): void {
     const oneWay = frame.type === FrameType.ONEWAY;
     const id = frame.requestId;
+    this.stats.calls++;
     const serializer = this.context.serializers.byWireId(frame.serializer);
     if (serializer === undefined) {
       this.reject(oneWay, id, undefined, new RpcError(Code.INVALID_ARGUMENT, `serializer id ${frame.serializer} is not enabled on this server`));
       return;
     }
-    if (this.running >= this.maxCalls) {
+    if (this.stats.active >= this.maxCalls) {
       const error = new RpcError(Code.RESOURCE_EXHAUSTED, `${this.maxCalls} calls already running on this connection`, { unprocessed: true });
       this.reject(oneWay, id, serializer, error, Flags.UNPROCESSED);
       return;
@@ -158,12 +161,12 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
       return;
     }
     // Counted while the gate decides, so that a gate that waits cannot pile up calls past the limit.
-    this.running++;
+    this.stats.active++;
     passGate(gate, { service: entry.service, method: entry.method, metadata: request.metadata, peer: this.peer, protocol: this.protocol }, (principal) => {
-      this.running--;
+      this.stats.active--;
       if (!this.connection.isClosed) this.start(frame, entry, request, serializer, principal);
     }, (error) => {
-      this.running--;
+      this.stats.active--;
       this.reject(oneWay, id, serializer, error);
     });
   }
@@ -190,6 +193,7 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
     }
     const call = new TcpServerCall(entry, args, request.metadata, request.target.timeoutMs, oneWay, id, serializer);
     call.principal = principal;
+    call.requestBytes = frame.body.length;
     for (const index of request.target.callbacks ?? []) {
       if (index >= args.length) {
         this.reject(oneWay, id, serializer, new RpcError(Code.INVALID_ARGUMENT, `callback index ${index} is past the arguments`));
@@ -197,7 +201,7 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
       }
       args[index] = this.callbacks.proxy(id, index, call, serializer, () => this.inFlight.get(id) === call);
     }
-    this.running++;
+    this.stats.active++;
     if (!oneWay) {
       this.inFlight.set(id, call);
       if (call.deadline !== undefined && this.withDeadline++ === 0) this.sweeper = setInterval(this.sweep, DEADLINE_SWEEP_MS).unref();
@@ -208,7 +212,7 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
 
   // The CallResponder side: the dispatcher tells this connection how each call ended.
   settled(): void {
-    this.running--;
+    this.stats.active--;
   }
 
   isOpen(call: TcpServerCall): boolean {
@@ -226,6 +230,7 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
   /** A stream item as a STREAM_ITEM frame; then, if the caller's credit is spent, a wait for more. */
   item(call: TcpServerCall, value: unknown): Promise<void> | undefined {
     const body = this.encodeItem(call.wireSerializer, value);
+    call.responseBytes += body.byteLength;
     const credit = call.credit!;
     if (!credit.available) {
       // Only a caller that granted no credit at all gets here: the item waits for its first grant.
@@ -254,7 +259,8 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
       return;
     }
     const metadata = responseMetadata(call);
-    const size = (metadata?.length ?? 0) + bodyLength(body);
+    call.responseBytes = bodyLength(body);
+    const size = (metadata?.length ?? 0) + call.responseBytes;
     const limit = this.connection.sendLimit;
     if (size > limit) {
       this.context.logger.warn({ service: call.service.id, method: call.method, size, limit }, 'response exceeds the frame limit');
@@ -287,7 +293,7 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
   /**
    * The server's deadline for a call passed while its handler runs: the caller hears
    * DEADLINE_EXCEEDED now, and the handler's signal fires. The handler keeps its place in
-   * `running` (and in any concurrency limit) until it has settled.
+   * `stats.active` (and in any concurrency limit) until it has settled.
    */
   private expire(call: TcpServerCall): void {
     if (!this.forget(call)) return;

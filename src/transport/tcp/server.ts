@@ -5,7 +5,7 @@ import { RpcError, errorMessage } from '../../core/rpc-error.js';
 import { listenerTls, serverSecureOptions, SWITCHYARD_ALPN, type ServerTlsOptions } from '../tls/options.js';
 import { certificatePrincipal } from '../tls/peer.js';
 import { reloadOnChange } from '../tls/reload.js';
-import type { ServerContext, ServerTransport } from '../transport.js';
+import type { ConnectionInfo, ServerContext, ServerTransport } from '../transport.js';
 import type { ConnectionOptions } from './connection.js';
 import { ServerConnection } from './server-connection.js';
 
@@ -28,10 +28,12 @@ export interface TcpServerOptions extends ConnectionOptions {
  */
 export class TcpServerTransport implements ServerTransport {
   private server: NetServer | undefined;
-  private readonly connections = new Set<ServerConnection>();
+  private readonly live = new Set<ServerConnection>();
   /** Every accepted socket, TLS handshakes in progress included, for `forceClose`. */
   private readonly sockets = new Set<Socket>();
   private draining = false;
+  /** The address `listen()` bound, as it resolved it. */
+  private listener = '';
   private allClosed: (() => void) | undefined;
   private stopReload: () => void = () => undefined;
 
@@ -70,7 +72,8 @@ export class TcpServerTransport implements ServerTransport {
         server.off('error', reject);
         const bound = server.address();
         const port = typeof bound === 'object' && bound !== null ? bound.port : this.port;
-        resolve(`${scheme}://${host}:${port}`);
+        this.listener = `${scheme}://${host}:${port}`;
+        resolve(this.listener);
       });
     });
   }
@@ -82,7 +85,7 @@ export class TcpServerTransport implements ServerTransport {
     const done = new Promise<void>((resolve) => {
       this.allClosed = resolve;
     });
-    for (const connection of this.connections) connection.goAway();
+    for (const connection of this.live) connection.goAway();
     this.checkClosed();
     return done;
   }
@@ -90,8 +93,13 @@ export class TcpServerTransport implements ServerTransport {
   forceClose(): void {
     this.stopReload();
     this.server?.close();
-    for (const connection of this.connections) connection.destroy();
+    for (const connection of this.live) connection.destroy();
     for (const socket of this.sockets) socket.destroy();
+  }
+
+  connections(): ConnectionInfo[] {
+    const protocol = this.secure ? 'tls' : 'tcp';
+    return [...this.live].map((connection) => connection.stats.info(protocol, this.listener, this.draining));
   }
 
   private secureServer(tls: ServerTlsOptions): NetServer {
@@ -114,13 +122,13 @@ export class TcpServerTransport implements ServerTransport {
     const peer = socket instanceof TLSSocket ? certificatePrincipal(socket) : undefined;
     const maxCalls = this.options.maxCallsPerConnection ?? DEFAULT_MAX_CALLS_PER_CONNECTION;
     const connection = new ServerConnection(socket, this.context, this.options, maxCalls, () => {
-      this.connections.delete(connection);
+      this.live.delete(connection);
       this.checkClosed();
     }, peer);
-    this.connections.add(connection);
+    this.live.add(connection);
   }
 
   private checkClosed(): void {
-    if (this.draining && this.connections.size === 0) this.allClosed?.();
+    if (this.draining && this.live.size === 0) this.allClosed?.();
   }
 }
