@@ -6,8 +6,9 @@ import type { AdminListener, AdminSources } from './admin/index.js';
 import { serverSources } from './admin/server-sources.js';
 import { registerConnections, registerRefusals } from './observability/metrics/index.js';
 import type { Logger } from './core/logger.js';
-import { openRegistry, type RegistrySpec } from './registry/index.js';
-import { INSTANCE_PARAM, loggedProviderUrl, parseProviderUrl, type Provider } from './registry/provider.js';
+import type { RegistrySpec } from './registry/index.js';
+import { Announcer } from './registry/announcer.js';
+import { INSTANCE_PARAM, parseProviderUrl, type Provider } from './registry/provider.js';
 import { parseAddress } from './transport/address.js';
 import { Code } from './core/code.js';
 import { chainGates, type CallGate } from './core/gate.js';
@@ -318,46 +319,4 @@ function advertised(host: string, configured: string | undefined): string {
     if (external !== undefined) return external.address;
   }
   return '127.0.0.1';
-}
-
-/** Registers a server's providers in its registry and takes them out again on close. */
-class Announcer {
-  private readonly registry: ReturnType<typeof openRegistry>;
-  private readonly registered: Provider[] = [];
-
-  constructor(spec: RegistrySpec, private readonly logger: Logger) {
-    this.registry = openRegistry(spec, this.logger);
-    this.registry.catch(() => {});
-  }
-
-  async register(providers: Provider[]): Promise<void> {
-    const { registry } = await this.registry;
-    for (const provider of providers) {
-      await registry.register(provider);
-      this.registered.push(provider);
-      this.logger.info({ provider: loggedProviderUrl(provider) }, 'registered');
-    }
-  }
-
-  /** Takes every provider out of the registry, keeping the registry open to come back (QoS `offline`). */
-  async leave(): Promise<void> {
-    const { registry } = await this.registry;
-    for (const provider of this.registered.splice(0)) {
-      await registry.unregister(provider);
-      this.logger.info({ provider: loggedProviderUrl(provider) }, 'unregistered (offline)');
-    }
-  }
-
-  async close(): Promise<void> {
-    let opened;
-    try {
-      opened = await this.registry;
-    } catch {
-      return;
-    }
-    for (const provider of this.registered.splice(0)) {
-      await opened.registry.unregister(provider).catch((error: unknown) => this.logger.warn({ message: errorMessage(error) }, 'unregister failed'));
-    }
-    if (opened.owned) await opened.registry.close();
-  }
 }

@@ -58,7 +58,7 @@ export interface RawResponse {
 export function rawRequest(address: string, method: string, path: string, options: { headers?: OutgoingHttpHeaders; body?: string | Uint8Array | Array<string | Uint8Array>; agent?: Agent } = {}): Promise<RawResponse> {
   const url = new URL(address);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method, path, headers: options.headers, agent: options.agent ?? false }, (res) => {
+    const req = request({ host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, method, path, headers: options.headers, agent: options.agent ?? false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
