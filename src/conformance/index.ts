@@ -3,6 +3,7 @@ import { startFixture, type ConformanceTransport, type Fixture, type Row } from 
 import { callRows } from './rows-calls.js';
 import { streamRows } from './rows-streams.js';
 import { securityRows } from './rows-security.js';
+import { observabilityRows } from './rows-observability.js';
 import { valueRows } from './rows-values.js';
 
 export type { ConformanceTransport } from './fixture.js';
@@ -10,7 +11,7 @@ export { conformanceServiceIds } from './service.js';
 export { valueCases, valuesTableMarkdown, type ValueCase, type Outcome, type ValueColumn } from './values.js';
 
 /** Every row of the table, in the order they run. */
-export const conformanceRows: readonly Row[] = [...valueRows, ...callRows, ...streamRows, ...securityRows];
+export const conformanceRows: readonly Row[] = [...valueRows, ...callRows, ...streamRows, ...securityRows, ...observabilityRows];
 
 /**
  * Registers the conformance table as node:test tests for one transport: the same behaviours,
