@@ -1,4 +1,4 @@
-/** Switchyard over HTTP/1.1 + JSON: `createServer` / `createClient` with `http://` addresses (fetch on the client). */
+/** Switchyard over HTTP/1.1 + JSON: `createServer` / `createClient` with `http://` addresses (undici on the client in Node). */
 import { switchyardOver } from './switchyard.js';
 
 export const switchyardHttp = switchyardOver('http://127.0.0.1:0');

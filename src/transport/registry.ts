@@ -56,17 +56,14 @@ const transports = new ExtensionTable<TransportFactory>('transport', 'scheme', i
     channel: (url, options) => new LazyChannel(url, async () => new (await import('./amqp/client.js')).AmqpChannel(url, options)),
     announce: false,
   }],
+  // Node's HTTP client is undici's (http/undici-sender.ts); the browser build sends with fetch.
   ['http', {
     server: (url, context) => new LazyServerTransport(async () => new (await import('./http/server.js')).HttpServerTransport(url, context)),
-    channel: (url, options) => new LazyChannel(url, async () =>
-      new (await import('./http/client.js')).HttpChannel(url, { maxResponseBytes: options.maxFrameSize, backoff: options.backoff })),
+    channel: (url, options) => new LazyChannel(url, () => httpChannel(url, options)),
   }],
   ['https', {
     server: (url, context, options) => new LazyServerTransport(async () => new (await import('./http/server.js')).HttpServerTransport(url, context, options.tls)),
-    channel: (url, options) => new LazyChannel(url, async () => {
-      const [{ HttpChannel }, { secureFetch }] = await Promise.all([import('./http/client.js'), import('./http/secure-fetch.js')]);
-      return new HttpChannel(url, { maxResponseBytes: options.maxFrameSize, backoff: options.backoff, ...secureFetch(url, options) });
-    }),
+    channel: (url, options) => new LazyChannel(url, () => httpChannel(url, options)),
   }],
   ['grpc', {
     server: (url, context, options) => new LazyServerTransport(async () => new (await import('./grpc/server.js')).GrpcServerTransport(url, context, options)),
@@ -78,6 +75,13 @@ const transports = new ExtensionTable<TransportFactory>('transport', 'scheme', i
     channel: (url, options) => new LazyChannel(url, async () => new (await import('./grpc/client.js')).GrpcChannel(url, options)),
   }],
 ]);
+
+/** An `http://` or `https://` channel over undici, with the client's TLS options for `https://`. */
+async function httpChannel(url: string, options: ChannelOptions): Promise<Channel> {
+  const [{ HttpChannel }, { UndiciSender }] = await Promise.all([import('./http/client.js'), import('./http/undici-sender.js')]);
+  const sender = new UndiciSender(url, { tls: options.tls, connectTimeoutMs: options.connectTimeoutMs });
+  return new HttpChannel(url, { maxResponseBytes: options.maxFrameSize, backoff: options.backoff, sender });
+}
 
 /**
  * Makes `scheme://` addresses work in `listen` and `url` options and in registry entries. A scheme is

@@ -10,38 +10,40 @@ import { isTlsFailure, tlsFailure } from '../tls/errors.js';
 import type { Channel, ChannelInfo, ChannelState } from '../transport.js';
 import { decodeError } from './errors.js';
 import { Header, MAX_TIMEOUT_MS, isJson, metadataHeaders, readMetadata, splitServiceId } from './headers.js';
-import { readLimited, readLines } from './response-body.js';
+import { readLines } from './response-body.js';
+import { fetchSender, type HttpSender, type SentResponse } from './sender.js';
 
 export interface HttpChannelOptions {
   /** Largest response body (or stream line) read; larger ones fail with RESOURCE_EXHAUSTED. Default 16 MiB. */
   maxResponseBytes?: number;
   /** How long the channel reports TRANSIENT_FAILURE after the server could not be reached. */
   backoff?: BackoffOptions;
-  /** The `fetch` to send with; default the global one. */
+  /** What sends the requests (in Node, registry.ts gives an `UndiciSender`); default `fetch`. */
+  sender?: HttpSender;
+  /** Without a `sender`: the `fetch` to send with; default the global one. */
   fetch?: typeof fetch;
-  /** Lets go of what `fetch` holds (an undici Agent's connections, say) once the channel has closed. */
+  /** Without a `sender`: lets go of what `fetch` holds once the channel has closed. */
   closeFetch?: () => Promise<void>;
 }
 
 const json = jsonSerializer();
-// Node's fetch reports these when nothing was sent: safe to retry elsewhere.
+// undici (also under Node's fetch) reports these when nothing was sent: safe to retry elsewhere.
 const notSent = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
  * The client side of one `http://host:port` (or `https://`) provider address: every call is a
- * `fetch` of `POST /<service>/<method>` with the arguments as a JSON array. Runs in Node and in
- * browsers; in Node, `https://` channels get a `fetch` that uses the client's TLS options
- * (see secure-fetch.ts).
+ * `POST /<service>/<method>` with the arguments as a JSON array. Runs in Node and in browsers: it
+ * sends through an `HttpSender`, undici's in Node (undici-sender.ts, with the client's TLS
+ * options), `fetch` in the browser.
  */
 export class HttpChannel implements Channel {
   readonly address: string;
   private readonly base: string;
   private readonly maxResponseBytes: number;
-  private readonly fetch: typeof fetch;
-  private readonly closeFetch: (() => Promise<void>) | undefined;
+  private readonly sender: HttpSender;
   private readonly backoff: Backoff;
   private readonly calls = new Set<FetchCall>();
-  private readonly urls = new Map<string, string>();
+  private readonly paths = new Map<string, string>();
   private retryAt = 0;
   private used = false;
   private shutdown = false;
@@ -56,8 +58,7 @@ export class HttpChannel implements Channel {
     this.address = address;
     this.base = url.origin;
     this.maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
-    this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
-    this.closeFetch = options.closeFetch;
+    this.sender = options.sender ?? fetchSender(this.base, options.fetch ?? ((input, init) => fetch(input, init)), options.closeFetch);
     this.backoff = new Backoff(options.backoff ?? defaultBackoff);
   }
 
@@ -89,7 +90,7 @@ export class HttpChannel implements Channel {
       throw new RpcError(Code.INVALID_ARGUMENT, `cannot send the call: ${errorMessage(error)}`, { unprocessed: true, cause: error });
     }
 
-    // fetch takes one signal: the call's own, which its deadline, its caller and close() abort.
+    // A request takes one signal: the call's own, which its deadline, its caller and close() abort.
     const call = new FetchCall(invocation, this.address);
     this.calls.add(call);
     let released = false;
@@ -102,51 +103,56 @@ export class HttpChannel implements Channel {
     };
     const reason = () => call.reason;
 
-    let response: Response;
+    let response: SentResponse;
     try {
-      response = await this.fetch(this.urlOf(serviceId, invocation.method), { method: 'POST', headers, body, signal: call.controller.signal });
+      response = await this.sender.send(this.pathOf(serviceId, invocation.method), headers, body, call.controller.signal);
     } catch (error) {
       release();
       if (call.reason !== undefined) throw call.reason;
       this.retryAt = Date.now() + this.backoff.next();
-      const cause = field(error, 'cause');
+      const cause = this.sender.causeOf(error);
       if (isTlsFailure(cause)) throw tlsFailure(cause, this.address);
       const code = field(cause, 'code');
-      throw new RpcError(Code.UNAVAILABLE, `cannot reach ${this.address}: ${this.describe(error)}`, { unprocessed: typeof code === 'string' && notSent.has(code), cause: error });
+      throw new RpcError(Code.UNAVAILABLE, `cannot reach ${this.address}: ${this.describe(error, code)}`, { unprocessed: typeof code === 'string' && notSent.has(code), cause: error });
     }
     this.used = true;
     this.retryAt = 0;
     this.backoff.reset();
     let streaming = false;
+    let reading = false;
     try {
-      this.leaving = response.headers.get(Header.draining) === '1';
-      const metadata = readMetadata(response.headers);
+      this.leaving = response.header(Header.draining) === '1';
+      const metadata = readMetadata(response.headers());
       if (metadata !== undefined) for (const [key, value] of metadata) invocation.responseMetadata.set(key, value);
-      const contentType = response.headers.get('content-type');
-      if (response.ok && response.body !== null && contentType?.startsWith('application/x-ndjson')) {
+      const contentType = response.header('content-type');
+      const ok = response.status >= 200 && response.status < 300;
+      reading = true;
+      if (ok && contentType?.startsWith('application/x-ndjson')) {
         streaming = true;
-        return guard(readLines(response.body, json, this.maxResponseBytes, release), reason);
+        return guard(readLines(response.reader(), json, this.maxResponseBytes, release), reason);
       }
-      const bytes = await readLimited(response, this.maxResponseBytes);
-      if (!response.ok) throw decodeError(response.status, response.statusText, bytes, isJson(contentType));
+      const bytes = await response.bytes(this.maxResponseBytes);
+      if (!ok) throw decodeError(response.status, response.statusText, bytes, isJson(contentType));
       return bytes.byteLength === 0 ? undefined : json.decode(bytes);
     } catch (error) {
+      if (!reading) response.discard();
       throw call.reason ?? RpcError.from(error, Code.INTERNAL);
     } finally {
       if (!streaming) release();
     }
   }
 
-  /** Bytes stay 0: `fetch` keeps its sockets to itself. */
+  /** Bytes are those of the sender's connections: 0 with `fetch`, which keeps its sockets to itself. */
   info(): ChannelInfo {
     const protocol = this.base.startsWith('https:') ? 'https' : 'http';
-    return { address: this.address, protocol, state: this.state, draining: this.draining, bytesIn: 0, bytesOut: 0, calls: this.sent, active: this.calls.size };
+    const { bytesIn, bytesOut } = this.sender;
+    return { address: this.address, protocol, state: this.state, draining: this.draining, bytesIn, bytesOut, calls: this.sent, active: this.calls.size };
   }
 
   async close(timeoutMs = 5000): Promise<void> {
     this.shutdown = true;
     await this.settle(timeoutMs);
-    await this.closeFetch?.();
+    await this.sender.close();
   }
 
   /** Waits for the calls in flight, for at most `timeoutMs`, then cancels those left. */
@@ -165,26 +171,27 @@ export class HttpChannel implements Channel {
   }
 
   /**
-   * Why a fetch failed. A connection closed before any answer is what an `https://` server does to
-   * a plaintext request, so on an `http://` address that says so.
+   * Why a request failed (`code` is that of the network's error). A connection closed before any
+   * answer is what an `https://` server does to a plaintext request, so on an `http://` address
+   * that says so.
    */
-  private describe(error: unknown): string {
+  private describe(error: unknown, code: unknown): string {
     const described = describe(error);
-    if (field(field(error, 'cause'), 'code') !== 'UND_ERR_SOCKET' || !/other side closed/.test(described)) return described;
+    if (code !== 'UND_ERR_SOCKET' || !/other side closed/.test(described)) return described;
     const hint = this.base.startsWith('https:')
       ? 'a server that requires client certificates does this to a client without a trusted one'
       : 'an https:// server does this to a plaintext request: if it is one, call it at an https:// address';
     return `${described}: the server closed the connection without answering (${hint})`;
   }
 
-  private urlOf(serviceId: string, method: string): string {
+  private pathOf(serviceId: string, method: string): string {
     const key = `${serviceId}\0${method}`;
-    let url = this.urls.get(key);
-    if (url === undefined) {
-      url = `${this.base}/${encodeURIComponent(splitServiceId(serviceId).name)}/${encodeURIComponent(method)}`;
-      this.urls.set(key, url);
+    let path = this.paths.get(key);
+    if (path === undefined) {
+      path = `/${encodeURIComponent(splitServiceId(serviceId).name)}/${encodeURIComponent(method)}`;
+      this.paths.set(key, path);
     }
-    return url;
+    return path;
   }
 
   private headers(invocation: Invocation, serviceId: string, timeoutMs: number | undefined): Record<string, string> {
@@ -199,7 +206,7 @@ export class HttpChannel implements Channel {
   }
 }
 
-/** One call's fetch: its signal, aborted when the call's deadline passes or its caller cancels. */
+/** One call's request: its signal, aborted when the call's deadline passes or its caller cancels. */
 class FetchCall extends CallWatch {
   readonly controller = new AbortController();
   /** Why the call was given up, if it was. */

@@ -2,8 +2,9 @@ import { Code } from '../../core/code.js';
 import { RpcError } from '../../core/rpc-error.js';
 import type { Serializer } from '../../serialization/serializer.js';
 import { errorFromBody } from './errors.js';
+import type { ChunkReader } from './sender.js';
 
-/** Reads a whole response body of at most `limit` bytes; never holds more than that. */
+/** Reads a whole `fetch` response body of at most `limit` bytes; never holds more than that. */
 export async function readLimited(response: Response, limit: number): Promise<Uint8Array> {
   const declared = response.headers.get('content-length');
   if (declared !== null) {
@@ -15,14 +16,19 @@ export async function readLimited(response: Response, limit: number): Promise<Ui
   }
   if (response.body === null) return new Uint8Array(0);
   const reader = response.body.getReader();
+  return collect({ read: () => reader.read() as Promise<IteratorResult<Uint8Array, unknown>>, cancel: () => reader.cancel().catch(() => {}) }, limit);
+}
+
+/** Reads a body to its end, failing (and dropping the rest) past `limit` bytes. */
+export async function collect(reader: ChunkReader, limit: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   while (true) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done === true) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel().catch(() => {});
+      await reader.cancel();
       throw tooLarge(limit);
     }
     chunks.push(value);
@@ -34,14 +40,13 @@ export async function readLimited(response: Response, limit: number): Promise<Ui
  * The items of a JSON-lines stream (`{"value": …}` per line, a last `{"error": …}` if it failed).
  * A line longer than `limit` fails the stream. `release` runs once, when the stream ends however.
  */
-export async function* readLines(body: ReadableStream<Uint8Array>, serializer: Serializer, limit: number, release: () => void): AsyncGenerator<unknown> {
-  const reader = body.getReader();
+export async function* readLines(reader: ChunkReader, serializer: Serializer, limit: number, release: () => void): AsyncGenerator<unknown> {
   let pending: Uint8Array[] = [];
   let pendingSize = 0;
   try {
     while (true) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done === true) break;
       let start = 0;
       for (let at = value.indexOf(0x0a); at >= 0; at = value.indexOf(0x0a, start)) {
         pending.push(value.subarray(start, at));
@@ -61,7 +66,7 @@ export async function* readLines(body: ReadableStream<Uint8Array>, serializer: S
     if (pendingSize > 0) throw new RpcError(Code.INTERNAL, 'stream ended inside a line');
   } finally {
     release();
-    await reader.cancel().catch(() => {});
+    await reader.cancel();
   }
 }
 
@@ -76,6 +81,7 @@ function itemOf(line: unknown): unknown {
 }
 
 function join(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 0) return new Uint8Array(0);
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(size);
   let offset = 0;
@@ -86,6 +92,6 @@ function join(chunks: Uint8Array[], size: number): Uint8Array {
   return out;
 }
 
-function tooLarge(limit: number): RpcError {
+export function tooLarge(limit: number): RpcError {
   return new RpcError(Code.RESOURCE_EXHAUSTED, `response exceeds the limit of ${limit} bytes`);
 }

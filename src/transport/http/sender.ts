@@ -1,0 +1,104 @@
+/**
+ * What the HTTP channel needs of an HTTP client: send one POST, get its status, headers and body.
+ * Node's channels send with undici (undici-sender.ts); the browser build, and anything given a
+ * `fetch`, sends with `fetch` (`fetchSender` below). This file imports nothing of Node.
+ */
+import { readField } from '../../core/plain-data.js';
+import { readLimited } from './response-body.js';
+
+/** Reads a body chunk by chunk: what a `ReadableStream` reader and an async iterator both give. */
+export interface ChunkReader {
+  read(): Promise<IteratorResult<Uint8Array, unknown>>;
+  /** Stops reading and drops the rest; never rejects. */
+  cancel(): Promise<unknown>;
+}
+
+/** One response, its body not read yet. */
+export interface SentResponse {
+  readonly status: number;
+  readonly statusText: string;
+  /** A response header by its lower-case name. */
+  header(name: string): string | undefined;
+  /** Every response header (for response metadata). */
+  headers(): Iterable<readonly [string, string | string[] | undefined]>;
+  /** The whole body; `RESOURCE_EXHAUSTED` past `limit` bytes, holding no more than that. */
+  bytes(limit: number): Promise<Uint8Array>;
+  /** The body as it arrives (a stream's lines). */
+  reader(): ChunkReader;
+  /** Drops a body that will not be read, so its connection can serve other calls. */
+  discard(): void;
+}
+
+/**
+ * Sends the channel's requests to one origin.
+ *
+ * ```ts
+ * const response = await sender.send('/demo.Calculator/add', { 'content-type': 'application/json' }, body, signal);
+ * if (response.status === 200) console.log(await response.bytes(1 << 20));
+ * ```
+ */
+export interface HttpSender {
+  /** POSTs `body` to `path` (which starts with `/`); rejects with the client's error if no answer came. */
+  send(path: string, headers: Record<string, string>, body: Uint8Array, signal: AbortSignal): Promise<SentResponse>;
+  /** Bytes read and written on the sender's connections so far, where it can tell (0 otherwise). */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** The error that says why a send failed: the client's own, or the one it wraps. */
+  causeOf(error: unknown): unknown;
+  /** Closes the sender's connections; calls are settled before. */
+  close(): Promise<void>;
+}
+
+/**
+ * A sender over `fetch` (the browser's, or one given). `close` is what lets go of what that
+ * `fetch` holds, if anything.
+ */
+export function fetchSender(origin: string, send: typeof fetch, close?: () => Promise<void>): HttpSender {
+  return {
+    async send(path, headers, body, signal) {
+      return new FetchResponse(await send(origin + path, { method: 'POST', headers, body, signal }));
+    },
+    bytesIn: 0,
+    bytesOut: 0,
+    // fetch rejects with "fetch failed", the network's error as its cause.
+    causeOf: (error) => (typeof error === 'object' && error !== null ? readField(error, 'cause') : undefined),
+    close: async () => {
+      await close?.();
+    },
+  };
+}
+
+class FetchResponse implements SentResponse {
+  constructor(private readonly response: Response) {}
+
+  get status(): number {
+    return this.response.status;
+  }
+
+  get statusText(): string {
+    return this.response.statusText;
+  }
+
+  header(name: string): string | undefined {
+    return this.response.headers.get(name) ?? undefined;
+  }
+
+  headers(): Iterable<readonly [string, string]> {
+    return this.response.headers;
+  }
+
+  bytes(limit: number): Promise<Uint8Array> {
+    return readLimited(this.response, limit);
+  }
+
+  reader(): ChunkReader {
+    const body = this.response.body;
+    if (body === null) return { read: () => Promise.resolve({ done: true, value: undefined }), cancel: () => Promise.resolve() };
+    const reader = body.getReader();
+    return { read: () => reader.read() as Promise<IteratorResult<Uint8Array, unknown>>, cancel: () => reader.cancel().catch(() => {}) };
+  }
+
+  discard(): void {
+    this.response.body?.cancel().catch(() => {});
+  }
+}
