@@ -24,6 +24,7 @@ import { SerializerSet } from './serialization/registry.js';
 import type { Serializer } from './serialization/serializer.js';
 import type { BackoffOptions } from './transport/backoff.js';
 import type { ClientTlsOptions } from './transport/tls/options.js';
+import type { HttpPoolOptions } from './transport/tcp/client.js';
 import { parseAddress } from './transport/address.js';
 import { transportOptionsOf } from './transport/registry.js';
 import { checkCredentials, sendWithCredentials, type Credentials } from './security/credentials.js';
@@ -57,6 +58,8 @@ export interface ClientOptions extends ConnectionSettings, RoutingOptions, Obser
   backoff?: Partial<BackoffOptions>;
   /** How to reach TLS providers (`tls://`, `https://`, `grpcs://`, `amqps://`): CAs to trust, a client certificate for mTLS. */
   tls?: ClientTlsOptions;
+  /** The connection pool of each `http://` provider: `connections` (default 128) and `pipelining` (default 1, none). */
+  http?: HttpPoolOptions;
   /**
    * Sent with every call as `authorization: Bearer <token>` metadata: a token, or a function asked
    * per call for one (`jwtSigner(...)` makes one that signs and refreshes JWTs). A proxy's or a
@@ -138,6 +141,7 @@ export function createClient(options: ClientOptions = {}): Client {
     serializers,
     serializer,
     tls: options.tls,
+    http: options.http,
   });
   const logger = options.logger ?? defaults.logger;
   const registry = urls.length > 0 ? undefined : openRegistry(options.registry ?? 'embedded', logger);

@@ -44,4 +44,5 @@ export type { AdminOptions } from './admin/sources.js';
 export { type Principal } from './core/principal.js';
 export { passGate, type CallGate, type GateRequest } from './core/gate.js';
 export { type ServerTlsOptions, type ClientTlsOptions, type PemSource } from './transport/tls/options.js';
+export type { HttpPoolOptions } from './transport/tcp/client.js';
 export { accessPolicy, jwtSigner, type ServerAuthOptions, type AccessPolicy, type AccessRequest, type AccessRule, type AccessRules, type ServiceAccess, type DecidingRule, type BearerTokens, type JwtOptions, type JwksOptions, type JwtSignerOptions, type Credentials, type TokenRequest, type TokenSource, type PrincipalInit } from './security/index.js';

@@ -79,7 +79,7 @@ const transports = new ExtensionTable<TransportFactory>('transport', 'scheme', i
 /** An `http://` or `https://` channel over undici, with the client's TLS options for `https://`. */
 async function httpChannel(url: string, options: ChannelOptions): Promise<Channel> {
   const [{ HttpChannel }, { UndiciSender }] = await Promise.all([import('./http/client.js'), import('./http/undici-sender.js')]);
-  const sender = new UndiciSender(url, { tls: options.tls, connectTimeoutMs: options.connectTimeoutMs });
+  const sender = new UndiciSender(url, { tls: options.tls, connectTimeoutMs: options.connectTimeoutMs, connections: options.http?.connections, pipelining: options.http?.pipelining });
   return new HttpChannel(url, { maxResponseBytes: options.maxFrameSize, backoff: options.backoff, sender });
 }
 

@@ -8,7 +8,8 @@ import { Code } from '../../src/core/code.js';
 import { RpcError } from '../../src/core/rpc-error.js';
 import { HttpChannel } from '../../src/transport/http/client.js';
 import { UndiciSender } from '../../src/transport/http/undici-sender.js';
-import { CalculatorService } from '../support/calculator.js';
+import { createClient, createServer as createRpcServer } from '../../src/index.js';
+import { CalculatorService, calculatorImpl, newLog } from '../support/calculator.js';
 
 const SERVICE = 'demo.Calculator:1.0.0';
 const add = (a: number, b: number) => new ClientCall(CalculatorService, 'add', [a, b], undefined, undefined, undefined, false, undefined);
@@ -85,5 +86,24 @@ describe('HTTP channel over undici', () => {
     assert.equal(await channel.call(add(1, 1), SERVICE), 2);
     await channel.close();
     await assert.rejects(channel.call(add(1, 1), SERVICE), (error: unknown) => error instanceof RpcError && error.code === Code.UNAVAILABLE && error.unprocessed);
+  });
+});
+
+describe('createClient({ http }) sets the pool of http:// channels', () => {
+  it('keeps at most `connections` connections to a Switchyard http:// server', async (t) => {
+    const server = createRpcServer({ listen: ['http://127.0.0.1:0'], registry: false, admin: 'http://127.0.0.1:0' });
+    server.provide(CalculatorService, calculatorImpl(newLog()));
+    const [address] = await server.listen();
+    t.after(() => server.close({ timeoutMs: 2000 }));
+    const client = createClient({ url: address!, http: { connections: 2 } });
+    t.after(() => client.close());
+    const calc = client.proxy(CalculatorService);
+    // Calls that take a while, all at once: without the cap each would get a connection of its own.
+    const results = await Promise.all(Array.from({ length: 8 }, () => calc.slow(30)));
+    assert.deepEqual(results, Array.from({ length: 8 }, () => 30));
+    const seen = (await (await fetch(`${server.adminAddress!}/connections`)).json()) as { connections: Array<{ protocol: string; calls: number }> };
+    const http = seen.connections.filter((connection) => connection.protocol === 'http');
+    assert.equal(http.length, 2, JSON.stringify(seen));
+    assert.equal(http.reduce((total, connection) => total + connection.calls, 0), 8);
   });
 });

@@ -120,7 +120,7 @@ async function assertCounted(transport: ServerTransport, channel: Channel, finis
   assert.equal(info.draining, false);
   assert.ok(info.calls >= calls, `channel calls ${info.calls}`);
   assert.equal(info.active, 0);
-  if (!protocol.startsWith('http')) assert.ok(info.bytesIn > 0 && info.bytesOut > 0, `channel bytes ${info.bytesIn}/${info.bytesOut}`);
+  assert.ok(info.bytesIn > 0 && info.bytesOut > 0, `channel bytes ${info.bytesIn}/${info.bytesOut}`);
 }
 
 function callsOn(transport: ServerTransport): number {

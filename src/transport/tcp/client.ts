@@ -18,6 +18,16 @@ export interface TcpChannelOptions extends ClientConnectionOptions {
   backoff: BackoffOptions;
   /** How to reach TLS addresses (`tls://`, `https://`, `grpcs://`, `amqps://`): trusted CAs, a client certificate. */
   tls?: ClientTlsOptions;
+  /** The connection pool of `http://` and `https://` channels (read by the http transport only). */
+  http?: HttpPoolOptions;
+}
+
+/** How many connections an `http://` channel keeps to its server, and how many requests each may carry at once. */
+export interface HttpPoolOptions {
+  /** Most connections open to one server; calls beyond wait for one. Default 128. */
+  connections?: number;
+  /** Requests sent on a connection before its first answer; 1 (the default) is no pipelining. */
+  pipelining?: number;
 }
 
 /**
