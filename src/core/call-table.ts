@@ -4,6 +4,7 @@ import type { ServerObserver } from './observer.js';
 import { RpcError, errorMessage } from './rpc-error.js';
 import { runAsCurrent, streamAsCurrent } from './server-call.js';
 import type { MethodOptions, ServiceDefinition } from './service.js';
+import { isAsyncIterable } from './async-iterable.js';
 
 /** One callable method: its definition and the handler chain that serves it. */
 export interface MethodEntry {
@@ -96,9 +97,6 @@ function validate(check: (args: unknown[]) => void, args: unknown[], serviceId: 
   }
 }
 
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
-}
 
 /** A handler whose synchronous throws (from a non-async interceptor) become rejections. */
 function rejectingThrows(handler: Handler): Handler {

@@ -1,5 +1,6 @@
 import type { CallProbe } from './observer.js';
 import { RpcError, errorMessage } from './rpc-error.js';
+import { isAsyncIterable } from './async-iterable.js';
 
 /**
  * Sends a client call inside its probe and tells the probe how it ended: when the promise settles,
@@ -69,8 +70,4 @@ export function tell(probe: CallProbe, error: RpcError | undefined): void {
   } catch (failure) {
     process.emitWarning(`a call observer threw: ${errorMessage(failure)}`, 'SwitchyardWarning');
   }
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }

@@ -10,6 +10,7 @@ import { runAsCurrent } from '../core/server-call.js';
 import { defineService, type ServiceDefinition } from '../core/service.js';
 import { metadataPairs, wireErrorOf, type FromWorker, type ServiceInfo, type ToWorker, type WorkerSetup } from './messages.js';
 import { WorkerCall, setWorkerCall } from './worker-call.js';
+import { isAsyncIterable } from '../core/async-iterable.js';
 
 /** The call this worker runs, and the iterator of its result if that is a stream. */
 interface Running {
@@ -60,9 +61,6 @@ function methodOf(implementation: object, method: string): (...args: unknown[]) 
   return fn as (...args: unknown[]) => unknown;
 }
 
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
-}
 
 async function start(implementation: object, message: Extract<ToWorker, { t: 'call' }>): Promise<void> {
   const metadata = message.metadata === undefined ? new Metadata() : Metadata.unchecked(message.metadata);

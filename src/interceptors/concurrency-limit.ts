@@ -3,6 +3,7 @@ import type { Invocation, Interceptor } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
 import { ServerCall } from '../core/server-call.js';
 import { LevelTable, integerAtLeast, lastMethodMemo, type Scope, type Scoped } from './scopes.js';
+import { isAsyncIterable } from '../core/async-iterable.js';
 
 /** The most calls that may execute at once at one level. */
 export interface ConcurrencyLimit {
@@ -151,9 +152,6 @@ function exhausted(gate: Gate, call: Invocation): RpcError {
   });
 }
 
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
-}
 
 /** The stream as it is, calling `release` once when it ends, fails, is closed early or the call is aborted. */
 function releasedAtEnd(stream: AsyncIterable<unknown>, signal: AbortSignal | undefined, release: () => void): AsyncIterable<unknown> {
