@@ -181,6 +181,12 @@ function table(headers: string[], rows: string[][]): string {
  */
 const variants: Readonly<Record<string, string>> = { 'switchyard-tls': 'switchyard', 'switchyard-metrics': 'switchyard', 'switchyard-traced': 'switchyard' };
 
+/**
+ * Switchyard over one transport, against the plain program on the same protocol as its baseline:
+ * their ratio is what Switchyard adds on that protocol.
+ */
+const counterparts: Readonly<Record<string, string>> = { 'switchyard-http': 'undici-http' };
+
 const show = (value: number | null): string => (value === null ? '-' : String(value));
 const ratio = (a: number | null, b: number | null): string => (a === null || b === null || b === 0 ? '-' : `${(a / b).toFixed(2)}x`);
 
@@ -203,7 +209,23 @@ function printTable(results: Result[]): void {
     console.log('\nswitchyard ÷ baseline, same run (calls/s and MB/s: above 1x is better; CPU and p50: below 1x is better)');
     console.log(table(['workload', 'vs', 'calls/s', 'CPU/call (client+server)', 'p50', 'MB/s'], rows));
   }
+  printCounterparts(results);
   printVariants(results);
+}
+
+/** Each Switchyard transport against its plain baseline on the same protocol, per workload. */
+function printCounterparts(results: Result[]): void {
+  const rows: string[][] = [];
+  for (const [system, baseline] of Object.entries(counterparts)) {
+    for (const ours of results.filter((r) => r.system === system)) {
+      const base = results.find((r) => r.system === baseline && r.workload === ours.workload);
+      if (base === undefined) continue;
+      rows.push([ours.workload, `${system} ÷ ${baseline}`, ratio(ours.callsPerSec, base.callsPerSec), ratio(ours.cpuUsPerCall, base.cpuUsPerCall), ratio(ours.p50us, base.p50us), ratio(ours.mbPerSec, base.mbPerSec)]);
+    }
+  }
+  if (rows.length === 0) return;
+  console.log('\nswitchyard over a protocol ÷ the plain baseline on it, same run (calls/s and MB/s: above 1x is better; CPU and p50: below 1x is better)');
+  console.log(table(['workload', 'pair', 'calls/s', 'CPU/call (client+server)', 'p50', 'MB/s'], rows));
 }
 
 /** Each variant against the system it adds to, per workload: what its feature costs. */

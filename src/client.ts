@@ -3,6 +3,7 @@ import type { CircuitEvent } from './cluster/circuit-breaker.js';
 import { Directory } from './cluster/directory.js';
 import { protocolList, type ProtocolPreference } from './cluster/protocol-choice.js';
 import { ClientCall } from './core/client-call.js';
+import { requestStreamOf } from './core/request-stream.js';
 import { observeCall } from './core/observed-call.js';
 import { clientObservers, type ClientObserver } from './core/observer.js';
 import { adminOptionsOf, clientObserversOf, metricsRegistryOf, type ObservabilityOptions } from './observability/options.js';
@@ -13,7 +14,7 @@ import { chain, type Handler, type Interceptor, type TransportCallOptions } from
 import { Metadata, type MetadataInit } from './core/metadata.js';
 import { RpcError, errorMessage } from './core/rpc-error.js';
 import { buildProxy, type ProxyMethodOf, type ServiceProxyOf } from './core/proxy.js';
-import type { MethodNames, ServiceDefinition } from './core/service.js';
+import { returnsStream, takesStream, type MethodNames, type ServiceDefinition } from './core/service.js';
 import { callDeadline } from './core/timer.js';
 import { connectionOptions, decodeLimits, defaults, type ConnectionSettings } from './options.js';
 import { Reference, type ReferenceOptions, type RoutingOptions } from './reference.js';
@@ -222,19 +223,24 @@ export function createClient(options: ClientOptions = {}): Client {
       return Promise.reject(new RpcError(Code.UNIMPLEMENTED, `method ${JSON.stringify(method)} is not declared by service ${definition.id}`, { unprocessed: true }));
     }
     if (!Array.isArray(args)) return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, 'args must be an array', { unprocessed: true }));
+    // A request stream can be sent once: wrapped here, it tells every attempt whether it was pulled.
+    if (takesStream(methodOptions)) args = [requestStreamOf(args, method)];
     const reference = known?.() ?? referenceFor(definition, pickReferenceOptions(callOptions));
     const timeoutMs = callOptions.timeoutMs ?? methodOptions.timeoutMs ?? options.timeoutMs;
     const deadline = callDeadline(timeoutMs, callOptions.deadline);
     const metadata = callOptions.metadata === undefined ? undefined : new Metadata(callOptions.metadata);
     // An AMQP fanout has no one reply to wait for, so it makes the call one-way unless told otherwise.
     const oneWay = callOptions.oneWay ?? (callOptions.amqp?.fanout === true || undefined) ?? methodOptions.oneWay ?? false;
+    if (oneWay && methodOptions.stream !== undefined) {
+      return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, `${method} streams, so it cannot be called one-way`, { unprocessed: true }));
+    }
     const call = new ClientCall(definition, method, args, metadata, deadline, callOptions.signal, oneWay, reference);
     const transportOptions = transportOptionsOf(callOptions);
     if (transportOptions !== undefined) call.transportOptions = transportOptions;
     // Put in before the interceptors run, so that they see the call as it will leave.
     const credentials = callOptions.credentials === false ? undefined : (callOptions.credentials ?? options.credentials);
     const probe = observer?.clientCall(call);
-    const result = probe === undefined ? transmit(call, credentials) : observeCall(probe, methodOptions.stream === 'server', () => transmit(call, credentials));
+    const result = probe === undefined ? transmit(call, credentials) : observeCall(probe, returnsStream(methodOptions), () => transmit(call, credentials));
     const onResponse = callOptions.onResponseMetadata;
     if (onResponse === undefined) return result;
     const report = () => onResponse(call.receivedMetadata ?? new Metadata());

@@ -6,7 +6,7 @@ import type { Invocation } from './core/invocation.js';
 import type { Logger } from './core/logger.js';
 import { RpcError } from './core/rpc-error.js';
 import type { CircuitBreakerOptions, CircuitEvent } from './cluster/circuit-breaker.js';
-import type { ServiceDefinition } from './core/service.js';
+import { takesStream, type ServiceDefinition } from './core/service.js';
 import type { Invoker } from './cluster/invoker.js';
 import type { ClientObserver } from './core/observer.js';
 
@@ -100,7 +100,9 @@ export class Reference {
     let plan = this.plans.get(method);
     if (plan === undefined) {
       const merged = { ...this.defaults, ...definedOnly(this.options), ...definedOnly(this.options.methods?.[method] ?? {}) };
-      const idempotent = this.definition.methods.get(method)?.idempotent === true;
+      const declared = this.definition.methods.get(method);
+      // A request stream is gone once sent: only a call refused before its first item may go again.
+      const idempotent = declared?.idempotent === true && !takesStream(declared);
       plan = {
         strategy: clusterStrategy(merged.cluster),
         context: {

@@ -40,6 +40,7 @@ export const systems: Record<string, () => Promise<System>> = {
   'switchyard-metrics': async () => (await import('./switchyard-metrics.js')).switchyardMetrics,
   'switchyard-traced': async () => (await import('./switchyard-traced.js')).switchyardTraced,
   'switchyard-http': async () => (await import('./http.js')).switchyardHttp,
+  'undici-http': async () => (await import('./undici-http.js')).undiciHttp,
   'switchyard-grpc': async () => (await import('./switchyard-grpc.js')).switchyardGrpc,
   'switchyard-amqp': async () => (await import('./amqp.js')).amqp,
   amqplib: async () => (await import('./amqplib.js')).amqplibBaseline,

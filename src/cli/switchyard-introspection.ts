@@ -32,7 +32,7 @@ export async function introspect(client: Client, service: string, timeoutMs: num
 export function methodOptions(info: MethodInfo | undefined): MethodOptions {
   if (info === undefined) return {};
   const options: MethodOptions = {};
-  if (info.stream === 'server') options.stream = 'server';
+  if (info.stream === 'server' || info.stream === 'client' || info.stream === 'bidi') options.stream = info.stream;
   if (info.oneWay === true) options.oneWay = true;
   if (info.idempotent === true) options.idempotent = true;
   if (typeof info.timeoutMs === 'number' && info.timeoutMs > 0) options.timeoutMs = info.timeoutMs;

@@ -3,7 +3,7 @@ import { chain, type Handler, type Interceptor } from './invocation.js';
 import type { ServerObserver } from './observer.js';
 import { RpcError, errorMessage } from './rpc-error.js';
 import { runAsCurrent, streamAsCurrent } from './server-call.js';
-import type { MethodOptions, ServiceDefinition } from './service.js';
+import { returnsStream, type MethodOptions, type ServiceDefinition } from './service.js';
 import { isAsyncIterable } from './async-iterable.js';
 
 /** One callable method: its definition and the handler chain that serves it. */
@@ -43,7 +43,7 @@ export class CallTable {
       const run: Handler = async (call) => {
         if (options.validate !== undefined) validate(options.validate, call.args, definition.id, method);
         const result = runAsCurrent(call, fn as (...args: unknown[]) => unknown, implementation, call.args);
-        return options.stream === 'server' && isAsyncIterable(result) ? streamAsCurrent(call, result) : result;
+        return returnsStream(options) && isAsyncIterable(result) ? streamAsCurrent(call, result) : result;
       };
       methods.set(method, { service: definition as ServiceDefinition, method, options, handler: rejectingThrows(chain(interceptors, run)), observer: this.observer });
     }

@@ -3,6 +3,7 @@ import { Code } from './code.js';
 import type { Logger } from './logger.js';
 import { RpcError, errorMessage } from './rpc-error.js';
 import type { ServerCall } from './server-call.js';
+import { returnsStream } from './service.js';
 
 /**
  * What a server transport does with the outcome of a call. The dispatcher decides what happened
@@ -56,7 +57,7 @@ function run<C extends ServerCall>(entry: MethodEntry, call: C, responder: CallR
     // The chain promises a promise; one that breaks that promise still ends the call.
     pending = Promise.reject(error);
   }
-  if (entry.options.stream === 'server') {
+  if (returnsStream(entry.options)) {
     pending.then(
       (result) => streamResult(entry, call, responder, logger, result),
       (error: unknown) => failed(entry, call, responder, logger, error),
@@ -73,7 +74,7 @@ function unaryResult<C extends ServerCall>(entry: MethodEntry, call: C, responde
   if (isStreamLike(result)) {
     closeQuietly(result);
     failed(entry, call, responder, logger, new RpcError(Code.INTERNAL,
-      `method ${entry.service.id}.${entry.method} is unary but returned a stream; declare it with stream: 'server'`));
+      `method ${entry.service.id}.${entry.method} returns no stream but returned one; declare it with stream: 'server' or 'bidi'`));
     return;
   }
   end(call, responder);

@@ -4,12 +4,12 @@
  * `.with(options)` gives the same function with options of its own. What sends a call, and what
  * the options mean, is the client's business; this module only shapes the stub.
  */
-import type { MethodNames, ServiceDefinition } from './service.js';
+import { returnsStream, type MethodNames, type ServiceDefinition } from './service.js';
 
 /**
  * What a proxy method returns for an implementation that returns `R`: an `AsyncIterable` only when
- * `R` is one (a server-streaming method, which `defineService` then requires to be declared
- * `stream: 'server'`); a promise of the result otherwise, also for `any`, `unknown` and unions.
+ * `R` is one (a server- or bidi-streaming method, which `defineService` then requires to be
+ * declared so); a promise of the result otherwise, also for `any`, `unknown` and unions.
  */
 export type ProxyResult<R> = 0 extends 1 & R
   ? Promise<R> // any
@@ -19,8 +19,13 @@ export type ProxyResult<R> = 0 extends 1 & R
       ? AsyncIterable<V>
       : Promise<Awaited<R>>;
 
-/** The signature of a proxy method for a method typed `F`. */
-export type ProxyCall<F> = F extends (...args: infer A) => infer R ? (...args: A) => ProxyResult<R> : never;
+/**
+ * The signature of a proxy method for a method typed `F`. A method taking an `AsyncIterable` of
+ * requests (client or bidi streaming) also takes a plain `Iterable` (an array, say) from a caller.
+ */
+export type ProxyCall<F> = F extends (...args: infer A) => infer R ? (...args: ProxyArgs<A>) => ProxyResult<R> : never;
+
+type ProxyArgs<A> = A extends [AsyncIterable<infer V>] ? (0 extends 1 & V ? A : [AsyncIterable<V> | Iterable<V>]) : A;
 
 /** A remote method taking call options `O`: call it like the local one, or `.with(options)` first. */
 export type ProxyMethodOf<F, O> = ProxyCall<F> & { with(options: O): ProxyCall<F> };
@@ -38,15 +43,15 @@ export interface ProxyBinding<B, O> {
 }
 
 /**
- * The stub of `definition` for calls made with `options`. Server-streaming methods return an
- * `AsyncIterable` at once; the others return the call's promise, which reports a `for await` over
+ * The stub of `definition` for calls made with `options`. Methods that answer with a stream
+ * (server and bidi streaming) return an `AsyncIterable` at once; the others return the call's promise, which reports a `for await` over
  * it as a mistake (a TypeError naming the method) and marks the call observed, so that the call's
  * own failure cannot escape as an unhandled rejection behind that error.
  */
 export function buildProxy<T, B, O>(definition: ServiceDefinition<T>, options: B, binding: ProxyBinding<B, O>): ServiceProxyOf<T, O> {
   const stub = Object.create(null) as Record<string, unknown>;
   for (const [method, methodOptions] of definition.methods) {
-    const streaming = methodOptions.stream === 'server';
+    const streaming = returnsStream(methodOptions);
     const misuse = iterationMistake(method);
     const bind = (bound: B) => {
       const send = binding.sender(method, bound);

@@ -34,10 +34,30 @@ export interface MethodOptions extends TransportMethodOptions {
   /** Checks the decoded arguments on the server before the implementation runs; throw to refuse. */
   validate?: (args: unknown[]) => void;
   /**
-   * `'server'`: a server-streaming method. The implementation returns an `AsyncIterable` (an async
-   * generator, say); the caller's proxy method returns one too, and iterates the values as they come.
+   * How the method streams (see docs/streams.md):
+   * - `'server'`: the implementation returns an `AsyncIterable` (an async generator, say); the
+   *   caller's proxy method returns one too, and iterates the values as they come.
+   * - `'client'`: the method takes one argument, an `AsyncIterable` of requests, and answers once.
+   * - `'bidi'`: the method takes an `AsyncIterable` of requests and returns one of responses.
+   *
+   * Items flow under flow control in both directions: a producer is pulled only while its reader
+   * takes what it sent.
    */
-  stream?: 'server';
+  stream?: StreamKind;
+}
+
+export type StreamKind = 'server' | 'client' | 'bidi';
+
+/** Whether the method answers with a stream (`server` and `bidi`). */
+export function returnsStream(options: Readonly<MethodOptions> | undefined): boolean {
+  const kind = options?.stream;
+  return kind === 'server' || kind === 'bidi';
+}
+
+/** Whether the method takes a stream of requests as its one argument (`client` and `bidi`). */
+export function takesStream(options: Readonly<MethodOptions> | undefined): boolean {
+  const kind = options?.stream;
+  return kind === 'client' || kind === 'bidi';
 }
 
 /** The names of the methods of `T` that can be called remotely. */
@@ -56,20 +76,30 @@ export interface ServiceDefinition<T = unknown> {
 }
 
 /**
- * What `stream` must be for a method typed `F`: `'server'` when it returns an `AsyncIterable` (an
- * async generator, say), absent when it returns anything else, so that a definition cannot disagree
- * with its interface about how results come back. A return type that is `any` or `unknown`, or a
- * union of both kinds, leaves it free.
+ * What `stream` must be for a method typed `F`, so that a definition cannot disagree with its
+ * interface about how requests and results travel: `'client'` or `'bidi'` when its one parameter
+ * is an `AsyncIterable`, `'server'` when only its result is one, absent otherwise. A type that is
+ * `any` or `unknown`, or a union of both kinds, leaves it free.
  */
-type StreamOption<F> = F extends (...args: never[]) => infer R
+type StreamOption<F> = F extends (...args: infer A) => infer R
   ? unknown extends R
     ? unknown
-    : [R] extends [AsyncIterable<unknown>]
-      ? { /** Required: the method returns an `AsyncIterable`. */ stream: 'server' }
-      : [Extract<R, AsyncIterable<unknown>>] extends [never]
-        ? { /** Not allowed: the method does not return an `AsyncIterable`. */ stream?: never }
-        : unknown
+    : A extends [infer P]
+      ? 0 extends 1 & P
+        ? unknown
+        : [P] extends [AsyncIterable<unknown>]
+          ? ResultStreamOption<R, 'bidi', 'client'>
+          : ResultStreamOption<R, 'server', never>
+      : ResultStreamOption<R, 'server', never>
   : unknown;
+
+type ResultStreamOption<R, IfStream extends StreamKind, IfNot extends StreamKind> = [R] extends [AsyncIterable<unknown>]
+  ? { /** Required: the method returns an `AsyncIterable`. */ stream: IfStream }
+  : [Extract<R, AsyncIterable<unknown>>] extends [never]
+    ? [IfNot] extends [never]
+      ? { /** Not allowed: the method neither takes nor returns an `AsyncIterable`. */ stream?: never }
+      : { /** Required: the method takes an `AsyncIterable`. */ stream: IfNot }
+    : unknown;
 
 /** The options of method `F` in a definition: `MethodOptions`, with `stream` as its return type demands. */
 export type MethodOptionsOf<F> = MethodOptions & StreamOption<F>;
@@ -78,8 +108,9 @@ export interface DefineServiceOptions<T> {
   version?: string;
   group?: string;
   /**
-   * Every remote method of `T` with its options (`{}` for the defaults). Methods returning an
-   * `AsyncIterable` must say `stream: 'server'`; the others must not.
+   * Every remote method of `T` with its options (`{}` for the defaults). Methods that take or
+   * return an `AsyncIterable` must say how they stream (`stream: 'server' | 'client' | 'bidi'`);
+   * the others must not.
    */
   methods: { [K in MethodNames<T>]: MethodOptionsOf<T[K]> };
 }
@@ -112,6 +143,12 @@ export function defineService<T>(name: string, options: DefineServiceOptions<T>)
   for (const [method, opts] of Object.entries(options.methods as Record<string, MethodOptions>)) {
     if (!validMethod.test(method) || forbiddenMethods.has(method)) {
       throw new RpcError(Code.INVALID_ARGUMENT, `${JSON.stringify(method)} cannot be a remote method`);
+    }
+    if (opts.stream !== undefined && opts.stream !== 'server' && opts.stream !== 'client' && opts.stream !== 'bidi') {
+      throw new RpcError(Code.INVALID_ARGUMENT, `stream of ${method} must be 'server', 'client' or 'bidi', not ${JSON.stringify(opts.stream)}`);
+    }
+    if (opts.stream !== undefined && opts.oneWay === true) {
+      throw new RpcError(Code.INVALID_ARGUMENT, `${method} cannot both stream and be one-way`);
     }
     methods.set(method, Object.freeze({ ...opts }));
   }

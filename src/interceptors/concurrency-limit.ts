@@ -2,6 +2,7 @@ import { Code } from '../core/code.js';
 import type { Invocation, Interceptor } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
 import { ServerCall } from '../core/server-call.js';
+import { returnsStream } from '../core/service.js';
 import { LevelTable, integerAtLeast, lastMethodMemo, type Scope, type Scoped } from './scopes.js';
 import { isAsyncIterable } from '../core/async-iterable.js';
 
@@ -101,7 +102,7 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
     let gates = byMethod.get(call.method);
     if (gates === undefined) {
       const levels = table.levels(call.service.id, call.method);
-      gates = levels.length === 0 ? null : new Gates(levels, call.service.methods.get(call.method)?.stream === 'server', counts);
+      gates = levels.length === 0 ? null : new Gates(levels, returnsStream(call.service.methods.get(call.method)), counts);
       byMethod.set(call.method, gates);
     }
     return gates;

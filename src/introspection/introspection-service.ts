@@ -1,13 +1,13 @@
 import type { CallTable } from '../core/call-table.js';
 import { Code } from '../core/code.js';
 import { RpcError } from '../core/rpc-error.js';
-import { defineService, type MethodOptions, type ServiceDefinition } from '../core/service.js';
+import { defineService, type MethodOptions, type ServiceDefinition, type StreamKind } from '../core/service.js';
 import { answersTo } from './service-name.js';
 
 /** One method as `describe` reports it: the options that matter to a caller. */
 export interface MethodDescription {
   name: string;
-  stream?: 'server';
+  stream?: StreamKind;
   oneWay?: boolean;
   idempotent?: boolean;
   timeoutMs?: number;
@@ -69,7 +69,7 @@ function describeService(definition: ServiceDefinition): ServiceDescription {
 
 function describeMethod(name: string, options: Readonly<MethodOptions>): MethodDescription {
   const method: MethodDescription = { name };
-  if (options.stream === 'server') method.stream = 'server';
+  if (options.stream !== undefined) method.stream = options.stream;
   if (options.oneWay === true) method.oneWay = true;
   if (options.idempotent === true) method.idempotent = true;
   if (options.timeoutMs !== undefined) method.timeoutMs = options.timeoutMs;

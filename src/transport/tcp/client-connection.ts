@@ -7,8 +7,11 @@ import { startTimer, stopTimer } from '../../core/timer.js';
 import { errorSerializer, type SerializerSet } from '../../serialization/registry.js';
 import { bodyLength, encodeBody, type Body, type Serializer } from '../../serialization/serializer.js';
 import { Connection, type ConnectionOptions } from './connection.js';
-import { IncomingStream, STREAM_WINDOW } from './client-stream.js';
-import { Flags, FrameType, countBody, decodeMetadata, type Frame } from './frame.js';
+import { InboundStream, STREAM_WINDOW } from '../../core/inbound-stream.js';
+import { pumpRequestStream, requestStreamOf, type RequestStream } from '../../core/request-stream.js';
+import { returnsStream, takesStream } from '../../core/service.js';
+import { RequestSink } from './client-input.js';
+import { Flags, FrameType, countBody, decodeMetadata, readCount, type Frame } from './frame.js';
 import { PendingCall, requestMetadata, responseError, takeCallbacks } from './client-request.js';
 import { encodeError } from './wire-error.js';
 
@@ -65,10 +68,18 @@ export class ClientConnection {
     if (refused !== undefined) return Promise.reject(refused);
     const timeoutMs = invocation.deadline === undefined ? undefined : invocation.deadline - Date.now();
     const serializer = this.options.serializer;
-    const streaming = invocation.service.methods.get(invocation.method)?.stream === 'server';
-    const { args, callbacks, indexes } = takeCallbacks(invocation.args);
+    const method = invocation.service.methods.get(invocation.method);
+    const streaming = returnsStream(method);
+    let input: RequestStream | undefined;
+    try {
+      if (takesStream(method)) input = requestStreamOf(invocation.args, invocation.method);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { args, callbacks, indexes } = input === undefined ? takeCallbacks(invocation.args) : { args: [], callbacks: undefined, indexes: undefined };
     const extra: Array<[string, string]> = [];
     if (streaming) extra.push([':credit', String(STREAM_WINDOW)]);
+    if (input !== undefined) extra.push([':input', 'stream']);
     if (indexes !== undefined) extra.push([':callbacks', indexes.join(',')]);
     if (invocation.oneWay && extra.length > 0) {
       return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, 'a one-way call can neither stream nor take callbacks', { unprocessed: true }));
@@ -96,14 +107,23 @@ export class ClientConnection {
       this.pending.set(id, pending);
       this.connection.send(FrameType.REQUEST, 0, serializer.id, id, metadata, body);
       pending.sent(this.address);
+      if (input !== undefined) this.sendInput(pending, input, serializer);
       if (streaming) {
-        pending.stream = new IncomingStream(
+        pending.stream = new InboundStream(
           (count) => this.connection.send(FrameType.CREDIT, 0, 0, id, undefined, countBody(count)),
           () => this.abandon(id, new RpcError(Code.CANCELLED, 'stream closed by the caller')),
         );
         resolve(pending.stream);
       }
     });
+  }
+
+  /** Sends a call's request stream as the server grants credit, until the stream or the call ends. */
+  private sendInput(pending: PendingCall, stream: RequestStream, serializer: Serializer): void {
+    const id = pending.id;
+    const sink = new RequestSink(this.connection, serializer, id, () => this.pending.get(id) === pending, (error) => this.abandon(id, error));
+    pending.input = { stream, sink };
+    void pumpRequestStream(stream, sink);
   }
 
   /** Sends no more calls, tells the server, and closes once the calls in flight are answered. */
@@ -138,6 +158,8 @@ export class ClientConnection {
       this.onResponse(frame);
     } else if (frame.type === FrameType.STREAM_ITEM) {
       this.onStreamItem(frame);
+    } else if (frame.type === FrameType.CREDIT) {
+      this.pending.get(frame.requestId)?.input?.sink.credit.grant(readCount(frame.body));
     } else if (frame.type === FrameType.CALLBACK) {
       this.onCallback(frame);
     } else if (frame.type === FrameType.GOAWAY) {
@@ -145,7 +167,7 @@ export class ClientConnection {
       this.hooks.goAway();
       this.endIfDrained();
     }
-    // Anything else a server sends is ignored: version 1 servers send nothing more.
+    // Anything else a server sends is ignored, so that later revisions may add frames.
   }
 
   private onResponse(frame: Frame): void {
@@ -236,7 +258,7 @@ export class ClientConnection {
   private onClose(reason: RpcError): void {
     for (const call of this.pending.values()) {
       call.release();
-      const unprocessed = call.generation === this.connection.flushGeneration;
+      const unprocessed = call.unsent(this.connection.flushGeneration);
       call.fail(new RpcError(Code.UNAVAILABLE, `${reason.message} (call to ${this.address})`, { unprocessed, cause: reason }));
     }
     this.pending.clear();

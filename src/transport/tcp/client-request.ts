@@ -2,7 +2,9 @@ import { CallWatch } from '../../core/call-watch.js';
 import { requestMetadataOf } from '../../core/client-call.js';
 import type { Invocation } from '../../core/invocation.js';
 import { RpcError, fromWireError } from '../../core/rpc-error.js';
-import type { IncomingStream } from './client-stream.js';
+import type { InboundStream } from '../../core/inbound-stream.js';
+import type { RequestStream } from '../../core/request-stream.js';
+import type { RequestSink } from './client-input.js';
 import { Flags, MAX_TIMEOUT_MS, encodeMetadata } from './frame.js';
 
 /** A call's callback arguments, by argument index. */
@@ -61,8 +63,10 @@ export function takeCallbacks(args: unknown[]): { args: unknown[]; callbacks?: C
  * moment its request is queued; giving the call up goes through the connection's `giveUp`.
  */
 export class PendingCall extends CallWatch {
-  /** Server-streaming calls: where the items go. */
-  stream: IncomingStream | undefined = undefined;
+  /** Server- and bidi-streaming calls: where the items go. */
+  stream: InboundStream | undefined = undefined;
+  /** Client- and bidi-streaming calls: the caller's request stream, and where it is sent. */
+  input: { stream: RequestStream; sink: RequestSink } | undefined = undefined;
 
   constructor(
     readonly id: number,
@@ -85,6 +89,13 @@ export class PendingCall extends CallWatch {
 
   release(): void {
     this.unwatch();
+    // A request stream waiting for credit goes on, to find its call over.
+    this.input?.sink.credit.stop();
+  }
+
+  /** Whether no server can have run this call: its request was not written and none of its request stream was pulled. */
+  unsent(flushGeneration: number): boolean {
+    return this.generation === flushGeneration && this.input?.stream.pulled !== true;
   }
 
   /** A failed call: a stream reports it to its reader, any other call rejects. */

@@ -21,6 +21,8 @@ export const FrameType = {
   CREDIT: 9,
   CALLBACK: 10,
   CALLBACK_RESPONSE: 11,
+  /** The caller's request stream ended (client and bidi streaming). */
+  STREAM_END: 12,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -74,7 +76,7 @@ export function readHeader(source: Buffer, offset: number, maxFrameSize: number)
   const version = source[offset + 2]!;
   if (version !== PROTOCOL_VERSION) throw new ProtocolError(`unsupported protocol version ${version}`);
   const type = source[offset + 3]!;
-  if (type < FrameType.REQUEST || type > FrameType.CALLBACK_RESPONSE) throw new ProtocolError(`unknown frame type ${type}`);
+  if (type < FrameType.REQUEST || type > FrameType.STREAM_END) throw new ProtocolError(`unknown frame type ${type}`);
   const metadataLength = source.readUInt32BE(offset + 12);
   const bodyLength = source.readUInt32BE(offset + 16);
   if (metadataLength + bodyLength > maxFrameSize) {
@@ -127,6 +129,8 @@ export interface RequestTarget {
   credit?: number;
   /** Indexes of the arguments that are the caller's callback functions. */
   callbacks?: number[];
+  /** `:input` is `stream`: STREAM_ITEM frames from the caller follow, then STREAM_END. */
+  inputStream?: boolean;
 }
 
 /**
@@ -184,6 +188,9 @@ export function decodeRequestMetadata(section: Buffer, limits?: MetadataLimits):
       target.timeoutMs = Number(value);
     } else if (key === ':credit') {
       target.credit = wholeNumber(key, value);
+    } else if (key === ':input') {
+      if (value !== 'stream') throw new RpcError(Code.INVALID_ARGUMENT, `invalid :input ${JSON.stringify(value)}`);
+      target.inputStream = true;
     } else if (key === ':callbacks') {
       target.callbacks = value.split(',').map((index) => wholeNumber(key, index));
     }

@@ -13,9 +13,11 @@ import { ConnectionRecord, peerAddress } from '../connection-record.js';
 import { firstRequestArrived } from '../limits/first-request.js';
 import type { ServerContext } from '../transport.js';
 import { Connection, type ConnectionOptions } from './connection.js';
-import { Flags, FrameType, ProtocolError, decodeRequestMetadata, encodeMetadata, readCount, type Frame, type RequestMetadata } from './frame.js';
+import { Flags, FrameType, ProtocolError, countBody, decodeRequestMetadata, encodeMetadata, readCount, type Frame, type RequestMetadata } from './frame.js';
+import { ServerInput } from './server-input.js';
+import { returnsStream, takesStream } from '../../core/service.js';
 import { CallbackBridge } from './server-callbacks.js';
-import { DEFAULT_STREAM_CREDIT, StreamCredit } from './server-stream.js';
+import { DEFAULT_STREAM_CREDIT, StreamCredit } from './stream-credit.js';
 import { encodeError } from './wire-error.js';
 
 /**
@@ -29,6 +31,8 @@ const DEADLINE_SWEEP_MS = 20;
 class TcpServerCall extends ServerCall {
   /** A server stream's flow control. */
   credit: StreamCredit | undefined;
+  /** A client or bidi stream's request stream. */
+  input: ServerInput | undefined;
 
   // Names kept apart from ServerCall's own (private) fields, which share the object.
   constructor(
@@ -76,6 +80,7 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
         for (const call of this.inFlight.values()) {
           call.abort(reason);
           call.credit?.stop();
+          call.input?.fail(reason);
         }
         this.inFlight.clear();
         this.withDeadline = 0;
@@ -105,11 +110,23 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
         const call = this.inFlight.get(frame.requestId);
         if (call !== undefined) {
           this.forget(call);
-          call.abort(new RpcError(Code.CANCELLED, 'cancelled by the caller'));
+          const reason = new RpcError(Code.CANCELLED, 'cancelled by the caller');
+          call.abort(reason);
           call.credit?.stop();
+          call.input?.fail(reason);
         }
         return;
       }
+      case FrameType.STREAM_ITEM: {
+        // Items of a call already answered are late, not wrong: they are dropped.
+        const call = this.inFlight.get(frame.requestId);
+        const refused = call?.input?.receive(frame.body, call.wireSerializer);
+        if (refused !== undefined) this.failInput(call!, refused);
+        return;
+      }
+      case FrameType.STREAM_END:
+        this.inFlight.get(frame.requestId)?.input?.end();
+        return;
       case FrameType.CREDIT:
         this.inFlight.get(frame.requestId)?.credit?.grant(readCount(frame.body));
         return;
@@ -186,9 +203,16 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
       this.reject(oneWay, id, serializer, new RpcError(Code.INVALID_ARGUMENT, 'arguments must be an array'));
       return;
     }
-    const streaming = entry.options.stream === 'server';
-    if (oneWay && (streaming || request.target.callbacks !== undefined)) {
+    const streaming = returnsStream(entry.options);
+    const takes = takesStream(entry.options);
+    if (oneWay && (entry.options.stream !== undefined || request.target.callbacks !== undefined)) {
       this.reject(oneWay, id, serializer, new RpcError(Code.INVALID_ARGUMENT, 'a one-way call can neither stream nor take callbacks'));
+      return;
+    }
+    if (takes !== (request.target.inputStream === true) || (takes && (args.length > 0 || request.target.callbacks !== undefined))) {
+      this.reject(oneWay, id, serializer, new RpcError(Code.INVALID_ARGUMENT, takes
+        ? `${entry.service.id}.${entry.method} takes a request stream (its one argument, an AsyncIterable) and nothing else`
+        : `${entry.service.id}.${entry.method} takes no request stream`));
       return;
     }
     const call = new TcpServerCall(entry, args, request.metadata, request.target.timeoutMs, oneWay, id, serializer);
@@ -207,6 +231,12 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
       if (call.deadline !== undefined && this.withDeadline++ === 0) this.sweeper = setInterval(this.sweep, DEADLINE_SWEEP_MS).unref();
     }
     if (streaming) call.credit = new StreamCredit(request.target.credit ?? DEFAULT_STREAM_CREDIT);
+    if (takes) {
+      call.input = new ServerInput((count) => {
+        if (this.isOpen(call)) this.connection.send(FrameType.CREDIT, 0, 0, id, undefined, countBody(count));
+      });
+      args.push(call.input.stream);
+    }
     dispatch(entry, call, this, this.context.logger);
   }
 
@@ -300,6 +330,16 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
     const error = new RpcError(Code.DEADLINE_EXCEEDED, `deadline of ${call.budgetMs} ms exceeded on the server`);
     call.abort(error);
     call.credit?.stop();
+    call.input?.fail(error);
+    this.respondError(call.requestId, call.wireSerializer, error);
+  }
+
+  /** The caller's request stream broke the call (an item past its credit, or one that cannot be decoded). */
+  private failInput(call: TcpServerCall, error: RpcError): void {
+    if (!this.forget(call)) return;
+    call.abort(error);
+    call.credit?.stop();
+    call.input?.fail(error);
     this.respondError(call.requestId, call.wireSerializer, error);
   }
 

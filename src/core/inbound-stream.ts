@@ -1,14 +1,16 @@
-import type { RpcError } from '../../core/rpc-error.js';
+import type { RpcError } from './rpc-error.js';
 
-/** Items a caller lets a server send ahead of its reading: the bound on a stream's buffered items. */
+/** Items a reader lets the other side send ahead of its reading: the bound on a stream's buffered items. */
 export const STREAM_WINDOW = 16;
 
 /**
- * The caller's side of a server stream. It buffers at most the window of items the server may
- * send, and grants more credit as the consumer reads, so a slow consumer slows the provider down.
- * Leaving the loop early (`break`, `return`) cancels the call.
+ * The reading side of a stream, for every transport and both directions: a caller reading a
+ * server's items, and a handler reading its caller's. The transport pushes what arrives; the
+ * reader iterates. It buffers at most the window the other side was granted, and grants more as
+ * the reader takes items, so a slow reader slows the producer down. Leaving the loop early
+ * (`break`, `return`) calls `cancel`.
  */
-export class IncomingStream implements AsyncIterable<unknown>, AsyncIterator<unknown> {
+export class InboundStream implements AsyncIterable<unknown>, AsyncIterator<unknown> {
   private items: unknown[] = [];
   private head = 0;
   private done = false;
@@ -17,9 +19,20 @@ export class IncomingStream implements AsyncIterable<unknown>, AsyncIterator<unk
   private unacknowledged = 0;
 
   constructor(
-    private readonly grant: (count: number) => void,
+    /** Lets the producer send `count` more items; undefined for a transport with flow control of its own. */
+    private readonly grant: ((count: number) => void) | undefined,
     private readonly cancel: () => void,
   ) {}
+
+  /** Items received and not read yet: at most the window, when the producer keeps to its credit. */
+  get buffered(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Whether the stream has ended, failed or been left by its reader. */
+  get closed(): boolean {
+    return this.done;
+  }
 
   push(value: unknown): void {
     if (this.done) return;
@@ -78,9 +91,9 @@ export class IncomingStream implements AsyncIterable<unknown>, AsyncIterator<unk
     return { value, done: true };
   }
 
-  /** Grants the server credit in batches of half a window, as the consumer reads. */
+  /** Grants the producer credit in batches of half a window, as the reader takes items. */
   private consumed(): void {
-    if (this.done) return;
+    if (this.done || this.grant === undefined) return;
     if (++this.unacknowledged >= STREAM_WINDOW / 2) {
       this.grant(this.unacknowledged);
       this.unacknowledged = 0;

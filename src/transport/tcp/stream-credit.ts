@@ -2,9 +2,9 @@
 export const DEFAULT_STREAM_CREDIT = 16;
 
 /**
- * The caller's credit for one server stream: the dispatcher pulls the next item from the
- * implementation only while some is left, so a slow consumer holds the provider back instead of
- * filling its memory.
+ * The credit of one stream's sender, granted by its reader: the sender pulls the next item from
+ * its producer (a server's implementation, a caller's request stream) only while some is left, so
+ * a slow reader holds the producer back instead of filling anyone's memory.
  */
 export class StreamCredit {
   private credit: number;
@@ -36,7 +36,7 @@ export class StreamCredit {
     if (this.credit > 0) this.wakeUp();
   }
 
-  /** The caller cancelled or the connection went: whoever waits for credit goes on, to find the call closed. */
+  /** The call ended or the connection went: whoever waits for credit goes on, to find the call closed. */
   stop(): void {
     this.wakeUp();
   }
