@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import { startFixture, type ConformanceTransport, type Fixture, type Row } from './fixture.js';
 import { callRows } from './rows-calls.js';
 import { streamRows } from './rows-streams.js';
+import { requestStreamRows } from './rows-request-streams.js';
 import { securityRows } from './rows-security.js';
 import { observabilityRows } from './rows-observability.js';
 import { valueRows } from './rows-values.js';
@@ -11,7 +12,7 @@ export { conformanceServiceIds } from './service.js';
 export { valueCases, valuesTableMarkdown, type ValueCase, type Outcome, type ValueColumn } from './values.js';
 
 /** Every row of the table, in the order they run. */
-export const conformanceRows: readonly Row[] = [...valueRows, ...callRows, ...streamRows, ...securityRows, ...observabilityRows];
+export const conformanceRows: readonly Row[] = [...valueRows, ...callRows, ...streamRows, ...requestStreamRows, ...securityRows, ...observabilityRows];
 
 /**
  * Registers the conformance table as node:test tests for one transport: the same behaviours,

@@ -37,6 +37,19 @@ export interface Conformance {
   unaryReturningGenerator(): Promise<number>;
   /** A streaming method whose handler wrongly returns something that is not iterable. */
   streamReturningNumber(): AsyncIterable<number>;
+  /**
+   * Reads a request stream to its end; answers how many items came and the sum of their indices.
+   * With `x-conformance-pause-after: n` it reports `paused:<tag>` after n items and reads on once
+   * the row emits `release:<tag>` (the tag from `x-conformance-tag`); it reports `collected:<tag>`
+   * with how it ended.
+   */
+  collect(items: AsyncIterable<CountItem>): Promise<{ count: number; indexSum: number }>;
+  /** Answers the first item's index without reading further. */
+  first(items: AsyncIterable<CountItem>): Promise<number>;
+  /** Reads two items, then throws an RpcError. */
+  failReading(items: AsyncIterable<CountItem>): Promise<never>;
+  /** Bidi: answers each item with itself as it comes; reports under `x-conformance-tag` like `count`. */
+  chat(items: AsyncIterable<CountItem>): AsyncIterable<CountItem>;
 }
 
 const methods = {
@@ -55,6 +68,10 @@ const methods = {
   failAfter: { stream: 'server' },
   unaryReturningGenerator: {},
   streamReturningNumber: { stream: 'server' },
+  collect: { stream: 'client' },
+  first: { stream: 'client' },
+  failReading: { stream: 'client' },
+  chat: { stream: 'bidi' },
 } satisfies DefineServiceOptions<Conformance>['methods'];
 
 export const ConformanceService = defineService<Conformance>('switchyard.conformance.Conformance', { version: '1.0.0', methods });
@@ -155,6 +172,54 @@ export function conformanceImplementation(probe: Probe): Conformance {
     },
     streamReturningNumber() {
       return 42 as unknown as AsyncIterable<number>;
+    },
+    async collect(items) {
+      const { metadata, signal } = currentCall();
+      const tag = String(metadata.get('x-conformance-tag') ?? '');
+      const pauseAfter = Number(metadata.get('x-conformance-pause-after') ?? -1);
+      let count = 0;
+      let indexSum = 0;
+      try {
+        for await (const item of items) {
+          count++;
+          indexSum += item.index;
+          if (count === pauseAfter) {
+            probe.emit(`paused:${tag}`);
+            await probe.next(`release:${tag}`, 60_000);
+          }
+        }
+        probe.emit(`collected:${tag}`, { count, aborted: false });
+        return { count, indexSum };
+      } catch (error) {
+        probe.emit(`collected:${tag}`, { count, aborted: signal?.aborted === true, error });
+        throw error;
+      }
+    },
+    async first(items) {
+      for await (const item of items) return item.index;
+      throw new RpcError(Code.INVALID_ARGUMENT, 'the stream was empty');
+    },
+    async failReading(items) {
+      let read = 0;
+      for await (const item of items) {
+        void item;
+        if (++read === 2) break;
+      }
+      throw new RpcError(Code.RESOURCE_EXHAUSTED, `stopped after ${read} requests`, { details: { read } });
+    },
+    async *chat(items) {
+      const { metadata, signal } = currentCall();
+      const state = probe.stream(String(metadata.get('x-conformance-tag') ?? ''));
+      try {
+        for await (const item of items) {
+          state.produced++;
+          yield item;
+        }
+        state.completed = true;
+      } finally {
+        state.aborted = signal?.aborted === true;
+        probe.emit(`ended:${String(metadata.get('x-conformance-tag') ?? '')}`, state);
+      }
     },
   };
 }

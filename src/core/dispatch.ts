@@ -74,7 +74,7 @@ function unaryResult<C extends ServerCall>(entry: MethodEntry, call: C, responde
   if (isStreamLike(result)) {
     closeQuietly(result);
     failed(entry, call, responder, logger, new RpcError(Code.INTERNAL,
-      `method ${entry.service.id}.${entry.method} returns no stream but returned one; declare it with stream: 'server' or 'bidi'`));
+      `method ${entry.service.id}.${entry.method} is unary but returned a stream; declare it with stream: 'server' or 'bidi'`));
     return;
   }
   end(call, responder);

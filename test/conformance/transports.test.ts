@@ -33,8 +33,10 @@ function amqp(): ConformanceTransport {
       for (const scope of scopes) await scope.cleanup();
     },
     exceptions: {
-      streams: 'AMQP carries calls and casts, not server streams: the server refuses a streaming method with UNIMPLEMENTED (src/transport/amqp/server.ts)',
-      'handler mistakes: a streaming method returning a non-iterable fails, naming the method': 'AMQP carries no server streams: the method is refused with UNIMPLEMENTED before its handler runs',
+      streams: 'AMQP carries calls and casts, not streams: a streaming method fails UNIMPLEMENTED before anything is published (src/transport/amqp/errors.ts)',
+      'client streams': 'AMQP carries calls and casts, not streams: a streaming method fails UNIMPLEMENTED before anything is published (src/transport/amqp/errors.ts)',
+      'bidi streams': 'AMQP carries calls and casts, not streams: a streaming method fails UNIMPLEMENTED before anything is published (src/transport/amqp/errors.ts)',
+      'handler mistakes: a streaming method returning a non-iterable fails, naming the method': 'AMQP carries no streams: the method is refused with UNIMPLEMENTED before its handler runs',
       'bad input: an unknown service is NOT_FOUND': 'no queue is bound for a service no server provides: the broker returns the request and the call fails UNAVAILABLE at once (docs/amqp.md, Errors)',
     },
   };
@@ -69,15 +71,25 @@ const grpcExceptions = {
   'errors: details keep bigints, dates and bytes': 'details travel as a google.protobuf.Struct any gRPC peer reads, which has no bigints, dates or bytes: they arrive as decimal text, ISO 8601 text and base64 (docs/grpc.md, Errors)',
 };
 
+/** Rows whose transport support is being built. */
+const grpcTodo = {
+  'client streams': 'request streams over grpc:// are being built (#15)',
+  'bidi streams': 'request streams over grpc:// are being built (#15)',
+};
+const httpTodo = {
+  'client streams': 'NDJSON request bodies are being built (#15)',
+  'bidi streams': 'HTTP/1.1 bidi refusal is being built (#15)',
+};
+
 const transports: ConformanceTransport[] = [
   { name: 'tcp', listen: 'tcp://127.0.0.1:0' },
   // The JSON column of the values table on a transport that defaults to MessagePack.
   { name: 'tcp with JSON', listen: 'tcp://127.0.0.1:0', client: { serializer: 'json' } },
-  { name: 'http', listen: 'http://127.0.0.1:0', values: 'json' },
+  { name: 'http', listen: 'http://127.0.0.1:0', values: 'json', todo: httpTodo },
   { name: 'tls', listen: 'tls://127.0.0.1:0', ...tlsPeers() },
-  { name: 'https', listen: 'https://127.0.0.1:0', values: 'json', ...tlsPeers() },
-  { name: 'grpc', listen: 'grpc://127.0.0.1:0', exceptions: grpcExceptions },
-  { name: 'grpcs', listen: 'grpcs://127.0.0.1:0', ...tlsPeers(), exceptions: grpcExceptions },
+  { name: 'https', listen: 'https://127.0.0.1:0', values: 'json', ...tlsPeers(), todo: httpTodo },
+  { name: 'grpc', listen: 'grpc://127.0.0.1:0', exceptions: grpcExceptions, todo: grpcTodo },
+  { name: 'grpcs', listen: 'grpcs://127.0.0.1:0', ...tlsPeers(), exceptions: grpcExceptions, todo: grpcTodo },
   amqp(),
   amqps(),
 ];

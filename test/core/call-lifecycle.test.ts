@@ -80,10 +80,10 @@ test('currentCall() and result shapes behave the same on tcp, http, grpc and amq
     assert.match(unary.message, /test\.Probe\.unaryStream is unary but returned a stream/, transport);
 
     if (transport === 'amqp') {
-      // amqp:// carries no server streams: a streaming method is refused before it runs.
+      // amqp:// carries no streams: a streaming method is refused before it is published.
       const refused = await rejection(collect(probe.whoStream()));
       assert.equal(refused.code, Code.UNIMPLEMENTED, refused.message);
-      assert.match(refused.message, /test\.Probe\.whoStream streams, and amqp:\/\/ carries no server streams/);
+      assert.match(refused.message, /test\.Probe\.whoStream streams, and amqp:\/\/ carries no streams/);
       continue;
     }
     const notStream = await rejection(collect(probe.streamValue()));

@@ -5,6 +5,7 @@ import { RpcError, errorMessage } from '../../core/rpc-error.js';
 import type { ChannelOptions } from '../registry.js';
 import type { Channel, ChannelInfo, ChannelState } from '../transport.js';
 import { sendModeOf } from './call-options.js';
+import { noStreams } from './errors.js';
 import { BrokerLink } from './link.js';
 import { contentTypeOf, ContentTypes } from './message.js';
 import { parseAmqpAddress, type AmqpAddress } from './options.js';
@@ -96,6 +97,7 @@ export class AmqpChannel implements Channel {
   private prepare(invocation: Invocation, serviceId: string): Outgoing {
     const serializer = this.options.serializer;
     if (this.closing !== undefined) throw new RpcError(Code.UNAVAILABLE, `channel to ${this.target.display} is closed`, { unprocessed: true });
+    if (invocation.service.methods.get(invocation.method)?.stream !== undefined) throw noStreams(serviceId, invocation.method);
     const { fanout, targetServer } = sendModeOf(invocation);
     let topic = this.topics.get(serviceId);
     if (topic === undefined) {

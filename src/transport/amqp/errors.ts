@@ -77,3 +77,12 @@ function isRpcError(value: unknown): value is RpcError {
     return false;
   }
 }
+
+/**
+ * A streaming method over AMQP: refused by the client before anything is published, and by the
+ * server for a caller that sends one anyway. Request-reply over a broker has no flow control
+ * between the two ends and loses order across redeliveries, so it carries no streams.
+ */
+export function noStreams(serviceId: string, method: string): RpcError {
+  return new RpcError(Code.UNIMPLEMENTED, `${serviceId}.${method} streams, and amqp:// carries no streams; call it over tcp://, grpc:// or http://`);
+}

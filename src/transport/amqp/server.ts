@@ -12,6 +12,7 @@ import type { Serializer } from '../../serialization/serializer.js';
 import { defaultBackoff } from '../backoff.js';
 import type { ServerTransportOptions } from '../registry.js';
 import type { ConnectionInfo, ServerContext, ServerTransport } from '../transport.js';
+import { noStreams } from './errors.js';
 import { BrokerLink } from './link.js';
 import { CANCEL_TYPE, ContentTypes, ERROR_TYPE, RESULT_TYPE, asBuffer, contentTypeOf, deadlineOf, fromHeaders, toHeaders } from './message.js';
 import { parseAmqpAddress, type AmqpAddress } from './options.js';
@@ -167,8 +168,8 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
       this.refuse(session, message, reply, serializer, entry);
       return;
     }
-    if (entry.options.stream === 'server') {
-      this.refuse(session, message, reply, serializer, new RpcError(Code.UNIMPLEMENTED, `${entry.service.id}.${entry.method} streams, and amqp:// carries no server streams; call it over tcp://, grpc:// or http://`));
+    if (entry.options.stream !== undefined) {
+      this.refuse(session, message, reply, serializer, noStreams(entry.service.id, entry.method));
       return;
     }
     const deadline = deadlineOf(headers);
