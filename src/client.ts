@@ -13,7 +13,8 @@ import { Code } from './core/code.js';
 import { chain, type Handler, type Interceptor, type TransportCallOptions } from './core/invocation.js';
 import { Metadata, type MetadataInit } from './core/metadata.js';
 import { RpcError, errorMessage } from './core/rpc-error.js';
-import { buildProxy, type ProxyMethodOf, type ServiceProxyOf } from './core/proxy.js';
+import { buildProxy, streamOf, type ProxyMethodOf, type ServiceProxyOf } from './core/proxy.js';
+import { RESUME_KEY, resumableStream, type ResumableOptions } from './core/resumable.js';
 import { returnsStream, takesStream, type MethodNames, type ServiceDefinition } from './core/service.js';
 import { callDeadline } from './core/timer.js';
 import { connectionOptions, decodeLimits, defaults, type ConnectionSettings } from './options.js';
@@ -174,6 +175,8 @@ export function createClient(options: ClientOptions = {}): Client {
     return reference.send(call);
   };
   const handler = chain(options.interceptors ?? [], send);
+  // The options of the calls a resumable stream makes: each is one attempt, not to be wrapped again.
+  const resumeAttempts = new WeakSet<object>();
 
   function referenceFor(definition: ServiceDefinition, referenceOptions: ReferenceOptions): Reference {
     const key = `${definition.id}\0${Reference.keyOf(referenceOptions)}`;
@@ -222,6 +225,7 @@ export function createClient(options: ClientOptions = {}): Client {
     if (methodOptions === undefined) {
       return Promise.reject(new RpcError(Code.UNIMPLEMENTED, `method ${JSON.stringify(method)} is not declared by service ${definition.id}`, { unprocessed: true }));
     }
+    if (methodOptions.resumable !== undefined && !resumeAttempts.has(callOptions)) return resume(definition, method, args, callOptions, methodOptions.resumable, known);
     if (!Array.isArray(args)) return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, 'args must be an array', { unprocessed: true }));
     // A request stream can be sent once: wrapped here, it tells every attempt whether it was pulled.
     if (takesStream(methodOptions)) args = [requestStreamOf(args, method)];
@@ -254,6 +258,19 @@ export function createClient(options: ClientOptions = {}): Client {
         throw error;
       },
     );
+  }
+
+  /** A resumable stream: each attempt is a call of its own from the last item got, through the whole client path. */
+  function resume(definition: ServiceDefinition, method: string, args: unknown[], callOptions: CallOptions & ReferenceOptions, resumable: ResumableOptions, known?: () => Reference): Promise<unknown> {
+    const deadline = callDeadline(callOptions.timeoutMs ?? definition.methods.get(method)?.timeoutMs ?? options.timeoutMs, callOptions.deadline);
+    const open = (after: string | undefined): AsyncIterable<unknown> => {
+      const metadata = new Metadata(callOptions.metadata);
+      if (after !== undefined) metadata.set(RESUME_KEY, after);
+      const attempt: CallOptions & ReferenceOptions = { ...callOptions, timeoutMs: undefined, deadline, metadata };
+      resumeAttempts.add(attempt);
+      return streamOf(start(definition, method, args, attempt, known));
+    };
+    return Promise.resolve(resumableStream(open, resumable, deadline, callOptions.signal));
   }
 
   return {

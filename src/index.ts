@@ -1,7 +1,7 @@
 export { Code, codeName } from './core/code.js';
 export { RpcError, type ErrorDetails, type RpcErrorOptions } from './core/rpc-error.js';
 export { Metadata, type MetadataInit, type MetadataValue } from './core/metadata.js';
-export { defineService, serviceId, type ServiceDefinition, type ServiceKey, type MethodOptions, type MethodOptionsOf, type TransportMethodOptions, type MethodNames, type DefineServiceOptions } from './core/service.js';
+export { defineService, serviceId, type ServiceDefinition, type ServiceKey, type MethodOptions, type MethodOptionsOf, type TransportMethodOptions, type MethodNames, type DefineServiceOptions, type StreamKind } from './core/service.js';
 export { type Invocation, type Handler, type Interceptor, type TransportCallOptions } from './core/invocation.js';
 export { type ServerObserver, type ClientObserver, type CallProbe, type AttemptProbe, type AttemptTarget } from './core/observer.js';
 export { withOwnMetadata } from './core/client-call.js';
@@ -9,6 +9,7 @@ export { withOwnMetadata } from './core/client-call.js';
 export type { AmqpCallOptions } from './transport/amqp/call-options.js';
 export type { HttpRoute } from './transport/http/method-options.js';
 export { currentCall } from './core/server-call.js';
+export { resumeAfter, RESUME_KEY, type ResumableOptions } from './core/resumable.js';
 export { type Logger } from './core/logger.js';
 export { type Serializer, type DecodeLimits } from './serialization/serializer.js';
 export { LIMIT_NAMES, type LimitName, type RefusalCounts } from './core/refusals.js';

@@ -213,6 +213,7 @@ export function createServer(options: ServerOptions): Server {
         await new Promise((resolve) => startTimer(delayMs, resolve, undefined));
       }
       const timeoutMs = closeOptions.timeoutMs ?? defaults.closeTimeoutMs;
+      table.endResumableStreams();
       // An infinite timeout arms nothing: close then waits for every call, however long.
       let timer: Timer | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {

@@ -2,7 +2,7 @@ import { Code } from './code.js';
 import { chain, type Handler, type Interceptor } from './invocation.js';
 import type { ServerObserver } from './observer.js';
 import { RpcError, errorMessage } from './rpc-error.js';
-import { runAsCurrent, streamAsCurrent } from './server-call.js';
+import { ServerCall, runAsCurrent, streamAsCurrent } from './server-call.js';
 import { returnsStream, type MethodOptions, type ServiceDefinition } from './service.js';
 import { isAsyncIterable } from './async-iterable.js';
 
@@ -25,6 +25,9 @@ export class CallTable {
   private readonly services = new Map<string, Map<string, MethodEntry>>();
   /** Services the server provides by itself (health, introspection); one the user provides under the same id replaces it. */
   private readonly builtins = new Set<string>();
+  /** Resumable streams being served: a server that drains ends them, so that callers resume elsewhere at once. */
+  private readonly resumable = new Set<ServerCall>();
+  private draining = false;
 
   /** `observer` watches every call of every method provided from now on. */
   constructor(private readonly observer?: ServerObserver) {}
@@ -42,6 +45,7 @@ export class CallTable {
       // async, so that a synchronous throw reaches interceptors as a rejection like any other failure
       const run: Handler = async (call) => {
         if (options.validate !== undefined) validate(options.validate, call.args, definition.id, method);
+        if (options.resumable !== undefined && call instanceof ServerCall) this.track(call);
         const result = runAsCurrent(call, fn as (...args: unknown[]) => unknown, implementation, call.args);
         return returnsStream(options) && isAsyncIterable(result) ? streamAsCurrent(call, result) : result;
       };
@@ -50,6 +54,23 @@ export class CallTable {
     this.services.set(definition.id, methods);
     if (options?.builtin === true) this.builtins.add(definition.id);
     else this.builtins.delete(definition.id);
+  }
+
+  /**
+   * Ends every resumable stream being served with `UNAVAILABLE`, for a server that drains: its
+   * callers resume on another provider from their last item instead of waiting for the drain's end.
+   * A stream ends when it next moves (its next item, or its reader's next grant).
+   */
+  endResumableStreams(): void {
+    this.draining = true;
+    for (const call of this.resumable) call.abort(drainingServer());
+  }
+
+  private track(call: ServerCall): void {
+    // One that arrives while the server drains is sent on at once, before its first item.
+    if (this.draining) call.abort(drainingServer());
+    this.resumable.add(call);
+    call.whenFinished(() => this.resumable.delete(call));
   }
 
   /** Whether the server provides `serviceId` by itself, for listings that show only the user's services. */
@@ -86,6 +107,10 @@ export class CallTable {
     const hint = sameName.length > 0 ? ` (this server provides ${sameName.join(', ')})` : '';
     return new RpcError(Code.NOT_FOUND, `service ${JSON.stringify(serviceId)} is not provided here${hint}`);
   }
+}
+
+function drainingServer(): RpcError {
+  return new RpcError(Code.UNAVAILABLE, 'the server is draining: resume the stream on another provider');
 }
 
 function validate(check: (args: unknown[]) => void, args: unknown[], serviceId: string, method: string): void {

@@ -55,7 +55,7 @@ export function buildProxy<T, B, O>(definition: ServiceDefinition<T>, options: B
     const misuse = iterationMistake(method);
     const bind = (bound: B) => {
       const send = binding.sender(method, bound);
-      return streaming ? (...args: unknown[]) => lazyStream(send(args)) : (...args: unknown[]) => unary(send(args), misuse);
+      return streaming ? (...args: unknown[]) => streamOf(send(args)) : (...args: unknown[]) => unary(send(args), misuse);
     };
     const plain = bind(options);
     Object.defineProperty(plain, 'with', { value: (over: O) => bind(binding.merge(options, over)) });
@@ -92,7 +92,7 @@ function iterationMistake(method: string): () => never {
  * The stream a streaming call resolves to, offered at once so that a proxy method can return an
  * `AsyncIterable` like the implementation's; the first `next()` waits for the call to start.
  */
-function lazyStream(started: Promise<unknown>): AsyncIterable<unknown> {
+export function streamOf(started: Promise<unknown>): AsyncIterable<unknown> {
   started.catch(() => {}); // reported through next(), not as an unhandled rejection
   return {
     [Symbol.asyncIterator](): AsyncIterator<unknown> {

@@ -1,4 +1,5 @@
 import { Code } from './code.js';
+import type { ResumableOptions } from './resumable.js';
 import { RpcError } from './rpc-error.js';
 
 /** Names a service: several versions and groups of one name can be served side by side. */
@@ -44,6 +45,13 @@ export interface MethodOptions extends TransportMethodOptions {
    * takes what it sent.
    */
   stream?: StreamKind;
+  /**
+   * Server streams only: the stream survives a dropped connection or a provider that drains. The
+   * caller keeps the id of the last item it got and, on a break, calls again (on another provider
+   * if need be) from there; the implementation reads that id with `resumeAfter()`. See
+   * docs/streams.md, "Resumable streams".
+   */
+  resumable?: ResumableOptions;
 }
 
 export type StreamKind = 'server' | 'client' | 'bidi';
@@ -146,6 +154,9 @@ export function defineService<T>(name: string, options: DefineServiceOptions<T>)
     }
     if (opts.stream !== undefined && opts.stream !== 'server' && opts.stream !== 'client' && opts.stream !== 'bidi') {
       throw new RpcError(Code.INVALID_ARGUMENT, `stream of ${method} must be 'server', 'client' or 'bidi', not ${JSON.stringify(opts.stream)}`);
+    }
+    if (opts.resumable !== undefined && (opts.stream !== 'server' || typeof opts.resumable?.idOf !== 'function')) {
+      throw new RpcError(Code.INVALID_ARGUMENT, `${method} can be resumable only as a server stream with resumable: { idOf(item) }`);
     }
     if (opts.stream !== undefined && opts.oneWay === true) {
       throw new RpcError(Code.INVALID_ARGUMENT, `${method} cannot both stream and be one-way`);
