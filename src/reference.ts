@@ -101,10 +101,11 @@ export class Reference {
     if (plan === undefined) {
       const merged = { ...this.defaults, ...definedOnly(this.options), ...definedOnly(this.options.methods?.[method] ?? {}) };
       const declared = this.definition.methods.get(method);
-      // A request stream is gone once sent: only a call refused before its first item may go again.
-      const idempotent = declared?.idempotent === true && !takesStream(declared);
+      // A request stream can be sent once, to one provider: such a call is neither retried nor forked.
+      const once = takesStream(declared);
+      const idempotent = declared?.idempotent === true;
       plan = {
-        strategy: clusterStrategy(merged.cluster),
+        strategy: clusterStrategy(once ? 'failfast' : merged.cluster),
         context: {
           invokers: () => this.directory.route(method),
           unreachable: () => this.directory.unreachable(method),

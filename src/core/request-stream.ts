@@ -10,12 +10,20 @@ import { RpcError, errorMessage } from './rpc-error.js';
 export class RequestStream {
   #iterator: AsyncIterator<unknown> | Iterator<unknown> | undefined;
   #pulled = false;
+  #claimed = false;
 
   constructor(private readonly source: AsyncIterable<unknown> | Iterable<unknown>) {}
 
   /** Whether an item was asked for: from then on the call cannot be sent again. */
   get pulled(): boolean {
     return this.#pulled;
+  }
+
+  /** Takes the stream for one attempt of the call; false when another attempt has it already. */
+  claim(): boolean {
+    if (this.#claimed) return false;
+    this.#claimed = true;
+    return true;
   }
 
   /** The next item; the first call opens the source. */
@@ -86,6 +94,10 @@ export interface StreamSink {
  * an unhandled rejection. A call that ends first closes the source.
  */
 export async function pumpRequestStream(stream: RequestStream, sink: StreamSink): Promise<void> {
+  if (!stream.claim()) {
+    sink.fail(new RpcError(Code.FAILED_PRECONDITION, 'the request stream of this call was already sent: a stream-taking call goes to one provider, once'));
+    return;
+  }
   try {
     while (sink.isOpen()) {
       const next = await stream.next();
