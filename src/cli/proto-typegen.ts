@@ -27,7 +27,7 @@ export interface ProtoTypesOptions {
 
 export interface GeneratedProtoTypes {
   code: string;
-  /** What was left out and why, one sentence each (client- and bidirectional-streaming rpcs). */
+  /** What was left out and why, one sentence each (services without rpcs). */
   notes: string[];
 }
 
@@ -55,13 +55,9 @@ export function generateProtoTypes(options: ProtoTypesOptions): GeneratedProtoTy
   const parts: string[] = [types.map((type) => (type instanceof protobufjs().Type ? messageCode(type, names) : enumCode(type, names))).join('\n')];
   const definitions: string[] = [];
   for (const service of services) {
-    const methods = service.methodsArray.filter((rpc) => {
-      if (rpc.requestStream !== true) return true;
-      notes.push(`${service.fullName.slice(1)}/${rpc.name} is ${rpc.responseStream === true ? 'bidirectional' : 'client'} streaming, which Switchyard does not call or serve: left out.`);
-      return false;
-    });
+    const methods = service.methodsArray;
     if (methods.length === 0) {
-      notes.push(`${service.fullName.slice(1)} has no unary or server-streaming rpc: left out.`);
+      notes.push(`${service.fullName.slice(1)} has no rpc: left out.`);
       continue;
     }
     const name = claim(taken, service.name, `${service.fullName.slice(1).replace(/\./g, '_')}`);
@@ -97,7 +93,7 @@ function lookupService(root: Protobuf.Root, name: string): Protobuf.Service {
 }
 
 function rpcTypes(service: Protobuf.Service): Protobuf.Type[] {
-  return service.methodsArray.filter((rpc) => rpc.requestStream !== true).flatMap((rpc) => {
+  return service.methodsArray.flatMap((rpc) => {
     rpc.resolve();
     return [rpc.resolvedRequestType!, rpc.resolvedResponseType!];
   });
@@ -157,7 +153,9 @@ function serviceCode(service: Protobuf.Service, methods: Protobuf.Method[], name
     const request = names.initOf(rpc.resolvedRequestType!);
     const response = names.of(rpc.resolvedResponseType!);
     const result = rpc.responseStream === true ? `AsyncIterable<${response}>` : `Promise<${response}>`;
-    return `${docComment(rpc.comment, '  ')}  ${rpc.name[0]!.toLowerCase()}${rpc.name.slice(1)}(request: ${request}): ${result};`;
+    // Client and bidi streaming: the one argument is the stream of requests.
+    const parameter = rpc.requestStream === true ? `requests: AsyncIterable<${request}>` : `request: ${request}`;
+    return `${docComment(rpc.comment, '  ')}  ${rpc.name[0]!.toLowerCase()}${rpc.name.slice(1)}(${parameter}): ${result};`;
   });
   return `${about}export interface ${name} {\n${lines.join('\n')}\n}\n`;
 }

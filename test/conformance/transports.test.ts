@@ -72,10 +72,6 @@ const grpcExceptions = {
 };
 
 /** Rows whose transport support is being built. */
-const grpcTodo = {
-  'client streams': 'request streams over grpc:// are being built (#15)',
-  'bidi streams': 'request streams over grpc:// are being built (#15)',
-};
 const httpTodo = {
   'client streams': 'NDJSON request bodies are being built (#15)',
   'bidi streams': 'HTTP/1.1 bidi refusal is being built (#15)',
@@ -88,8 +84,8 @@ const transports: ConformanceTransport[] = [
   { name: 'http', listen: 'http://127.0.0.1:0', values: 'json', todo: httpTodo },
   { name: 'tls', listen: 'tls://127.0.0.1:0', ...tlsPeers() },
   { name: 'https', listen: 'https://127.0.0.1:0', values: 'json', ...tlsPeers(), todo: httpTodo },
-  { name: 'grpc', listen: 'grpc://127.0.0.1:0', exceptions: grpcExceptions, todo: grpcTodo },
-  { name: 'grpcs', listen: 'grpcs://127.0.0.1:0', ...tlsPeers(), exceptions: grpcExceptions, todo: grpcTodo },
+  { name: 'grpc', listen: 'grpc://127.0.0.1:0', exceptions: grpcExceptions },
+  { name: 'grpcs', listen: 'grpcs://127.0.0.1:0', ...tlsPeers(), exceptions: grpcExceptions },
   amqp(),
   amqps(),
 ];

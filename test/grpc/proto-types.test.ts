@@ -137,19 +137,19 @@ test('keepCase: field names as written in the .proto, and a definition that load
 
 const run = promisify(execFile);
 
-test('the switchyard-proto command writes the file, notes the streaming rpcs it leaves out, and fails clearly', async (t) => {
+test('the switchyard-proto command writes the file, client and bidi streaming rpcs included, and fails clearly', async (t) => {
   const dir = tempDir(t);
   const cli = join(ROOT, 'src/cli/proto-types.ts');
   const out = join(dir, 'nested', 'catalog.types.ts');
   const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', cli, CATALOG_PROTO, '--out', out, '--service', 'test.catalog.Catalog'], { cwd: ROOT });
   assert.equal(stdout, '');
-  assert.match(stderr, /test\.catalog\.Catalog\/Upload is client streaming, which Switchyard does not call or serve: left out/);
-  assert.match(stderr, /test\.catalog\.Catalog\/Sync is bidirectional streaming/);
+  assert.equal(stderr, '');
   const code = readFileSync(out, 'utf8');
   assert.match(code, /export interface Catalog \{\n/);
   assert.match(code, /getItem\(request: GetItemRequestInit\): Promise<Item>;/);
   assert.match(code, /listItems\(request: ListRequestInit\): AsyncIterable<Item>;/);
-  assert.doesNotMatch(code, /upload|sync\(/);
+  assert.match(code, /upload\(requests: AsyncIterable<ItemInit>\): Promise<Summary>;/);
+  assert.match(code, /sync\(requests: AsyncIterable<ItemInit>\): AsyncIterable<Item>;/);
   assert.match(code, /export const CatalogService = defineCatalog\(\);/);
 
   const printed = await run(process.execPath, ['--import', 'tsx', cli, GREETER_PROTO, '--types-only'], { cwd: ROOT });

@@ -7,10 +7,11 @@ import test from 'node:test';
 import { Code, RpcError, defineServiceFromProto } from '../../src/index.js';
 import { GREETER_PROTO, GreeterService, startGreeter, startGrpcClient } from './fixtures/greeter.js';
 
-test('a .proto service becomes a definition: lowerCamel method names, stream flags, client streaming left out', () => {
+test('a .proto service becomes a definition: lowerCamel method names, stream flags', () => {
   assert.equal(GreeterService.id, 'test.greeter.Greeter');
-  assert.deepEqual([...GreeterService.methods.keys()], ['sayHello', 'fail', 'slow', 'echo', 'count']);
+  assert.deepEqual([...GreeterService.methods.keys()], ['sayHello', 'fail', 'slow', 'echo', 'count', 'collect']);
   assert.equal(GreeterService.methods.get('count')?.stream, 'server');
+  assert.equal(GreeterService.methods.get('collect')?.stream, 'client');
   assert.equal(GreeterService.methods.get('sayHello')?.stream, undefined);
   assert.equal(GreeterService.methods.get('slow')?.idempotent, true, 'options given per method are kept');
   const versioned = defineServiceFromProto(GREETER_PROTO, 'test.greeter.Greeter', { version: '2.1.0', group: 'blue' });
@@ -20,7 +21,7 @@ test('a .proto service becomes a definition: lowerCamel method names, stream fla
 test('defineServiceFromProto refuses a missing service, a missing file, a bad file and options for unknown methods', () => {
   assert.throws(() => defineServiceFromProto(GREETER_PROTO, 'test.greeter.Nope'), (error: unknown) => error instanceof RpcError && error.code === Code.NOT_FOUND);
   assert.throws(() => defineServiceFromProto('/nonexistent/x.proto', 'x.Y'), (error: unknown) => error instanceof RpcError && error.code === Code.INVALID_ARGUMENT);
-  assert.throws(() => defineServiceFromProto(GREETER_PROTO, 'test.greeter.Greeter', { methods: { collect: {} } }), /no unary or server-streaming rpc collect/);
+  assert.throws(() => defineServiceFromProto(GREETER_PROTO, 'test.greeter.Greeter', { methods: { gather: {} } }), /has no rpc gather/);
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-proto-'));
   try {
     writeFileSync(join(dir, 'broken.proto'), 'syntax = "proto3"; service S { rpc A (Missing) returns (Missing); }');

@@ -2,7 +2,9 @@ import { constants, type ClientHttp2Session, type ClientHttp2Stream, type Incomi
 import { CallWatch } from '../../core/call-watch.js';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
+import { pumpRequestStream, RequestStream } from '../../core/request-stream.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
+import { RequestSink, type InputCall } from './client-input.js';
 import type { MethodCodec } from './codec.js';
 import { decompress, isEncoding, type Encoding } from './compression.js';
 import { parseContentType } from './content-type.js';
@@ -35,8 +37,11 @@ function onStreamClose(this: Carrier): void {
 export interface CallPlan {
   readonly codec: MethodCodec;
   readonly headers: OutgoingHttpHeaders;
+  /** The answer is a stream (server and bidi streaming). */
   readonly streaming: boolean;
   readonly maxMessageSize: number;
+  /** How request messages over 1 KiB are compressed (`grpc-encoding` of the request). */
+  readonly compression: Encoding;
   readonly address: string;
   /** The channel's count of calls whose streams are open, kept by each call. */
   readonly streams: { active: number };
@@ -50,12 +55,16 @@ const resetCodes = new Map<number, [Code, string]>([
   [constants.NGHTTP2_INADEQUATE_SECURITY, [Code.PERMISSION_DENIED, 'inadequate security']],
 ]);
 
+/** What a call sends: its one framed request message, or the request stream of a client- or bidi-streaming call. */
+export type RequestBody = Buffer | [Buffer, Uint8Array] | RequestStream;
+
 /**
- * One call on one HTTP/2 stream: sends the request message, then reads response headers,
- * messages and trailers. Unary calls resolve with the one response message; server-streaming
- * calls resolve, once the response headers arrive, with a `ResponseStream`.
+ * One call on one HTTP/2 stream: sends the request message (or the messages of a request stream,
+ * as they come), then reads response headers, messages and trailers. Unary and client-streaming
+ * calls resolve with the one response message; server- and bidi-streaming calls resolve, once the
+ * response headers arrive, with a `ResponseStream`.
  */
-export class ClientCallStream extends CallWatch {
+export class ClientCallStream extends CallWatch implements InputCall {
   private readonly reader: MessageReader;
   private stream: ClientHttp2Stream | undefined;
   private session: ClientHttp2Session | undefined;
@@ -65,6 +74,14 @@ export class ClientCallStream extends CallWatch {
   private status: RpcError | null | undefined; // null: OK
   private settled = false;
   private finished = false;
+  /** Client and bidi streaming: the caller's request stream. */
+  private input: RequestStream | undefined;
+  /**
+   * Client and bidi streaming: resets the stream with CANCEL and nothing else. `close(CANCEL)` would
+   * end the request first (END_STREAM, then RST_STREAM), which a server reads as a request stream
+   * that ended normally; an aborted request's stream is destroyed at once.
+   */
+  private aborter: AbortController | undefined;
 
   constructor(
     private readonly invocation: Invocation,
@@ -76,12 +93,16 @@ export class ClientCallStream extends CallWatch {
     this.reader = new MessageReader(plan.maxMessageSize);
   }
 
-  /** Opens the stream and writes the request; `body` is the framed request message. Throws if no stream can be opened. */
-  start(session: ClientHttp2Session, body: Buffer | [Buffer, Uint8Array]): void {
+  /**
+   * Opens the stream and writes the request: `body` is the framed request message, or a request
+   * stream, whose items are sent as they come. Throws if no stream can be opened.
+   */
+  start(session: ClientHttp2Session, body: RequestBody): void {
     const { invocation } = this;
     let stream: ClientHttp2Stream;
     try {
-      stream = session.request(this.plan.headers);
+      if (body instanceof RequestStream) this.aborter = new AbortController();
+      stream = session.request(this.plan.headers, this.aborter === undefined ? undefined : { signal: this.aborter.signal });
     } catch (error) {
       // The connection takes no more streams (closing, or out of stream ids): the call never left.
       throw new RpcError(Code.UNAVAILABLE, `cannot open a stream to ${this.plan.address}: ${errorMessage(error)}`, { unprocessed: true, cause: error });
@@ -97,7 +118,11 @@ export class ClientCallStream extends CallWatch {
     stream.on('end', onStreamEnd);
     stream.on('close', onStreamClose);
     this.watch(invocation, this.plan.address);
-    if (Array.isArray(body)) {
+    if (body instanceof RequestStream) {
+      this.input = body;
+      const { codec, maxMessageSize, compression } = this.plan;
+      void pumpRequestStream(body, new RequestSink(this, stream, codec, maxMessageSize, compression));
+    } else if (Array.isArray(body)) {
       stream.write(body[0]);
       stream.end(body[1]);
     } else {
@@ -106,11 +131,25 @@ export class ClientCallStream extends CallWatch {
     if (invocation.oneWay) this.settle(undefined, undefined);
   }
 
+  isOpen(): boolean {
+    return !this.finished;
+  }
+
+  /** The request stream failed (its source threw, an item could not be sent): cancel the call. */
+  giveUp(error: RpcError): void {
+    this.abandon(error);
+  }
+
   /** The caller gave up (deadline, signal): fail now and reset the stream. */
   protected override abandon(error: RpcError): void {
     if (this.finished) return;
-    this.stream?.close(constants.NGHTTP2_CANCEL);
+    this.cancelStream();
     this.finish(error);
+  }
+
+  private cancelStream(): void {
+    if (this.aborter !== undefined) this.aborter.abort();
+    else this.stream?.close(constants.NGHTTP2_CANCEL);
   }
 
   // The on* methods below are called by the stream's listeners and the message reader; nothing else calls them.
@@ -192,7 +231,8 @@ export class ClientCallStream extends CallWatch {
     const session = this.session!;
     let error: RpcError;
     if (rst === constants.NGHTTP2_REFUSED_STREAM || stream.id === undefined) {
-      error = new RpcError(Code.UNAVAILABLE, `stream refused by ${this.plan.address}`, { unprocessed: true });
+      // Items pulled from a request stream are gone: such a call cannot be sent again.
+      error = new RpcError(Code.UNAVAILABLE, `stream refused by ${this.plan.address}`, { unprocessed: this.input?.pulled !== true });
     } else if (session.destroyed || (known === undefined && session.closed)) {
       error = new RpcError(Code.UNAVAILABLE, `connection to ${this.plan.address} lost`);
     } else {
@@ -235,6 +275,9 @@ export class ClientCallStream extends CallWatch {
     this.finished = true;
     this.plan.streams.active--;
     this.unwatch();
+    // Answered while the request stream was still being sent: the server needs no more of it.
+    const stream = this.stream;
+    if (this.input !== undefined && stream !== undefined && !stream.writableEnded && !stream.destroyed) this.cancelStream();
     if (this.responses !== undefined) this.responses.close(error);
     if (error !== undefined) this.settle(undefined, error);
     else if (this.plan.streaming && !this.settled) {

@@ -3,14 +3,16 @@ import type { Socket } from 'node:net';
 import { beforeSending, refusal } from '../../core/call-watch.js';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
+import { requestStreamOf } from '../../core/request-stream.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
+import { returnsStream, takesStream } from '../../core/service.js';
 import { startTimer, stopTimer } from '../../core/timer.js';
 import { parseAddress } from '../address.js';
 import { Backoff } from '../backoff.js';
 import type { TcpChannelOptions } from '../tcp/client.js';
 import { ByteTally } from '../connection-record.js';
 import type { Channel, ChannelInfo, ChannelState } from '../transport.js';
-import { ClientCallStream, type CallPlan } from './client-call.js';
+import { ClientCallStream, type CallPlan, type RequestBody } from './client-call.js';
 import { serializerCodec, type MethodCodec } from './codec.js';
 import { ACCEPT_ENCODING, COMPRESS_FROM, compress } from './compression.js';
 import { contentTypeFor } from './content-type.js';
@@ -37,7 +39,7 @@ export class GrpcChannel implements Channel {
   /** `grpcs://`: HTTP/2 over TLS. */
   private readonly secure: boolean;
   private readonly backoff: Backoff;
-  private readonly plans = new Map<string, { codec: MethodCodec; headers: OutgoingHttpHeaders; streaming: boolean }>();
+  private readonly plans = new Map<string, { codec: MethodCodec; headers: OutgoingHttpHeaders; streaming: boolean; takesStream: boolean }>();
   private current: ClientHttp2Session | undefined;
   private connecting: Promise<ClientHttp2Session> | undefined;
   /** Open sessions, each with the socket under it (read for the byte counts). */
@@ -76,10 +78,12 @@ export class GrpcChannel implements Channel {
 
   call(invocation: Invocation, serviceId: string): Promise<unknown> {
     this.calls++;
-    let plan: CallPlan;
+    let plan: CallPlan & { takesStream: boolean };
     let body: Uint8Array;
     try {
       plan = this.plan(invocation, serviceId);
+      // A request stream goes item by item once the call's stream is open.
+      if (plan.takesStream) return this.send(invocation, plan, requestStreamOf(invocation.args, invocation.method));
       body = this.encode(invocation, plan.codec);
     } catch (error) {
       const rpcError = RpcError.from(error, Code.INVALID_ARGUMENT);
@@ -110,7 +114,7 @@ export class GrpcChannel implements Channel {
     return { address: this.address, protocol, state: this.state, draining: this.draining, bytesIn, bytesOut, calls: this.calls, active: this.streams.active };
   }
 
-  private send(invocation: Invocation, plan: CallPlan, body: Buffer | [Buffer, Uint8Array]): Promise<unknown> {
+  private send(invocation: Invocation, plan: CallPlan, body: RequestBody): Promise<unknown> {
     const ready = this.current;
     if (ready !== undefined && !ready.closed && !ready.destroyed) return this.start(ready, invocation, plan, body);
     if (this.shutdown) return Promise.reject(new RpcError(Code.UNAVAILABLE, `channel to ${this.address} is closed`, { unprocessed: true }));
@@ -120,7 +124,7 @@ export class GrpcChannel implements Channel {
     return beforeSending(this.connect(), invocation).then((session) => this.start(session, invocation, plan, body));
   }
 
-  private start(session: ClientHttp2Session, invocation: Invocation, plan: CallPlan, body: Buffer | [Buffer, Uint8Array], retry = true): Promise<unknown> {
+  private start(session: ClientHttp2Session, invocation: Invocation, plan: CallPlan, body: RequestBody, retry = true): Promise<unknown> {
     const refused = refusal(invocation);
     if (refused !== undefined) return Promise.reject(refused);
     let settle: [(value: unknown) => void, (error: RpcError) => void] | undefined;
@@ -138,7 +142,7 @@ export class GrpcChannel implements Channel {
   }
 
   /** The codec, headers and shape of a call; headers without deadline and metadata are made once. */
-  private plan(invocation: Invocation, serviceId: string): CallPlan {
+  private plan(invocation: Invocation, serviceId: string): CallPlan & { takesStream: boolean } {
     const key = `${serviceId}\0${invocation.method}`;
     let known = this.plans.get(key);
     if (known === undefined) {
@@ -158,8 +162,8 @@ export class GrpcChannel implements Channel {
       if (this.settings.compression !== 'identity') headers['grpc-encoding'] = this.settings.compression;
       if (version !== undefined) headers['switchyard-version'] = version;
       if (group !== undefined) headers['switchyard-group'] = group;
-      const streaming = invocation.service.methods.get(invocation.method)?.stream === 'server';
-      known = { codec, headers: Object.freeze(headers), streaming };
+      const options = invocation.service.methods.get(invocation.method);
+      known = { codec, headers: Object.freeze(headers), streaming: returnsStream(options), takesStream: takesStream(options) };
       this.plans.set(key, known);
     }
     let headers = known.headers;
@@ -172,7 +176,16 @@ export class GrpcChannel implements Channel {
       if (timed) headers['grpc-timeout'] = formatTimeout(deadline - Date.now());
       writeMetadata(metadata, headers);
     }
-    return { codec: known.codec, headers, streaming: known.streaming, maxMessageSize: this.settings.maxMessageSize, address: this.address, streams: this.streams };
+    return {
+      codec: known.codec,
+      headers,
+      streaming: known.streaming,
+      takesStream: known.takesStream,
+      maxMessageSize: this.settings.maxMessageSize,
+      compression: this.settings.compression,
+      address: this.address,
+      streams: this.streams,
+    };
   }
 
   private encode(invocation: Invocation, codec: MethodCodec): Uint8Array {

@@ -6,13 +6,18 @@ import { dispatch, type CallResponder } from '../../core/dispatch.js';
 import { passGate, type CallGate } from '../../core/gate.js';
 import type { Principal } from '../../core/principal.js';
 import { ServerCall } from '../../core/server-call.js';
+import { takesStream } from '../../core/service.js';
 import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
 import { COMPRESS_FROM, compress, decompress } from './compression.js';
 import type { Accepted, ExchangeEnv } from './exchange-env.js';
 import { MessageReader, type ReceivedMessage } from './message.js';
 import { drained, endWithMessage, lateMetadata, responseHeaders, trailersOnly, writeMessage } from './response.js';
+import { ServerInput, type InputEnv } from './server-input.js';
 import { sessionPeer } from './session-peer.js';
 import { OK_TRAILERS, writeErrorStatus } from './status.js';
+
+/** What a handler still reading the request stream of a call already answered hears. */
+const answered = new RpcError(Code.CANCELLED, 'the call was answered before its request stream ended');
 
 /** How much later than its caller's this server may start a deadline: a request read late. */
 const READ_LAG_MS = 1000;
@@ -33,6 +38,10 @@ function onStreamClose(this: Carrier): void {
 function onStreamWantTrailers(this: Carrier): void {
   this[kExchange]!.onWantTrailers();
 }
+/** RST_STREAM NO_ERROR once the trailers are out: closing in the same tick would drop them. */
+function stopRequest(stream: ServerHttp2Stream): void {
+  if (!stream.destroyed && !stream.readableEnded) stream.close(constants.NGHTTP2_NO_ERROR);
+}
 function expireExchange(exchange: Exchange): void {
   exchange.expire();
 }
@@ -41,11 +50,14 @@ function messageTooSlow(exchange: Exchange): void {
 }
 
 /**
- * One call on one HTTP/2 stream: reads the single request message, runs the handler, and answers
- * with response headers, the message (or a stream of them) and the status in trailers.
+ * One call on one HTTP/2 stream: reads the single request message (or, for client and bidi
+ * streaming, hands each message to the handler as it arrives), runs the handler, and answers with
+ * response headers, the message (or a stream of them) and the status in trailers.
  */
-export class Exchange implements CallResponder {
+export class Exchange implements CallResponder, InputEnv {
   private readonly reader: MessageReader;
+  /** Client and bidi streaming: the request stream the handler reads. */
+  private readonly input: ServerInput | undefined;
   private request: ReceivedMessage | undefined;
   private call: ServerCall | undefined;
   private timer: Timer | undefined;
@@ -73,6 +85,7 @@ export class Exchange implements CallResponder {
     env.stats.calls++;
     env.stats.active++;
     this.reader = new MessageReader(env.settings.maxMessageSize, env.guard);
+    if (takesStream(accepted.entry.options)) this.input = new ServerInput(stream, this);
     (stream as Carrier)[kExchange] = this;
     stream.on('data', onStreamData);
     stream.on('end', onStreamEnd);
@@ -85,6 +98,45 @@ export class Exchange implements CallResponder {
     const session = stream.session;
     if (session?.encrypted === true) this.principal = sessionPeer(session);
     if (env.gate !== undefined && !this.done) this.askGate(env.gate, session?.encrypted === true ? 'grpcs' : 'grpc');
+    else if (this.input !== undefined && !this.done) this.startStreaming(this.input);
+  }
+
+  // InputEnv: what the request stream of a client- or bidi-streaming call needs.
+  get codec(): InputEnv['codec'] {
+    return this.accepted.codec;
+  }
+
+  get encoding(): InputEnv['encoding'] {
+    return this.accepted.encoding;
+  }
+
+  get maxMessageSize(): number {
+    return this.env.settings.maxMessageSize;
+  }
+
+  get decompression(): InputEnv['decompression'] {
+    return this.env.decompression;
+  }
+
+  received(bytes: number): void {
+    if (this.call !== undefined) this.call.requestBytes += bytes;
+  }
+
+  paused(paused: boolean): void {
+    // A message cut off by a pause is late because of the reader, not the caller: its clock stops.
+    if (paused) this.stopArrival();
+    else if (this.reader.partial && !this.done) this.arrival ??= startTimer(this.env.settings.messageTimeoutMs, messageTooSlow, this);
+  }
+
+  /** A client- or bidi-streaming call runs at once, its handler reading messages as they come. */
+  private startStreaming(input: ServerInput): void {
+    const { entry } = this.accepted;
+    const call = new ServerCall(entry.service, entry.method, [input.stream], this.accepted.metadata, this.accepted.deadline, false);
+    call.principal = this.principal;
+    call.requestBytes = 0;
+    this.call = call;
+    input.open();
+    dispatch(entry, call, this, this.env.logger);
   }
 
   /** Asks the gate on the headers alone, while the message may still be arriving; it is decoded only once admitted. */
@@ -94,6 +146,10 @@ export class Exchange implements CallResponder {
     passGate(gate, { service: entry.service, method: entry.method, metadata, peer: this.principal, protocol }, (principal) => {
       this.gated = false;
       this.principal = principal;
+      if (this.input !== undefined) {
+        if (!this.done) this.startStreaming(this.input);
+        return;
+      }
       const held = this.held;
       this.held = undefined;
       if (held !== undefined) this.dispatch(held);
@@ -118,6 +174,10 @@ export class Exchange implements CallResponder {
   }
 
   onMessage(message: ReceivedMessage): void {
+    if (this.input !== undefined) {
+      this.input.receive(message);
+      return;
+    }
     if (this.request !== undefined) throw new RpcError(Code.INTERNAL, `${this.accepted.entry.method} takes one request message, not several`);
     this.request = message;
   }
@@ -126,6 +186,12 @@ export class Exchange implements CallResponder {
     if (this.done) return;
     const request = this.request;
     if (this.reader.partial) return this.fail(new RpcError(Code.INTERNAL, 'request ended inside a message'), true);
+    if (this.input !== undefined) {
+      // Node ends the request of a stream the caller reset, before its 'close': that is no end of
+      // the request stream, and 'close' fails it.
+      if (!this.stream.closed) this.input.end();
+      return;
+    }
     if (request === undefined) return this.fail(new RpcError(Code.INTERNAL, 'request carries no message'), true);
     if (!request.compressed) return this.dispatch(request.data);
     decompress(this.accepted.encoding, request.data, this.env.settings.maxMessageSize, this.env.decompression).then(
@@ -139,7 +205,9 @@ export class Exchange implements CallResponder {
     if (this.done) return; // answered before the stream closed: the normal end
     this.done = true;
     this.clearTimer();
-    if (this.call !== undefined) this.call.abort(this.env.abortReason());
+    const reason = this.env.abortReason();
+    this.input?.fail(reason);
+    if (this.call !== undefined) this.call.abort(reason);
     else this.stopRunning();
     if (this.stream.rstCode !== constants.NGHTTP2_NO_ERROR && this.resetEarly() && this.env.guard.reset()) this.env.punish();
   }
@@ -154,6 +222,8 @@ export class Exchange implements CallResponder {
    */
   private resetEarly(): boolean {
     if (this.headersSent) return false;
+    // A caller leaving a request stream it has begun sending is no more a flood than one leaving a server stream.
+    if (this.input !== undefined && this.call !== undefined && this.call.requestBytes > 0) return false;
     const { deadline, timeoutMs } = this.accepted;
     return deadline === undefined || deadline - Date.now() > timeoutMs / 2 + Math.min(READ_LAG_MS, timeoutMs / 4);
   }
@@ -210,6 +280,7 @@ export class Exchange implements CallResponder {
     }
     this.done = true;
     this.clearTimer();
+    this.input?.fail(answered);
     if (zip !== 'identity' && bytes.length >= COMPRESS_FROM) {
       compress(zip, bytes).then((zipped) => this.sendLast(headers, zipped, true), () => this.sendLast(headers, bytes, false));
     } else {
@@ -258,6 +329,7 @@ export class Exchange implements CallResponder {
     if (!this.headersSent) this.respond(this.headersFor(false));
     this.done = true;
     this.clearTimer();
+    this.input?.fail(answered);
     if (this.stream.closed || this.stream.destroyed) return;
     this.trailers = lateMetadata(OK_TRAILERS, this.call, this.sentMetadata);
     this.stream.end();
@@ -294,14 +366,22 @@ export class Exchange implements CallResponder {
       this.stream.sendTrailers(this.trailers);
     } catch {
       this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+      return;
     }
+    // Answered while the caller still sends its request stream: RST_STREAM NO_ERROR after the
+    // trailers tells it to stop, as gRPC allows (a caller that stops by itself comes first).
+    if (this.input !== undefined && !this.stream.readableEnded) setImmediate(stopRequest, this.stream);
   }
 
-  /** Ends the call with an error status; `abort` when the handler may still run and must stop. */
-  private fail(error: RpcError, abort: boolean): void {
+  /**
+   * Ends the call with an error status; `abort` when the handler may still run and must stop (a
+   * request message that cannot be read, say).
+   */
+  fail(error: RpcError, abort = true): void {
     if (this.done) return;
     this.done = true;
     this.clearTimer();
+    this.input?.fail(error);
     if (abort) this.call?.abort(error);
     if (this.call === undefined) this.stopRunning();
     const stream = this.stream;

@@ -27,6 +27,9 @@ const codec: MethodCodec = {
   name: 'proto',
   encodeRequest: (args) => encodeString((args[0] as { service?: string } | undefined)?.service ?? ''),
   decodeRequest: (bytes) => [{ service: readField1(bytes, 2) ?? '' }],
+  // Health takes no request streams; an item would be a request like any other.
+  encodeRequestItem: (value) => encodeString((value as { service?: string } | undefined)?.service ?? ''),
+  decodeRequestItem: (bytes) => ({ service: readField1(bytes, 2) ?? '' }),
   encodeResponse: (value) => encodeStatus((value as { status?: HealthStatus | number }).status),
   decodeResponse: (bytes) => {
     const status = readField1(bytes, 0) ?? 0;

@@ -87,6 +87,11 @@ export class MessageReader {
         offset += n;
         if (this.bodyFill === body.length) {
           this.body = undefined;
+          // Received whole, it is no longer partly received: a long stream of such messages holds only one at a time.
+          if (this.held > 0) {
+            this.held -= body.length;
+            this.budget?.give(body.length);
+          }
           sink.onMessage({ compressed: this.compressed, data: body });
         }
         continue;

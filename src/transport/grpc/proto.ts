@@ -35,16 +35,17 @@ const toObjectOptions: Protobuf.IConversionOptions = { longs: String, enums: Str
 /**
  * A service definition made from a `.proto` service. Each method takes one argument, the request
  * message as a plain object, and returns the response message (or, for `returns (stream ...)`, an
- * `AsyncIterable` of them). Method names are the rpc names with a lower-case first letter
- * (`SayHello` → `sayHello`); on gRPC's wire they keep their own (`/helloworld.Greeter/SayHello`).
+ * `AsyncIterable` of them). An rpc taking `(stream ...)` takes an `AsyncIterable` of request
+ * messages instead: `stream: 'client'`, or `'bidi'` when it returns a stream too. Method names are
+ * the rpc names with a lower-case first letter (`SayHello` → `sayHello`); on gRPC's wire they keep
+ * their own (`/helloworld.Greeter/SayHello`).
  *
  * ```ts
  * interface Greeter { sayHello(request: { name: string }): Promise<{ message: string }> }
  * const GreeterService = defineServiceFromProto<Greeter>('protos/helloworld.proto', 'helloworld.Greeter');
  * ```
  *
- * Client- and bidirectional-streaming rpcs are left out of the definition (peers calling them get
- * UNIMPLEMENTED). The definition serves any transport; over `grpc://` it speaks Protobuf.
+ * The definition serves any transport; over `grpc://` it speaks Protobuf.
  *
  * 64-bit integer fields (`int64`, `uint64`, `sint64`, `fixed64`, `sfixed64`) are `bigint` on every
  * transport: decoded as bigints, and turned into bigints before a handler sees a request that came
@@ -65,13 +66,14 @@ export function defineServiceFromProto<T>(file: string | URL | Array<string | UR
   const ownOptions = (options.methods ?? {}) as Record<string, ProtoMethodOptions | undefined>;
   const protoMethods: ProtoMethod[] = [];
   for (const rpc of service.methodsArray) {
-    if (rpc.requestStream === true) continue;
     rpc.resolve();
     const name = rpc.name[0]!.toLowerCase() + rpc.name.slice(1);
     const own = ownOptions[name] ?? {};
     const requestType = rpc.resolvedRequestType!;
-    methodOptions[name] = { ...own, validate: oneMessage(name, requestType, own.validate) };
-    if (rpc.responseStream === true) methodOptions[name].stream = 'server';
+    const takesStream = rpc.requestStream === true;
+    methodOptions[name] = { ...own, validate: takesStream ? messageStream(name, requestType, own.validate) : oneMessage(name, requestType, own.validate) };
+    if (takesStream) methodOptions[name].stream = rpc.responseStream === true ? 'bidi' : 'client';
+    else if (rpc.responseStream === true) methodOptions[name].stream = 'server';
     protoMethods.push({
       name,
       protoName: rpc.name,
@@ -80,7 +82,7 @@ export function defineServiceFromProto<T>(file: string | URL | Array<string | UR
     });
   }
   for (const name of Object.keys(ownOptions)) {
-    if (methodOptions[name] === undefined) throw new RpcError(Code.INVALID_ARGUMENT, `${fullName} has no unary or server-streaming rpc ${name}`);
+    if (methodOptions[name] === undefined) throw new RpcError(Code.INVALID_ARGUMENT, `${fullName} has no rpc ${name}`);
   }
   const definition = defineService<T>(fullName, {
     version: options.version,
@@ -102,6 +104,8 @@ function messageCodec(request: Protobuf.Type, response: Protobuf.Type): MethodCo
       return encode(request, args[0], Code.INVALID_ARGUMENT, 'request');
     },
     decodeRequest: (bytes) => [decode(request, bytes, Code.INVALID_ARGUMENT)],
+    encodeRequestItem: (value) => encode(request, value, Code.INVALID_ARGUMENT, 'request'),
+    decodeRequestItem: (bytes) => decode(request, bytes, Code.INVALID_ARGUMENT),
     encodeResponse: (value) => encode(response, value, Code.INTERNAL, 'response'),
     decodeResponse: (bytes) => decode(response, bytes, Code.INTERNAL),
   };
@@ -167,4 +171,38 @@ function oneMessage(method: string, request: Protobuf.Type, own: ((args: unknown
     }
     own?.(args);
   };
+}
+
+/**
+ * `oneMessage` for an rpc taking a stream: its one argument is an `AsyncIterable`, whose items are
+ * checked, and given bigints, as the handler reads them. An item that is not a message object
+ * fails the handler's loop with INVALID_ARGUMENT (leaving the stream, which stops the caller).
+ */
+function messageStream(method: string, request: Protobuf.Type, own: ((args: unknown[]) => void) | undefined): (args: unknown[]) => void {
+  const longs = hasLongs(request);
+  return (args) => {
+    const source = args[0] as AsyncIterable<unknown> | undefined;
+    if (args.length !== 1 || typeof source?.[Symbol.asyncIterator] !== 'function') {
+      throw new RpcError(Code.INVALID_ARGUMENT, `${method} takes one argument, an AsyncIterable of request messages`);
+    }
+    args[0] = checkedMessages(method, request, longs, source);
+    own?.(args);
+  };
+}
+
+async function* checkedMessages(method: string, request: Protobuf.Type, longs: boolean, source: AsyncIterable<unknown>): AsyncGenerator<unknown, void, undefined> {
+  for await (const item of source) {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      throw new RpcError(Code.INVALID_ARGUMENT, `${method} takes a stream of request messages as objects`);
+    }
+    let message: unknown = item;
+    if (longs) {
+      try {
+        message = withBigInts(request, item);
+      } catch (error) {
+        throw new RpcError(Code.INVALID_ARGUMENT, `${method}: ${errorMessage(error)}`);
+      }
+    }
+    yield message;
+  }
 }

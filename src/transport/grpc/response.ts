@@ -1,4 +1,4 @@
-import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { constants, type Http2Stream, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { Code } from '../../core/code.js';
 import type { Metadata, MetadataValue } from '../../core/metadata.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
@@ -79,8 +79,8 @@ export function plainHttp(stream: ServerHttp2Stream, status: number, extra: Outg
   if (!stream.readableEnded) stream.close(constants.NGHTTP2_NO_ERROR);
 }
 
-/** Writes one framed message; false when the stream asks to wait for 'drain'. */
-export function writeMessage(stream: ServerHttp2Stream, bytes: Uint8Array, compressed: boolean): boolean {
+/** Writes one framed message (a response, or an item of a request stream); false when the stream asks to wait for 'drain'. */
+export function writeMessage(stream: Http2Stream, bytes: Uint8Array, compressed: boolean): boolean {
   const framed = frameMessage(bytes, compressed);
   if (!Array.isArray(framed)) return stream.write(framed);
   stream.write(framed[0]);
@@ -99,7 +99,7 @@ export function endWithMessage(stream: ServerHttp2Stream, bytes: Uint8Array, com
 }
 
 /** Resolves when the stream may be written again, or once it is gone (at once if it is gone already). */
-export function drained(stream: ServerHttp2Stream): Promise<void> {
+export function drained(stream: Http2Stream): Promise<void> {
   if (stream.closed || stream.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {

@@ -47,6 +47,8 @@ export const reflectionCodec: MethodCodec = {
   name: 'proto',
   encodeRequest: (args) => reflectionTypes().request.encode(args[0] as ReflectionRequest).finish(),
   decodeRequest: (bytes) => [decodeReflectionRequest(bytes)],
+  encodeRequestItem: (value) => reflectionTypes().request.encode(value as ReflectionRequest).finish(),
+  decodeRequestItem: (bytes) => decodeReflectionRequest(bytes),
   encodeResponse: (value) => encodeReflectionResponse(value as ReflectionResponse),
   decodeResponse: (bytes) => {
     const { response } = reflectionTypes();

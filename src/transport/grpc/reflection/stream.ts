@@ -16,7 +16,7 @@ const OK_ONLY: OutgoingHttpHeaders = Object.freeze({ ...responseHeaders('proto',
 
 /**
  * One `ServerReflectionInfo` call: a bidirectional stream, served here on its HTTP/2 stream, since
- * the core has no bidirectional calls. Each request message is answered by one response message,
+ * it exists on gRPC listeners only (not as a `bidi` method of the call table). Each request message is answered by one response message,
  * in order; when the client half-closes, the status `OK` follows in trailers. The server's gate
  * admits the stream once, on its headers, before any message is read; a deadline, the message
  * size limit and the time a message may take to arrive apply as to any call.
