@@ -11,7 +11,7 @@ import type { Channel, ChannelInfo, ChannelState } from '../transport.js';
 import { decodeError } from './errors.js';
 import { Header, MAX_TIMEOUT_MS, isJson, metadataHeaders, readMetadata, splitServiceId } from './headers.js';
 import { readLines } from './response-body.js';
-import { fetchSender, type HttpSender, type SentResponse } from './sender.js';
+import { fetchSender, type Abortable, type HttpSender, type RequestControl, type SentResponse } from './sender.js';
 
 export interface HttpChannelOptions {
   /** Largest response body (or stream line) read; larger ones fail with RESOURCE_EXHAUSTED. Default 16 MiB. */
@@ -90,7 +90,7 @@ export class HttpChannel implements Channel {
       throw new RpcError(Code.INVALID_ARGUMENT, `cannot send the call: ${errorMessage(error)}`, { unprocessed: true, cause: error });
     }
 
-    // A request takes one signal: the call's own, which its deadline, its caller and close() abort.
+    // The call's deadline, its caller and close() give the request up through the call.
     const call = new FetchCall(invocation, this.address);
     this.calls.add(call);
     let released = false;
@@ -105,7 +105,7 @@ export class HttpChannel implements Channel {
 
     let response: SentResponse;
     try {
-      response = await this.sender.send(this.pathOf(serviceId, invocation.method), headers, body, call.controller.signal);
+      response = await this.sender.send(this.pathOf(serviceId, invocation.method), headers, body, call);
     } catch (error) {
       release();
       if (call.reason !== undefined) throw call.reason;
@@ -160,7 +160,7 @@ export class HttpChannel implements Channel {
     if (this.calls.size === 0) return;
     await new Promise<void>((resolve) => {
       const timer = startTimer(timeoutMs, () => {
-        for (const call of this.calls) call.controller.abort(new RpcError(Code.CANCELLED, 'client closed'));
+        for (const call of this.calls) call.abort(new RpcError(Code.CANCELLED, 'client closed'));
         resolve();
       }, undefined);
       this.idle = () => {
@@ -206,15 +206,23 @@ export class HttpChannel implements Channel {
   }
 }
 
-/** One call's request: its signal, aborted when the call's deadline passes or its caller cancels. */
-class FetchCall extends CallWatch {
-  readonly controller = new AbortController();
-  /** Why the call was given up, if it was. */
+/** One call's request, aborted when the call's deadline passes, its caller cancels or the channel closes. */
+class FetchCall extends CallWatch implements RequestControl {
+  /** Why the call was given up, if it was (not by close(), whose calls fail as the sender says). */
   reason: RpcError | undefined;
+  abortReason: RpcError | undefined = undefined;
+  onAbort: Abortable | undefined = undefined;
 
   constructor(invocation: Invocation, address: string) {
     super();
     this.watch(invocation, address);
+  }
+
+  /** Gives the request up with `reason`, once. */
+  abort(reason: RpcError): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    this.onAbort?.abort(reason);
   }
 
   release(): void {
@@ -223,7 +231,7 @@ class FetchCall extends CallWatch {
 
   protected override abandon(error: RpcError): void {
     this.reason ??= error;
-    this.controller.abort(error);
+    this.abort(error);
   }
 }
 

@@ -15,6 +15,8 @@ export interface ExchangeHost {
   readonly maxBodyBytes: number;
   /** The server is shutting down: every answer closes its connection. */
   readonly draining: boolean;
+  /** The response is done with (answered, or its client has gone). */
+  closed(exchange: Exchange): void;
 }
 
 /** A call being served on this exchange, told when its client goes away. */
@@ -39,7 +41,7 @@ export class Exchange {
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     private readonly origin: string | undefined,
-    private readonly host: ExchangeHost,
+    readonly host: ExchangeHost,
   ) {}
 
   /** Nothing has been answered yet and the client is still there. */

@@ -96,6 +96,22 @@ export function readMetadata(headers: Iterable<readonly [string, string | string
   return metadata;
 }
 
+/** Whether a header, by its lower-case name, carries metadata. */
+function isMetadataHeader(name: string): boolean {
+  return name.startsWith(META_PREFIX) || STANDARD_METADATA_HEADERS.has(name);
+}
+
+/**
+ * `readMetadata` of a request's headers, which looks at the names first: most requests carry no
+ * metadata, and then nothing is copied out of the headers.
+ */
+export function readRequestMetadata(rawHeaders: readonly string[], headers: Readonly<Record<string, string | string[] | undefined>>): Metadata | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (isMetadataHeader(rawHeaders[i]!.toLowerCase())) return readMetadata(Object.entries(headers));
+  }
+  return undefined;
+}
+
 /** The longest timeout the header carries (12 digits, 31 years): a longer deadline is sent as this. */
 export const MAX_TIMEOUT_MS = 999_999_999_999;
 

@@ -29,17 +29,37 @@ export interface SentResponse {
   discard(): void;
 }
 
+/** What a sender stops a request in flight with. */
+export interface Abortable {
+  abort(reason: unknown): void;
+}
+
+/**
+ * The channel's hold on one request, by which it gives the request up (the call's deadline, its
+ * caller's signal, `close()`). Not an AbortSignal: in Node, making an AbortController per call and
+ * listening to it cost about as much as the rest of the request.
+ */
+export interface RequestControl {
+  /** Why the request was given up; undefined while it was not. */
+  readonly abortReason: unknown;
+  /** Set by the sender while the request runs: what the channel aborts, with the reason the request then fails with. */
+  onAbort: Abortable | undefined;
+}
+
 /**
  * Sends the channel's requests to one origin.
  *
  * ```ts
- * const response = await sender.send('/demo.Calculator/add', { 'content-type': 'application/json' }, body, signal);
+ * const response = await sender.send('/demo.Calculator/add', { 'content-type': 'application/json' }, body, control);
  * if (response.status === 200) console.log(await response.bytes(1 << 20));
  * ```
  */
 export interface HttpSender {
-  /** POSTs `body` to `path` (which starts with `/`); rejects with the client's error if no answer came. */
-  send(path: string, headers: Record<string, string>, body: Uint8Array, signal: AbortSignal): Promise<SentResponse>;
+  /**
+   * POSTs `body` to `path` (which starts with `/`); rejects with the client's error if no answer
+   * came, or with the abort reason once `control` gives the request up.
+   */
+  send(path: string, headers: Record<string, string>, body: Uint8Array, control: RequestControl): Promise<SentResponse>;
   /** Bytes read and written on the sender's connections so far, where it can tell (0 otherwise). */
   readonly bytesIn: number;
   readonly bytesOut: number;
@@ -55,8 +75,12 @@ export interface HttpSender {
  */
 export function fetchSender(origin: string, send: typeof fetch, close?: () => Promise<void>): HttpSender {
   return {
-    async send(path, headers, body, signal) {
-      return new FetchResponse(await send(origin + path, { method: 'POST', headers, body, signal }));
+    async send(path, headers, body, control) {
+      // Aborts the request and, later, the reading of its body.
+      const controller = new AbortController();
+      if (control.abortReason !== undefined) controller.abort(control.abortReason);
+      else control.onAbort = controller;
+      return new FetchResponse(await send(origin + path, { method: 'POST', headers, body, signal: controller.signal }));
     },
     bytesIn: 0,
     bytesOut: 0,

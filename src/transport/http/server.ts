@@ -19,7 +19,7 @@ import { readBody } from './body.js';
 import { Cors } from './cors.js';
 import { HttpCall, type CallHost } from './dispatch.js';
 import { Exchange, type ExchangeCall, type ExchangeHost } from './exchange.js';
-import { Header, isJson, readMetadata, readTimeout } from './headers.js';
+import { Header, isJson, readRequestMetadata, readTimeout } from './headers.js';
 import { isClosing } from './linger.js';
 import { openApiDocument } from './openapi.js';
 import { parseHttpListenAddress, type HttpListenAddress } from './options.js';
@@ -148,7 +148,8 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
     if (record === undefined) this.records.set(socket, (record = new ConnectionRecord(peerAddress(socket), socket)));
     record.calls++;
     record.active++;
-    res.once('close', () => this.closed(exchange));
+    exchanges.set(res, exchange);
+    res.on('close', onResponseClose);
     try {
       if (Cors.isPreflight(req)) this.preflight(exchange, origin);
       else this.route(exchange);
@@ -158,7 +159,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
   }
 
   /** The response is done with: the call still running for it has lost its client. */
-  private closed(exchange: Exchange): void {
+  closed(exchange: Exchange): void {
     const { socket } = exchange.req;
     const record = this.records.get(socket);
     const busy = record === undefined ? 0 : --record.active;
@@ -218,7 +219,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
     let metadata: Metadata | undefined;
     let timeoutMs: number | undefined;
     try {
-      metadata = readMetadata(Object.entries(req.headers));
+      metadata = readRequestMetadata(req.rawHeaders, req.headers);
       timeoutMs = readTimeout(header(req, Header.timeout));
     } catch (error) {
       exchange.fail(RpcError.from(error, Code.INVALID_ARGUMENT));
@@ -304,6 +305,16 @@ function peerOf(socket: Socket): Principal | undefined {
   if ((socket as { encrypted?: boolean }).encrypted !== true) return undefined;
   if (!peers.has(socket)) peers.set(socket, certificatePrincipal(socket as TLSSocket));
   return peers.get(socket);
+}
+
+/** Each response's exchange, for the one `close` listener that all responses share. */
+const exchanges = new WeakMap<ServerResponse, Exchange>();
+
+function onResponseClose(this: ServerResponse): void {
+  const exchange = exchanges.get(this);
+  if (exchange === undefined) return;
+  exchanges.delete(this);
+  exchange.host.closed(exchange);
 }
 
 function cancel(call: ExchangeCall): void {
