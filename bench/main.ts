@@ -3,17 +3,16 @@
  * then a table and the ratios of Switchyard to the baselines from this same run.
  * See bench/README.md for what is measured and how to read it.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundle, bundledPath } from './bundle.js';
+import { Child, killChildren, killChildrenOnExit } from './child.js';
 import { round } from './stats.js';
 import { systemNames } from './systems/index.js';
 import { findWorkload, workloads, type Workload } from './workloads.js';
-import type { Command, Report } from './worker.js';
+import type { Report } from './worker.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Children run worker.ts bundled, with plain node: see bundle.ts.
 const WORKER_ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const WORKER = bundledPath(WORKER_ENTRY);
@@ -53,75 +52,6 @@ interface Result {
   seconds: number;
 }
 
-type ReportOf<T extends Report['type']> = Extract<Report, { type: T }>;
-
-const live = new Set<ChildProcess>();
-
-/** One forked worker: commands in, reports out, and an end that never hangs. */
-class Child {
-  private readonly process: ChildProcess;
-  private readonly inbox: Report[] = [];
-  private wake: (() => void) | undefined;
-  private exit: string | undefined;
-  private readonly exited: Promise<void>;
-
-  constructor(
-    readonly label: string,
-    args: string[],
-    execArgv: string[],
-    ballast: number,
-  ) {
-    this.process = fork(WORKER, args, { cwd: ROOT, execArgv, stdio: ['ignore', 2, 2, 'ipc'], env: { ...process.env, BENCH_BALLAST: String(ballast) } });
-    live.add(this.process);
-    this.process.on('message', (report: Report) => {
-      this.inbox.push(report);
-      this.wake?.();
-    });
-    this.exited = new Promise((resolve) => {
-      this.process.on('exit', (code, signal) => {
-        live.delete(this.process);
-        this.exit = `exited with ${signal ?? `code ${code}`}`;
-        this.wake?.();
-        resolve();
-      });
-    });
-  }
-
-  send(command: Command): void {
-    if (this.process.connected) this.process.send(command);
-  }
-
-  /** The next report, which must be of `type`; an error report, an exit or a timeout rejects. */
-  async next<T extends Report['type']>(type: T, timeoutMs: number): Promise<ReportOf<T>> {
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const report = this.inbox.shift();
-      if (report?.type === 'error') throw new Error(`${this.label} failed: ${report.message}`);
-      if (report !== undefined && report.type !== type) throw new Error(`${this.label} sent ${report.type} where ${type} was expected`);
-      if (report !== undefined) return report as ReportOf<T>;
-      if (this.exit !== undefined) throw new Error(`${this.label} ${this.exit} before ${type}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${this.label}: no ${type} within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-  }
-
-  /** Asks the child to exit; kills it if it has not within `graceMs`. */
-  async end(graceMs = 5000): Promise<void> {
-    this.send({ type: 'exit' });
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
-
 function childExecArgv(settings: Settings, system: string, workload: string, role: string): string[] {
   const argv: string[] = [];
   if (settings.cpuProfDir !== undefined) {
@@ -132,8 +62,9 @@ function childExecArgv(settings: Settings, system: string, workload: string, rol
 }
 
 async function runOne(settings: Settings, system: string, workload: Workload): Promise<Result> {
-  const server = new Child(`${system} server`, ['server', system], childExecArgv(settings, system, workload.name, 'server'), settings.ballast);
-  const client = new Child(`${system} client`, ['client', system, workload.name], childExecArgv(settings, system, workload.name, 'client'), settings.ballast);
+  const env = { BENCH_BALLAST: String(settings.ballast) };
+  const server = new Child<Report>(`${system} server`, WORKER, ['server', system], childExecArgv(settings, system, workload.name, 'server'), env);
+  const client = new Child<Report>(`${system} client`, WORKER, ['client', system, workload.name], childExecArgv(settings, system, workload.name, 'client'), env);
   try {
     const { address } = await server.next('ready', STARTUP_MS);
     const warmupMs = Math.round(settings.warmupSeconds * 1000);
@@ -297,20 +228,10 @@ async function main(): Promise<void> {
   if (failures > 0) process.exitCode = 1;
 }
 
-function killAll(): void {
-  for (const child of live) child.kill('SIGKILL');
-}
-
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killAll();
-    process.exit(130);
-  });
-}
+killChildrenOnExit();
 
 main().catch((error: unknown) => {
   console.error((error as Error).message);
-  killAll();
+  killChildren();
   process.exitCode = 1;
 });

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { Code } from '../src/index.js';
 import { bundle, bundledPath } from './bundle.js';
 import { round } from './stats.js';
-import { Child, ChildFailed, killChildrenOnExit } from './streams/child.js';
+import { Child, ChildFailed, killChildrenOnExit } from './child.js';
 import type { MemoryCommand, MemoryReport } from './streams/memory-worker.js';
 import { RssTrack } from './streams/rss.js';
 import { memoryTransportNames } from './streams/transports.js';

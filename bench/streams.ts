@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundle, bundledPath } from './bundle.js';
 import { round } from './stats.js';
-import { Child, killChildrenOnExit } from './streams/child.js';
+import { Child, killChildrenOnExit } from './child.js';
 import type { StreamCommand, StreamReport } from './streams/stream-worker.js';
 import { streamSystemNames } from './streams/systems.js';
 import { findStreamWorkload, streamWorkloads, type StreamWorkload } from './streams/workloads.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,19 +8,12 @@ import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../src/index.js';
 import { ProbeService } from './support/cluster.js';
+import { startFixtureProcess } from './support/fixture-process.js';
 
 const fixture = fileURLToPath(new URL('./support/fixtures/lifecycle-provider.ts', import.meta.url));
 
 function startProvider(dir: string, label: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, dir, label], { stdio: ['pipe', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('ready ')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`provider ${label} exited with ${code} before it was ready`)));
-  });
+  return startFixtureProcess(fixture, [dir, label], `provider ${label}`);
 }
 
 test('a rolling restart of three providers under load, one by one with SIGTERM, fails no call', { timeout: 60_000 }, async (t) => {

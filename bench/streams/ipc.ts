@@ -1,5 +1,5 @@
 /** The child's side of the IPC channel of the stream benchmarks (see child.ts for the orchestrator's). */
-import type { ErrorReport } from './child.js';
+import type { ErrorReport } from '../child.js';
 
 /** Sends a report; `R` is the child's own union of reports, so each one is checked against it. */
 export function report<R extends { type: string }>(message: R): void {

@@ -1,12 +1,12 @@
 /**
- * A forked benchmark child for the stream benchmarks (`bench/streams.ts`, `bench/stream-memory.ts`):
+ * A forked benchmark child (`bench/main.ts`, `bench/streams.ts`, `bench/stream-memory.ts`):
  * commands in, reports out over IPC, and an end that never hangs. Every child is killed when the
  * orchestrator exits or is interrupted.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** What every child may report besides its own reports: a failure, with the `RpcError` code if it had one. */
 export interface ErrorReport {
@@ -40,8 +40,10 @@ export class Child<R extends { type: string }> {
     script: string,
     args: string[],
     execArgv: string[] = [],
+    /** Variables added to the orchestrator's environment. */
+    env: Record<string, string> = {},
   ) {
-    this.process = fork(script, args, { cwd: ROOT, execArgv, stdio: ['ignore', 2, 2, 'ipc'] });
+    this.process = fork(script, args, { cwd: ROOT, execArgv, stdio: ['ignore', 2, 2, 'ipc'], env: { ...process.env, ...env } });
     live.add(this.process);
     this.process.on('message', (report: R | ErrorReport) => {
       this.inbox.push(report);
@@ -100,11 +102,14 @@ export class Child<R extends { type: string }> {
   }
 }
 
+/** Kills every child still running now. */
+export function killChildren(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
 /** Kills every child still running when the orchestrator exits, fails or is interrupted. */
 export function killChildrenOnExit(): void {
-  const killAll = () => {
-    for (const child of live) child.kill('SIGKILL');
-  };
+  const killAll = killChildren;
   process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
