@@ -67,9 +67,13 @@ export class InboundStream implements AsyncIterable<unknown>, AsyncIterator<unkn
 
   next(): Promise<IteratorResult<unknown>> {
     if (this.head < this.items.length) {
-      const value = this.items[this.head++];
+      const value = this.items[this.head];
+      this.items[this.head++] = undefined;
       if (this.head === this.items.length) {
         this.items = [];
+        this.head = 0;
+      } else if (this.head >= STREAM_WINDOW && 2 * this.head >= this.items.length) {
+        this.items = this.items.slice(this.head);
         this.head = 0;
       }
       this.consumed();

@@ -72,6 +72,12 @@ export class ClientCallStream extends CallWatch implements InputCall {
   private responses: ResponseStream | undefined;
   private encoding: Encoding = 'identity';
   private status: RpcError | null | undefined; // null: OK
+  /**
+   * The response headers decided the call (an HTTP error, Trailers-Only, not gRPC): DATA that
+   * follows is not read. A status from the trailers is no such thing: DATA received before them
+   * may still wait, unread, behind a paused stream, and every message of it is the caller's.
+   */
+  private ignoreBody = false;
   private settled = false;
   private finished = false;
   /** Client and bidi streaming: the caller's request stream. */
@@ -158,14 +164,17 @@ export class ClientCallStream extends CallWatch implements InputCall {
     this.keepMetadata(headers);
     if (httpStatus !== 200) {
       this.status = new RpcError(codeForHttpStatus(httpStatus), `HTTP status ${httpStatus} from ${this.plan.address}`);
+      this.ignoreBody = true;
       return;
     }
     if (headers['grpc-status'] !== undefined) {
       this.status = readStatus(headers) ?? null; // Trailers-Only
+      this.ignoreBody = true;
       return;
     }
     if (parseContentType(headers['content-type'] as string | undefined) === undefined) {
       this.status = new RpcError(Code.UNKNOWN, `response content-type ${JSON.stringify(headers['content-type'])} is not gRPC`);
+      this.ignoreBody = true;
       return;
     }
     const encoding = headers['grpc-encoding'];
@@ -180,7 +189,7 @@ export class ClientCallStream extends CallWatch implements InputCall {
   }
 
   onData(chunk: Buffer): void {
-    if (this.finished || this.status !== undefined) return;
+    if (this.finished || this.ignoreBody) return;
     try {
       this.reader.push(chunk, this);
     } catch (error) {
@@ -223,9 +232,15 @@ export class ClientCallStream extends CallWatch implements InputCall {
 
   onClose(): void {
     if (this.finished) return;
-    // A status arrived and the stream was reset after it (as servers do to stop a request): done.
-    if (this.status !== undefined && !this.reader.partial) return this.onEnd();
     const stream = this.stream!;
+    const status = this.status;
+    // A status arrived and the stream was reset after it (as servers do to stop a request): done,
+    // unless an OK answer lost messages to the reset (received, and not read yet, or cut short).
+    if (status !== undefined && status !== null) return this.finish(status);
+    if (status === null) {
+      if (this.ignoreBody || (!this.reader.partial && stream.readableLength === 0)) return this.onEnd();
+      return this.finish(new RpcError(Code.INTERNAL, `stream reset with HTTP/2 error ${stream.rstCode} before its response was read whole (call to ${this.plan.address})`));
+    }
     const rst = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
     const known = resetCodes.get(rst);
     const session = this.session!;
