@@ -2,12 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import { Code } from '../../core/code.js';
 import { RpcError } from '../../core/rpc-error.js';
 
-/** The body was over the limit: answered with 413, and the connection is not reused. */
+/** The body (or a line of a request stream) was over the limit: answered with 413, and the connection is not reused. */
 export class BodyTooLarge extends RpcError {
-  constructor(limit: number, declared?: number) {
+  constructor(limit: number, declared?: number, what = 'request body') {
     super(Code.RESOURCE_EXHAUSTED, declared === undefined
-      ? `request body exceeds the limit of ${limit} bytes`
-      : `request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
+      ? `${what} exceeds the limit of ${limit} bytes`
+      : `${what} of ${declared} bytes exceeds the limit of ${limit} bytes`);
   }
 }
 

@@ -2,6 +2,7 @@ import { CallWatch, refusal } from '../../core/call-watch.js';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
 import { readField } from '../../core/plain-data.js';
+import { pumpRequestStream, requestStreamOf, type RequestStream } from '../../core/request-stream.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { startTimer, stopTimer } from '../../core/timer.js';
 import { jsonSerializer } from '../../serialization/json.js';
@@ -10,6 +11,7 @@ import { isTlsFailure, tlsFailure } from '../tls/errors.js';
 import type { Channel, ChannelInfo, ChannelState } from '../transport.js';
 import { decodeError } from './errors.js';
 import { Header, MAX_TIMEOUT_MS, isJson, metadataHeaders, readMetadata, splitServiceId } from './headers.js';
+import { NdjsonBody } from './request-body.js';
 import { readLines } from './response-body.js';
 import { fetchSender, type Abortable, type HttpSender, type RequestControl, type SentResponse } from './sender.js';
 
@@ -78,14 +80,19 @@ export class HttpChannel implements Channel {
     if (this.shutdown) throw new RpcError(Code.UNAVAILABLE, `channel to ${this.address} is closed`, { unprocessed: true });
     const refused = refusal(invocation);
     if (refused !== undefined) throw refused;
+    const kind = invocation.service.methods.get(invocation.method)?.stream;
+    let input: RequestStream | undefined;
+    if (kind === 'bidi') throw bidiRefused(serviceId, invocation.method);
+    if (kind === 'client') input = requestStreamOf(invocation.args, invocation.method);
     // An infinite deadline is none; a finite one of any length is kept (see core/timer.ts).
     const deadline = invocation.deadline;
     const timeoutMs = deadline === undefined || deadline === Infinity ? undefined : Math.max(1, Math.ceil(deadline - Date.now()));
     let headers: Record<string, string>;
-    let body: Uint8Array;
+    let body: Uint8Array | undefined;
     try {
       headers = this.headers(invocation, serviceId, timeoutMs);
-      body = json.encode(invocation.args);
+      if (input === undefined) body = json.encode(invocation.args);
+      else headers['content-type'] = NDJSON;
     } catch (error) {
       throw new RpcError(Code.INVALID_ARGUMENT, `cannot send the call: ${errorMessage(error)}`, { unprocessed: true, cause: error });
     }
@@ -93,11 +100,17 @@ export class HttpChannel implements Channel {
     // The call's deadline, its caller and close() give the request up through the call.
     const call = new FetchCall(invocation, this.address);
     this.calls.add(call);
+    if (input !== undefined) call.input = requestBody(input, call);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       call.release();
+      if (input !== undefined) {
+        // The answer came (perhaps before the stream ended), or the call failed: the source is pulled no more.
+        call.input?.close();
+        input.close();
+      }
       this.calls.delete(call);
       if (this.calls.size === 0) this.idle?.();
     };
@@ -105,7 +118,8 @@ export class HttpChannel implements Channel {
 
     let response: SentResponse;
     try {
-      response = await this.sender.send(this.pathOf(serviceId, invocation.method), headers, body, call);
+      const path = this.pathOf(serviceId, invocation.method);
+      response = await (body !== undefined ? this.sender.send(path, headers, body, call) : this.sender.sendStream(path, headers, call.input!, call));
     } catch (error) {
       release();
       if (call.reason !== undefined) throw call.reason;
@@ -113,7 +127,7 @@ export class HttpChannel implements Channel {
       const cause = this.sender.causeOf(error);
       if (isTlsFailure(cause)) throw tlsFailure(cause, this.address);
       const code = field(cause, 'code');
-      throw new RpcError(Code.UNAVAILABLE, `cannot reach ${this.address}: ${this.describe(error, code)}`, { unprocessed: typeof code === 'string' && notSent.has(code), cause: error });
+      throw new RpcError(Code.UNAVAILABLE, `cannot reach ${this.address}: ${this.describe(error, code)}`, { unprocessed: typeof code === 'string' && notSent.has(code) && input?.pulled !== true, cause: error });
     }
     this.used = true;
     this.retryAt = 0;
@@ -212,6 +226,8 @@ class FetchCall extends CallWatch implements RequestControl {
   reason: RpcError | undefined;
   abortReason: RpcError | undefined = undefined;
   onAbort: Abortable | undefined = undefined;
+  /** A client stream's request body. */
+  input: NdjsonBody | undefined = undefined;
 
   constructor(invocation: Invocation, address: string) {
     super();
@@ -229,10 +245,34 @@ class FetchCall extends CallWatch implements RequestControl {
     this.unwatch();
   }
 
+  /** Gives the call up with `error` as its outcome: its request stream failed. */
+  fail(error: RpcError): void {
+    this.abandon(error);
+  }
+
   protected override abandon(error: RpcError): void {
     this.reason ??= error;
     this.abort(error);
+    this.input?.abort(error);
   }
+}
+
+const NDJSON = 'application/x-ndjson';
+
+/** The NDJSON body of a client-streaming call: the source is pumped into it once the sender starts sending. */
+function requestBody(input: RequestStream, call: FetchCall): NdjsonBody {
+  return new NdjsonBody(
+    (item) => json.encode(item),
+    (body) => void pumpRequestStream(input, body),
+    (error) => call.fail(error),
+  );
+}
+
+/** HTTP/1.1 carries no stream both ways that every client and proxy supports (docs/http.md, "Bidi streams"). */
+function bidiRefused(serviceId: string, method: string): RpcError {
+  return new RpcError(Code.UNIMPLEMENTED,
+    `${serviceId}.${method} streams both ways (stream: 'bidi'), which http:// and https:// do not carry: HTTP/1.1 has no request stream the server can answer while it is sent; call it over grpc:// or tcp://`,
+    { unprocessed: true });
 }
 
 /** A stream whose failures after a deadline or cancel say so, rather than "aborted". */

@@ -8,8 +8,11 @@ import { startTimerAt, stopTimer, type Timer } from '../../core/timer.js';
 import { jsonSerializer } from '../../serialization/json.js';
 import type { Exchange, ExchangeCall } from './exchange.js';
 import { metadataHeaders } from './headers.js';
+import type { RequestLines } from './request-lines.js';
+import { eventId } from './sse.js';
 
 const json = jsonSerializer();
+const NULL = new TextEncoder().encode('null');
 
 /** What the calls of one server share. */
 export interface CallHost {
@@ -31,10 +34,13 @@ export class HttpCall implements ExchangeCall, CallResponder {
   private host: CallHost | undefined;
   private timer: Timer | undefined;
   private readonly logger: Logger;
+  /** A client stream's request lines, read until the call is answered or ends. */
+  private readonly input: RequestLines | undefined;
 
-  constructor(host: CallHost, exchange: Exchange, entry: MethodEntry, private readonly call: ServerCall) {
+  constructor(host: CallHost, exchange: Exchange, private readonly entry: MethodEntry, private readonly call: ServerCall, input?: RequestLines) {
     this.host = host;
     this.logger = host.logger;
+    this.input = input;
     if (call.oneWay) {
       exchange.send(202, undefined, '');
     } else {
@@ -43,28 +49,39 @@ export class HttpCall implements ExchangeCall, CallResponder {
     }
     host.calls.add(this);
     if (call.deadline !== undefined) this.timer = startTimerAt(call.deadline, expire, this);
+    input?.start();
     dispatch(entry, call, this, this.logger);
   }
 
   /** The client went away: the handler's signal fires and the server forgets the call. */
   cancel(): void {
     if (this.exchange === undefined) return; // answered meanwhile
-    this.call.abort(new RpcError(Code.CANCELLED, 'the client went away'));
+    this.giveUp(new RpcError(Code.CANCELLED, 'the client went away'));
     this.release();
   }
 
   /** The server is cut off: the same, with UNAVAILABLE. */
   cut(): void {
-    this.call.abort(new RpcError(Code.UNAVAILABLE, 'server shut down'));
+    this.giveUp(new RpcError(Code.UNAVAILABLE, 'server shut down'));
     this.release();
   }
 
   /** The deadline passed: the client gets 504 now, whatever the handler does later. */
   expire(): void {
     this.timer = undefined;
-    const error = new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded');
-    this.call.abort(error);
+    this.refuse(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded'));
+  }
+
+  /** The call fails with `error` now (its request stream could not be read, its deadline passed), whatever the handler does later. */
+  refuse(error: RpcError): void {
+    this.giveUp(error);
     this.error(this.call, error);
+  }
+
+  /** The handler's signal fires, and a handler still reading its request stream hears `reason` too. */
+  private giveUp(reason: RpcError): void {
+    this.call.abort(reason);
+    this.input?.stop(reason);
   }
 
   // The CallResponder side: the dispatcher says how the call ended.
@@ -116,6 +133,7 @@ export class HttpCall implements ExchangeCall, CallResponder {
   }
 
   item(call: ServerCall, value: unknown): Promise<void> | undefined {
+    if (this.exchange?.events === true) return this.event(call, this.exchange, value);
     let line: Uint8Array;
     try {
       line = json.encode({ value });
@@ -136,6 +154,22 @@ export class HttpCall implements ExchangeCall, CallResponder {
     }
   }
 
+  /** A server-sent event: the item's JSON as its data, its id when the method is resumable. */
+  private event(call: ServerCall, exchange: Exchange, value: unknown): Promise<void> | undefined {
+    const idOf = this.entry.options.resumable?.idOf as ((item: unknown) => unknown) | undefined;
+    let data: Uint8Array;
+    let id: string | undefined;
+    try {
+      data = json.encode(value);
+      id = idOf === undefined ? undefined : eventId(idOf(value));
+    } catch (error) {
+      throw error instanceof RpcError ? error : new RpcError(Code.INTERNAL, `cannot encode a stream item: ${errorMessage(error)}`);
+    }
+    if (data.byteLength === 0) data = NULL; // undefined, as JSON has it in an array
+    call.responseBytes += data.byteLength;
+    return exchange.item(data, id);
+  }
+
   /** The exchange, which this call answers now and so lets go of, with everything else. */
   private take(): Exchange | undefined {
     const exchange = this.exchange;
@@ -145,6 +179,7 @@ export class HttpCall implements ExchangeCall, CallResponder {
 
   private release(): void {
     this.settled();
+    this.input?.stop();
     if (this.exchange !== undefined) this.exchange.running = undefined;
     this.exchange = undefined;
   }

@@ -5,6 +5,7 @@ import type { Cors } from './cors.js';
 import { encodeError } from './errors.js';
 import { Header } from './headers.js';
 import { closeAfterAnswer } from './linger.js';
+import { END_EVENT, ERROR_EVENT_HEAD, EVENT_END, EVENT_STREAM, PING, eventHead } from './sse.js';
 import { statusOf } from './status-map.js';
 
 const NEWLINE = new Uint8Array([0x0a]);
@@ -15,6 +16,8 @@ export interface ExchangeHost {
   readonly maxBodyBytes: number;
   /** The server is shutting down: every answer closes its connection. */
   readonly draining: boolean;
+  /** How often an idle event stream writes a comment. */
+  readonly heartbeatMs: number;
   /** The response is done with (answered, or its client has gone). */
   closed(exchange: Exchange): void;
 }
@@ -34,6 +37,10 @@ export interface ExchangeCall {
 export class Exchange {
   /** The call running for this request, until the server lets go of it. */
   running: ExchangeCall | undefined;
+  /** The request body is a stream (NDJSON): an answer before its end closes the connection rather than read the rest. */
+  requestStream = false;
+  /** A server stream is answered as server-sent events rather than NDJSON. */
+  events = false;
   private streaming = false;
   private answered = false;
 
@@ -55,6 +62,11 @@ export class Exchange {
     this.answered = true;
     if (!this.bodyUnread()) {
       this.write(status, body, contentType, metadata, extra, false);
+      return;
+    }
+    if (this.requestStream) {
+      // A stream may never end: the answer goes now, and the connection closes after it.
+      this.write(status, body, contentType, metadata, extra, true);
       return;
     }
     readBody(this.req, this.host.maxBodyBytes, false).then(
@@ -82,21 +94,47 @@ export class Exchange {
     }
   }
 
-  /** Starts a stream of JSON lines (`application/x-ndjson`). */
+  /** Starts a stream of JSON lines (`application/x-ndjson`), or of server-sent events. */
   startStream(metadata?: ReadonlyArray<[string, string]>): void {
     if (!this.open) return;
     this.answered = true;
     this.streaming = true;
     const headers = this.head(metadata, undefined, false);
-    headers['content-type'] = 'application/x-ndjson';
+    if (!this.events) {
+      headers['content-type'] = 'application/x-ndjson';
+      this.res.writeHead(200, headers);
+      return;
+    }
+    headers['content-type'] = EVENT_STREAM;
+    headers['cache-control'] = 'no-cache';
     this.res.writeHead(200, headers);
+    // An EventSource is open once it has the headers, whenever the first item comes.
+    this.res.flushHeaders();
+    const { res } = this;
+    const heartbeat = setInterval(() => {
+      if (!res.writableEnded && !res.destroyed) res.write(PING);
+    }, this.host.heartbeatMs);
+    heartbeat.unref();
+    res.once('close', () => clearInterval(heartbeat));
+    res.once('finish', () => clearInterval(heartbeat));
   }
 
-  /** Writes one encoded line; resolves once the client can take more (or has gone). */
-  async item(line: Uint8Array): Promise<void> {
+  /**
+   * Writes one encoded item: a line, or an event's data with its `id` if it has one. Resolves once
+   * the client can take more (or has gone).
+   */
+  async item(data: Uint8Array, id?: string): Promise<void> {
     if (this.res.writableEnded || this.res.destroyed) return;
-    this.res.write(line);
-    if (this.res.write(NEWLINE)) return;
+    let room: boolean;
+    if (this.events) {
+      this.res.write(eventHead(id));
+      this.res.write(data);
+      room = this.res.write(EVENT_END);
+    } else {
+      this.res.write(data);
+      room = this.res.write(NEWLINE);
+    }
+    if (room) return;
     await new Promise<void>((resolve) => {
       const done = () => {
         this.res.off('drain', done);
@@ -108,9 +146,19 @@ export class Exchange {
     });
   }
 
-  /** Ends a stream, with a last `{"error": …}` line if it failed. */
+  /** Ends a stream, with a last `{"error": …}` line (or `error` event) if it failed. */
   endStream(error?: RpcError): void {
     if (this.res.writableEnded || this.res.destroyed) return;
+    if (this.events) {
+      if (error === undefined) {
+        this.res.end(END_EVENT);
+      } else {
+        this.res.write(ERROR_EVENT_HEAD);
+        this.res.write(encodeError(error));
+        this.res.end(EVENT_END);
+      }
+      return;
+    }
     if (error !== undefined) {
       const body = encodeError(error);
       this.res.write(`{"error":`);

@@ -37,6 +37,8 @@ export const STANDARD_METADATA_HEADERS: ReadonlySet<string> = new Set([
   'x-forwarded-for',
   'x-forwarded-host',
   'x-forwarded-proto',
+  // What an EventSource sends when it reconnects: a resumable stream's `resumeAfter()` (core/resumable.ts).
+  'last-event-id',
 ]);
 const BIN_SUFFIX = '-bin';
 const printable = /^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$/;

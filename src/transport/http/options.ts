@@ -2,6 +2,7 @@ import { Code } from '../../core/code.js';
 import { RpcError } from '../../core/rpc-error.js';
 import { parseAddress } from '../address.js';
 import type { CorsOptions } from './cors.js';
+import { DEFAULT_HEARTBEAT_MS } from './sse.js';
 
 /** A listen address `http://host:port?…` (or `https://`) with the HTTP server's options read out of its query. */
 export interface HttpListenAddress {
@@ -15,11 +16,13 @@ export interface HttpListenAddress {
   readonly cors: CorsOptions | undefined;
   /** Serve `GET /openapi.json`. Default true. */
   readonly openapi: boolean;
+  /** How often an idle server-sent event stream writes a `: ping` comment. Default 15 s. */
+  readonly sseHeartbeatMs: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-const keys = ['maxBodyBytes', 'cors', 'corsHeaders', 'corsExpose', 'corsCredentials', 'corsMaxAge', 'openapi'];
+const keys = ['maxBodyBytes', 'cors', 'corsHeaders', 'corsExpose', 'corsCredentials', 'corsMaxAge', 'openapi', 'sseHeartbeatMs'];
 
 /**
  * Reads `http://0.0.0.0:8080?maxBodyBytes=2097152&cors=https://app.example.com,https://admin.example.com`.
@@ -46,7 +49,9 @@ export function parseHttpListenAddress(url: string): HttpListenAddress {
     };
     if (cors.origins !== '*' && cors.origins.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'cors needs * or a comma-separated list of origins');
   }
-  return { scheme: protocol, host, port, maxBodyBytes, cors, openapi: flag(query, 'openapi') ?? true };
+  const sseHeartbeatMs = whole(query, 'sseHeartbeatMs') ?? DEFAULT_HEARTBEAT_MS;
+  if (sseHeartbeatMs < 1 || sseHeartbeatMs > 2 ** 31 - 1) throw new RpcError(Code.INVALID_ARGUMENT, `sseHeartbeatMs must be from 1 to ${2 ** 31 - 1}`);
+  return { scheme: protocol, host, port, maxBodyBytes, cors, openapi: flag(query, 'openapi') ?? true, sseHeartbeatMs };
 }
 
 function list(value: string): string[] {

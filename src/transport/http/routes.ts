@@ -2,6 +2,7 @@ import type { CallTable, MethodEntry } from '../../core/call-table.js';
 import { Code } from '../../core/code.js';
 import { RpcError } from '../../core/rpc-error.js';
 import { serviceId } from '../../core/service.js';
+import type { Serializer } from '../../serialization/serializer.js';
 import type { HttpRoute } from './method-options.js';
 
 type Segment = { literal: string } | { param: string };
@@ -184,6 +185,23 @@ export function restArgs(match: RestMatch, query: URLSearchParams, body: unknown
     if (fromQuery !== null) return queryValue(fromQuery);
     return fields !== undefined && Object.hasOwn(fields, name) ? fields[name] : undefined;
   });
+}
+
+/**
+ * The arguments of a server stream opened with `GET /<service>/<method>?args=<JSON array>` (what an
+ * `EventSource` can send): the array, in the transport's JSON, or none without `args`.
+ */
+export function queryArgs(query: URLSearchParams, json: Serializer): unknown[] {
+  const text = query.get('args');
+  if (text === null) return [];
+  let args: unknown;
+  try {
+    args = json.decode(new TextEncoder().encode(text));
+  } catch (error) {
+    throw new RpcError(Code.INVALID_ARGUMENT, `args must be a JSON array of the arguments: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!Array.isArray(args)) throw new RpcError(Code.INVALID_ARGUMENT, 'args must be a JSON array of the arguments');
+  return args;
 }
 
 /** The default route's rule: a JSON array is the argument list; any other JSON value is the single argument. */

@@ -4,6 +4,7 @@
  * `fetch`, sends with `fetch` (`fetchSender` below). This file imports nothing of Node.
  */
 import { readField } from '../../core/plain-data.js';
+import { collectBody } from './request-body.js';
 import { readLimited } from './response-body.js';
 
 /** Reads a body chunk by chunk: what a `ReadableStream` reader and an async iterator both give. */
@@ -60,6 +61,12 @@ export interface HttpSender {
    * came, or with the abort reason once `control` gives the request up.
    */
   send(path: string, headers: Record<string, string>, body: Uint8Array, control: RequestControl): Promise<SentResponse>;
+  /**
+   * POSTs a body made as it is sent (a client stream's NDJSON), asking `body` for its next chunk
+   * only once the connection has taken the last one; a sender that cannot stream a request body
+   * collects it first. Settles as `send` does; a body that rejects aborts the request.
+   */
+  sendStream(path: string, headers: Record<string, string>, body: AsyncIterable<Uint8Array>, control: RequestControl): Promise<SentResponse>;
   /** Bytes read and written on the sender's connections so far, where it can tell (0 otherwise). */
   readonly bytesIn: number;
   readonly bytesOut: number;
@@ -74,14 +81,18 @@ export interface HttpSender {
  * `fetch` holds, if anything.
  */
 export function fetchSender(origin: string, send: typeof fetch, close?: () => Promise<void>): HttpSender {
+  const post = async (path: string, headers: Record<string, string>, body: Uint8Array, control: RequestControl) => {
+    // Aborts the request and, later, the reading of its body.
+    const controller = new AbortController();
+    if (control.abortReason !== undefined) controller.abort(control.abortReason);
+    else control.onAbort = controller;
+    return new FetchResponse(await send(origin + path, { method: 'POST', headers, body, signal: controller.signal }));
+  };
   return {
-    async send(path, headers, body, control) {
-      // Aborts the request and, later, the reading of its body.
-      const controller = new AbortController();
-      if (control.abortReason !== undefined) controller.abort(control.abortReason);
-      else control.onAbort = controller;
-      return new FetchResponse(await send(origin + path, { method: 'POST', headers, body, signal: controller.signal }));
-    },
+    send: post,
+    // Browsers stream a request body only over HTTP/2 and later (and only with `duplex: 'half'`):
+    // over HTTP/1.1 the whole stream is collected and sent as one body.
+    sendStream: async (path, headers, body, control) => post(path, headers, await collectBody(body), control),
     bytesIn: 0,
     bytesOut: 0,
     // fetch rejects with "fetch failed", the network's error as its cause.

@@ -23,7 +23,9 @@ import { Header, isJson, readRequestMetadata, readTimeout } from './headers.js';
 import { isClosing } from './linger.js';
 import { openApiDocument } from './openapi.js';
 import { parseHttpListenAddress, type HttpListenAddress } from './options.js';
-import { Router, bodyArgs, pathSegments, resolveService, restArgs } from './routes.js';
+import { RequestLines } from './request-lines.js';
+import { Router, bodyArgs, pathSegments, queryArgs, resolveService, restArgs } from './routes.js';
+import { wantsEvents } from './sse.js';
 
 const json = jsonSerializer();
 
@@ -35,6 +37,7 @@ const json = jsonSerializer();
 export class HttpServerTransport implements ServerTransport, ExchangeHost {
   readonly cors: Cors | undefined;
   readonly maxBodyBytes: number;
+  readonly heartbeatMs: number;
   private readonly server: Server | HttpsServer;
   private readonly address: HttpListenAddress;
   private readonly router: Router;
@@ -54,6 +57,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
   constructor(url: string, private readonly context: ServerContext, tls?: ServerTlsOptions) {
     this.address = parseHttpListenAddress(url);
     this.maxBodyBytes = this.address.maxBodyBytes;
+    this.heartbeatMs = this.address.sseHeartbeatMs;
     this.cors = this.address.cors === undefined ? undefined : new Cors(this.address.cors);
     this.callHost = { logger: context.logger, calls: this.calls };
     this.router = new Router(context.table, (error) => context.logger.error({ message: error.message }, 'HTTP mapping ignored'));
@@ -201,21 +205,38 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
       exchange.fail(new RpcError(Code.NOT_FOUND, `no route for ${verb} ${pathname}; methods are at POST /<service>/<method>`));
       return;
     }
+    const entry = verb === 'POST' || verb === 'GET'
+      ? resolveService(this.context.table, segments[0]!, segments[1]!, header(req, Header.version), header(req, Header.group))
+      : undefined;
     if (verb !== 'POST') {
-      exchange.fail(new RpcError(Code.UNIMPLEMENTED, `${verb} ${pathname}: methods are called with POST`), 405, undefined, { allow: 'POST' });
+      // A server stream also opens with GET (an EventSource can do nothing else), its arguments in `?args=`.
+      if (entry !== undefined && !(entry instanceof RpcError) && entry.options.stream === 'server') {
+        const query = new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1));
+        this.serve(exchange, entry, () => queryArgs(query, this.context.serializers.json));
+        return;
+      }
+      exchange.fail(new RpcError(Code.UNIMPLEMENTED, `${verb} ${pathname}: methods are called with POST (and server streams with GET too)`), 405, undefined, { allow: 'POST' });
       return;
     }
-    const entry = resolveService(this.context.table, segments[0]!, segments[1]!, header(req, Header.version), header(req, Header.group));
     if (entry instanceof RpcError) {
       exchange.fail(entry);
       return;
     }
-    this.serve(exchange, entry, (body, hasBody) => (hasBody ? bodyArgs(body) : []));
+    this.serve(exchange, entry!, (body, hasBody) => (hasBody ? bodyArgs(body) : []));
   }
 
   /** Reads the call's headers and body, then runs it. */
   private serve(exchange: Exchange, entry: MethodEntry, argsOf: (body: unknown, hasBody: boolean) => unknown[]): void {
     const { req } = exchange;
+    const kind = entry.options.stream;
+    if (kind !== undefined) {
+      if (kind !== 'server') exchange.requestStream = true;
+      if (kind === 'bidi') {
+        exchange.fail(bidiRefused(entry));
+        return;
+      }
+      if (kind === 'server') exchange.events = wantsEvents(req.headers.accept);
+    }
     let metadata: Metadata | undefined;
     let timeoutMs: number | undefined;
     try {
@@ -234,7 +255,12 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     const declared = req.headers['content-length'];
     const mayHaveBody = (declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined;
-    if (mayHaveBody && !isJson(req.headers['content-type'])) {
+    if (kind === 'client') {
+      if (mayHaveBody && !isNdjson(req.headers['content-type'])) {
+        exchange.fail(new RpcError(Code.INVALID_ARGUMENT, `the request stream of ${entry.method} must be application/x-ndjson (one JSON value a line), not ${req.headers['content-type'] ?? 'untyped'}`), 415);
+        return;
+      }
+    } else if (mayHaveBody && !isJson(req.headers['content-type'])) {
       exchange.fail(new RpcError(Code.INVALID_ARGUMENT, `a request body must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`), 415);
       return;
     }
@@ -263,6 +289,10 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
   /** Reads an admitted call's body into its arguments, then runs it. */
   private run(exchange: Exchange, entry: MethodEntry, argsOf: (body: unknown, hasBody: boolean) => unknown[], call: ServerCall, principal: Principal | undefined): void {
     call.principal = principal;
+    if (exchange.requestStream) {
+      this.runStreaming(exchange, entry, call);
+      return;
+    }
     // The handler starts inside the callback below, and an error made meanwhile keeps the callback
     // (through its stack trace) for as long as the error lives, maybe for ever as a call's abort
     // reason: so the callback reaches the exchange only through a variable it clears first.
@@ -288,6 +318,27 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
       },
       (error: RpcError) => pending?.fail(error),
     );
+  }
+
+  /** Runs a client-streaming call at once, its handler reading the request's lines as they come. */
+  private runStreaming(exchange: Exchange, entry: MethodEntry, call: ServerCall): void {
+    const { json } = this.context.serializers;
+    let running: HttpCall | undefined;
+    const lines = new RequestLines(exchange.req, this.maxBodyBytes, {
+      decode: (line) => json.decode(line),
+      fail: (error) => running?.refuse(error),
+      received: (bytes) => {
+        call.requestBytes += bytes;
+      },
+    });
+    call.args = [lines.stream];
+    call.requestBytes = 0;
+    try {
+      running = new HttpCall(this.callHost, exchange, entry, call, lines);
+    } catch (error) {
+      this.context.logger.error({ message: errorMessage(error) }, 'HTTP transport failed to start a call');
+      exchange.fail(new RpcError(Code.INTERNAL, 'the server failed to start the call'));
+    }
   }
 
   private openapiBody(): Uint8Array {
@@ -319,6 +370,15 @@ function onResponseClose(this: ServerResponse): void {
 
 function cancel(call: ExchangeCall): void {
   call.cancel();
+}
+
+/** HTTP/1.1 carries no stream both ways that every client and proxy supports (docs/http.md, "Bidi streams"). */
+function bidiRefused(entry: MethodEntry): RpcError {
+  return new RpcError(Code.UNIMPLEMENTED, `${entry.service.id}.${entry.method} streams both ways (stream: 'bidi'), which http:// and https:// do not carry; call it over grpc:// or tcp://`);
+}
+
+function isNdjson(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/(x-)?ndjson\s*(;|$)/i.test(contentType.trim());
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

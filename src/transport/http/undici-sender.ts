@@ -64,6 +64,17 @@ export class UndiciSender implements HttpSender {
     });
   }
 
+  sendStream(path: string, headers: Record<string, string>, body: AsyncIterable<Uint8Array>, control: RequestControl): Promise<SentResponse> {
+    return new Promise((resolve, reject) => {
+      const exchange = new UndiciExchange(control, resolve, reject);
+      // undici writes an iterable body chunked, asking for the next chunk once the socket has
+      // drained. No headers timeout: the answer may come long after the request began, as the
+      // stream is sent; the call's deadline bounds it.
+      // (undici takes any async iterable body; its types list only streams.)
+      this.pool.dispatch({ path, method: 'POST', headers, body: body as unknown as Dispatcher.DispatchOptions['body'], headersTimeout: 0 }, exchange);
+    });
+  }
+
   get bytesIn(): number {
     let total = this.closedIn;
     for (const socket of this.sockets) total += socket.bytesRead;
