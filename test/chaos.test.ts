@@ -51,8 +51,12 @@ test('chaos: under steady load, a SIGKILLed provider, a SIGTERMed one and a newc
   const until = started + RUN_MS;
   const at = (ms: number) => sleep(Math.max(0, started + ms - Date.now()));
 
+  // The load lasts RUN_MS, and on until the newcomer served a call: on a busy machine it may take
+  // seconds to start (capped, so that a newcomer that never gets traffic fails the test).
+  let newcomerStarted = false;
+  const keepGoing = () => Date.now() < until || ((!newcomerStarted || (counts.p4 ?? 0) === 0) && Date.now() < until + 10_000);
   const loops = Array.from({ length: LOOPS }, async () => {
-    while (Date.now() < until) {
+    while (keepGoing()) {
       calls++;
       try {
         const label = await probe.read(calls);
@@ -75,6 +79,7 @@ test('chaos: under steady load, a SIGKILLed provider, a SIGTERMed one and a newc
     events.push(`${Date.now() - started} ms: starting p4`);
     const p4 = await startChild(t, dir, 'p4');
     events.push(`${Date.now() - started} ms: p4 ready at ${p4.address}`);
+    newcomerStarted = true;
   })();
 
   await Promise.all([...loops, chaos]);
