@@ -19,7 +19,8 @@ export function jsonSerializer(limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Se
   return {
     id: 1,
     name: 'json',
-    encode: (value) => utf8(JSON.stringify(value, replacer)),
+    // JSON.stringify gives undefined for a value it cannot write (undefined itself): empty bytes, read back as undefined.
+    encode: (value) => utf8((JSON.stringify(value, replacer) as string | undefined) ?? ''),
     decode(bytes) {
       if (bytes.length === 0) return undefined;
       if (mayExceed(bytes.length, limits)) checkJson(bytes, limits);

@@ -286,3 +286,18 @@ describe('SerializerSet', () => {
     assert.equal(set.forResponse(7), undefined);
   });
 });
+
+describe('json text', () => {
+  const json = jsonSerializer();
+  it('writes undefined as no bytes and reads no bytes as undefined', () => {
+    assert.equal(json.encode(undefined).byteLength, 0);
+    assert.equal(json.decode(new Uint8Array(0)), undefined);
+  });
+  it('refuses bytes that are not UTF-8, in Node as in the browser', () => {
+    assert.throws(() => json.decode(new Uint8Array([0x5b, 0xff, 0x5d])));
+  });
+  it('reads tags only where they are, and plain text without the reviver the same', () => {
+    assert.deepEqual(json.decode(json.encode([1, 'a$', { $x: 1 }])), [1, 'a$', { $x: 1 }]);
+    assert.deepEqual(json.decode(json.encode([10n, new Uint8Array([1])])), [10n, new Uint8Array([1])]);
+  });
+});
