@@ -76,7 +76,7 @@ describe('frame header', () => {
     });
   }
 
-  for (const type of [0, 12, 255]) {
+  for (const type of [0, FrameType.STREAM_END + 1, 255]) {
     it(`rejects frame type ${type}`, () => {
       const bytes = headerBytes({ ...sample, type });
       assert.throws(() => readHeader(bytes, 0, DEFAULT_MAX_FRAME_SIZE), protocolError(new RegExp(`unknown frame type ${type}`)));
