@@ -28,6 +28,8 @@ export class CallTable {
   /** Resumable streams being served: a server that drains ends them, so that callers resume elsewhere at once. */
   private readonly resumable = new Set<ServerCall>();
   private draining = false;
+  /** Counts changes (services provided): what a transport derived from the table is valid while it stays. */
+  generation = 0;
 
   /** `observer` watches every call of every method provided from now on. */
   constructor(private readonly observer?: ServerObserver) {}
@@ -52,6 +54,7 @@ export class CallTable {
       methods.set(method, { service: definition as ServiceDefinition, method, options, handler: rejectingThrows(chain(interceptors, run)), observer: this.observer });
     }
     this.services.set(definition.id, methods);
+    this.generation++;
     if (options?.builtin === true) this.builtins.add(definition.id);
     else this.builtins.delete(definition.id);
   }

@@ -67,8 +67,7 @@ export class Router {
   }
 
   private refresh(): void {
-    // Services are only ever added, so their count tells whether the table changed.
-    if (this.table.serviceIds.length !== this.compiledFor) this.compile(this.onInvalid);
+    if (this.table.generation !== this.compiledFor) this.compile(this.onInvalid);
   }
 
   private compile(onInvalid: (error: RpcError) => void): void {
@@ -93,7 +92,7 @@ export class Router {
     }
     this.statics = statics;
     this.templates = templates;
-    this.compiledFor = this.table.serviceIds.length;
+    this.compiledFor = this.table.generation;
   }
 }
 
@@ -207,4 +206,32 @@ export function queryArgs(query: URLSearchParams, json: Serializer): unknown[] {
 /** The default route's rule: a JSON array is the argument list; any other JSON value is the single argument. */
 export function bodyArgs(body: unknown): unknown[] {
   return Array.isArray(body) ? body : [body];
+}
+
+/** The most paths `RpcPaths` remembers: the methods a server provides are far fewer. */
+const MAX_RPC_PATHS = 1024;
+
+/**
+ * The methods found at `POST /<service>/<method>` paths (with their version and group headers),
+ * so that a repeated call skips splitting, decoding and looking its path up. Only found methods
+ * are kept, so a caller probing paths fills nothing; everything is forgotten when the call table
+ * changes, since the table also decides the REST routes that come first.
+ */
+export class RpcPaths {
+  private readonly entries = new Map<string, MethodEntry>();
+  private generation = -1;
+
+  get(pathname: string, version: string | undefined, group: string | undefined, generation: number): MethodEntry | undefined {
+    if (generation !== this.generation) {
+      this.entries.clear();
+      this.generation = generation;
+      return undefined;
+    }
+    return this.entries.get(version === undefined && group === undefined ? pathname : `${pathname}\0${version ?? ''}\0${group ?? ''}`);
+  }
+
+  set(pathname: string, version: string | undefined, group: string | undefined, generation: number, entry: MethodEntry): void {
+    if (generation !== this.generation || this.entries.size >= MAX_RPC_PATHS) return;
+    this.entries.set(version === undefined && group === undefined ? pathname : `${pathname}\0${version ?? ''}\0${group ?? ''}`, entry);
+  }
 }

@@ -24,7 +24,7 @@ import { isClosing } from './linger.js';
 import { openApiDocument } from './openapi.js';
 import { parseHttpListenAddress, type HttpListenAddress } from './options.js';
 import { RequestLines } from './request-lines.js';
-import { Router, bodyArgs, pathSegments, queryArgs, resolveService, restArgs } from './routes.js';
+import { Router, RpcPaths, bodyArgs, pathSegments, queryArgs, resolveService, restArgs } from './routes.js';
 import { wantsEvents } from './sse.js';
 
 const json = jsonSerializer();
@@ -41,6 +41,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
   private readonly server: Server | HttpsServer;
   private readonly address: HttpListenAddress;
   private readonly router: Router;
+  private readonly postRoutes = new RpcPaths();
   private readonly calls = new Set<HttpCall>();
   private readonly callHost: CallHost;
   /** Open connections, with their requests: `active` counts those being answered. */
@@ -189,6 +190,13 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
       exchange.send(200, this.openapiBody(), 'application/json');
       return;
     }
+    const version = header(req, Header.version);
+    const group = header(req, Header.group);
+    const known = verb === 'POST' ? this.postRoutes.get(pathname, version, group, this.context.table.generation) : undefined;
+    if (known !== undefined) {
+      this.serve(exchange, known, (body, hasBody) => (hasBody ? bodyArgs(body) : []));
+      return;
+    }
     const segments = pathSegments(pathname);
     const rest = this.router.match(verb, segments);
     if (rest !== undefined) {
@@ -206,7 +214,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
       return;
     }
     const entry = verb === 'POST' || verb === 'GET'
-      ? resolveService(this.context.table, segments[0]!, segments[1]!, header(req, Header.version), header(req, Header.group))
+      ? resolveService(this.context.table, segments[0]!, segments[1]!, version, group)
       : undefined;
     if (verb !== 'POST') {
       // A server stream also opens with GET (an EventSource can do nothing else), its arguments in `?args=`.
@@ -222,6 +230,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
       exchange.fail(entry);
       return;
     }
+    this.postRoutes.set(pathname, version, group, this.context.table.generation, entry!);
     this.serve(exchange, entry!, (body, hasBody) => (hasBody ? bodyArgs(body) : []));
   }
 
