@@ -1,5 +1,6 @@
 import { CallWatch, refusal } from '../../core/call-watch.js';
 import { Code } from '../../core/code.js';
+import { requestMetadataOf } from '../../core/client-call.js';
 import type { Invocation } from '../../core/invocation.js';
 import { readField } from '../../core/plain-data.js';
 import { pumpRequestStream, requestStreamOf, type RequestStream } from '../../core/request-stream.js';
@@ -45,7 +46,8 @@ export class HttpChannel implements Channel {
   private readonly sender: HttpSender;
   private readonly backoff: Backoff;
   private readonly calls = new Set<FetchCall>();
-  private readonly paths = new Map<string, string>();
+  /** Each service id, split once: its version and group headers and its methods' paths. */
+  private readonly targets = new Map<string, Target>();
   private retryAt = 0;
   private used = false;
   private shutdown = false;
@@ -199,23 +201,35 @@ export class HttpChannel implements Channel {
   }
 
   private pathOf(serviceId: string, method: string): string {
-    const key = `${serviceId}\0${method}`;
-    let path = this.paths.get(key);
+    const target = this.targetOf(serviceId);
+    let path = target.paths.get(method);
     if (path === undefined) {
-      path = `/${encodeURIComponent(splitServiceId(serviceId).name)}/${encodeURIComponent(method)}`;
-      this.paths.set(key, path);
+      path = `/${encodeURIComponent(target.name)}/${encodeURIComponent(method)}`;
+      target.paths.set(method, path);
     }
     return path;
   }
 
+  private targetOf(serviceId: string): Target {
+    let target = this.targets.get(serviceId);
+    if (target === undefined) {
+      const { name, version, group } = splitServiceId(serviceId);
+      target = { name, version, group, paths: new Map() };
+      this.targets.set(serviceId, target);
+    }
+    return target;
+  }
+
   private headers(invocation: Invocation, serviceId: string, timeoutMs: number | undefined): Record<string, string> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
-    const { version, group } = splitServiceId(serviceId);
+    const { version, group } = this.targetOf(serviceId);
     if (version !== undefined) headers[Header.version] = version;
     if (group !== undefined) headers[Header.group] = group;
     if (timeoutMs !== undefined) headers[Header.timeout] = String(Math.min(timeoutMs, MAX_TIMEOUT_MS));
     if (invocation.oneWay) headers[Header.oneWay] = '1';
-    if (invocation.metadata.size > 0) for (const [name, value] of metadataHeaders(invocation.metadata)) headers[name] = value;
+    // Read without making it: a call nobody gave metadata has none.
+    const metadata = requestMetadataOf(invocation);
+    if (metadata !== undefined && metadata.size > 0) for (const [name, value] of metadataHeaders(metadata)) headers[name] = value;
     return headers;
   }
 }
@@ -296,4 +310,11 @@ function describe(error: unknown): string {
   const cause = field(error, 'cause');
   const message = errorMessage(error);
   return cause === undefined ? message : `${message} (${errorMessage(cause)})`;
+}
+
+interface Target {
+  readonly name: string;
+  readonly version: string | undefined;
+  readonly group: string | undefined;
+  readonly paths: Map<string, string>;
 }

@@ -218,20 +218,30 @@ const MAX_RPC_PATHS = 1024;
  * changes, since the table also decides the REST routes that come first.
  */
 export class RpcPaths {
-  private readonly entries = new Map<string, MethodEntry>();
+  /** Path → version and group (`version`, or `version\0group`) → method: no string is built for a call without a group. */
+  private readonly paths = new Map<string, Map<string, MethodEntry>>();
+  private size = 0;
   private generation = -1;
 
   get(pathname: string, version: string | undefined, group: string | undefined, generation: number): MethodEntry | undefined {
     if (generation !== this.generation) {
-      this.entries.clear();
+      this.paths.clear();
+      this.size = 0;
       this.generation = generation;
       return undefined;
     }
-    return this.entries.get(version === undefined && group === undefined ? pathname : `${pathname}\0${version ?? ''}\0${group ?? ''}`);
+    return this.paths.get(pathname)?.get(tagsKey(version, group));
   }
 
   set(pathname: string, version: string | undefined, group: string | undefined, generation: number, entry: MethodEntry): void {
-    if (generation !== this.generation || this.entries.size >= MAX_RPC_PATHS) return;
-    this.entries.set(version === undefined && group === undefined ? pathname : `${pathname}\0${version ?? ''}\0${group ?? ''}`, entry);
+    if (generation !== this.generation || this.size >= MAX_RPC_PATHS) return;
+    let byTags = this.paths.get(pathname);
+    if (byTags === undefined) this.paths.set(pathname, (byTags = new Map()));
+    byTags.set(tagsKey(version, group), entry);
+    this.size++;
   }
+}
+
+function tagsKey(version: string | undefined, group: string | undefined): string {
+  return group === undefined ? (version ?? '') : `${version ?? ''}\0${group}`;
 }
