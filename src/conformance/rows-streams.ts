@@ -87,6 +87,17 @@ export const streamRows: readonly Row[] = [
     },
   },
   {
+    name: 'streams: a resumable stream that breaks goes on after the last item the caller got',
+    async run({ service, probe }) {
+      const tag = uniqueTag('resume');
+      const items: number[] = [];
+      for await (const item of service.resumableCount(tag, 20, 7)) items.push(item);
+      assert.deepEqual(items, Array.from({ length: 20 }, (_, i) => i));
+      // The first run, then one after each break, each told where the caller stood.
+      for (const after of ['fresh', '6', '13']) assert.ok(probe.happened(`run:${tag}:${after}`), `no run resumed after ${after}`);
+    },
+  },
+  {
     name: 'handler mistakes: a streaming method returning a non-iterable fails, naming the method',
     async run({ service }) {
       const reading = (async () => {

@@ -1,5 +1,6 @@
 import { Code } from '../core/code.js';
 import { RpcError } from '../core/rpc-error.js';
+import { resumeAfter } from '../core/resumable.js';
 import { currentCall } from '../core/server-call.js';
 import { defineService, type DefineServiceOptions } from '../core/service.js';
 import type { Probe } from './probe.js';
@@ -50,6 +51,11 @@ export interface Conformance {
   failReading(items: AsyncIterable<CountItem>): Promise<never>;
   /** Bidi: answers each item with itself as it comes; reports under `x-conformance-tag` like `count`. */
   chat(items: AsyncIterable<CountItem>): AsyncIterable<CountItem>;
+  /**
+   * A resumable stream of `0 … n - 1` that breaks with UNAVAILABLE after every `breakEvery` items,
+   * as a lost connection would; each run (the first and every resumption) is counted under `tag`.
+   */
+  resumableCount(tag: string, n: number, breakEvery: number): AsyncIterable<number>;
 }
 
 const methods = {
@@ -72,6 +78,7 @@ const methods = {
   first: { stream: 'client' },
   failReading: { stream: 'client' },
   chat: { stream: 'bidi' },
+  resumableCount: { stream: 'server', resumable: { idOf: (n: number) => n } },
 } satisfies DefineServiceOptions<Conformance>['methods'];
 
 export const ConformanceService = defineService<Conformance>('switchyard.conformance.Conformance', { version: '1.0.0', methods });
@@ -206,6 +213,15 @@ export function conformanceImplementation(probe: Probe): Conformance {
         if (++read === 2) break;
       }
       throw new RpcError(Code.RESOURCE_EXHAUSTED, `stopped after ${read} requests`, { details: { read } });
+    },
+    async *resumableCount(tag, n, breakEvery) {
+      const after = resumeAfter();
+      probe.emit(`run:${tag}:${after ?? 'fresh'}`);
+      let sent = 0;
+      for (let i = after === undefined ? 0 : Number(after) + 1; i < n; i++) {
+        yield i;
+        if (++sent === breakEvery && i < n - 1) throw new RpcError(Code.UNAVAILABLE, 'the link broke');
+      }
     },
     async *chat(items) {
       const { metadata, signal } = currentCall();
