@@ -20,7 +20,7 @@ export function jsonSerializer(limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Se
     id: 1,
     name: 'json',
     // JSON.stringify gives undefined for a value it cannot write (undefined itself): empty bytes, read back as undefined.
-    encode: (value) => utf8((JSON.stringify(value, replacer) as string | undefined) ?? ''),
+    encode: (value) => utf8(isPlain(value) ? JSON.stringify(value) : ((JSON.stringify(value, replacer) as string | undefined) ?? '')),
     decode(bytes) {
       if (bytes.length === 0) return undefined;
       if (mayExceed(bytes.length, limits)) checkJson(bytes, limits);
@@ -53,6 +53,38 @@ function textOf(bytes: Uint8Array): string {
   if (!nodeIsUtf8(bytes)) throw new TypeError('The encoded data was not valid for encoding utf-8');
   const buffer = NodeBuffer.isBuffer(bytes) ? bytes : NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return buffer.toString('utf8');
+}
+
+/** Items of an array checked for `isPlain`; a longer one takes the replacer's way. */
+const PLAIN_ITEMS = 16;
+
+/**
+ * Whether JSON writes `value` faithfully as it is, so that the replacer, which costs several times
+ * the rest, can be skipped: a string, a boolean, null, a finite number other than -0, or a short
+ * array of those (a call's arguments, a small result).
+ */
+function isPlain(value: unknown): boolean {
+  if (Array.isArray(value)) {
+    // An array of its own toJSON may become anything: the replacer's way checks what it becomes.
+    if (value.length > PLAIN_ITEMS || (value as { toJSON?: unknown }).toJSON !== undefined) return false;
+    for (let i = 0; i < value.length; i++) if (!isPlainScalar(value[i])) return false;
+    return true;
+  }
+  return isPlainScalar(value);
+}
+
+function isPlainScalar(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object':
+      return value === null;
+    default:
+      return false;
+  }
 }
 
 /**

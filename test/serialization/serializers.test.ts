@@ -303,3 +303,16 @@ describe('json text', () => {
     assert.deepEqual([...bytes], [1, 2]);
   });
 });
+
+describe('json fast path', () => {
+  const json = jsonSerializer();
+  it('writes short arrays of plain values as JSON does, and everything else through the tags', () => {
+    assert.equal(new TextDecoder().decode(json.encode([1, 'a', true, null])), '[1,"a",true,null]');
+    assert.equal(new TextDecoder().decode(json.encode([1, -0])), '[1,{"$number":"-0"}]');
+    assert.equal(new TextDecoder().decode(json.encode([NaN])), '[{"$number":"NaN"}]');
+    assert.equal(new TextDecoder().decode(json.encode([undefined])), '[{"$undefined":true}]');
+    // An array of its own toJSON takes the replacer's way, as before the fast path.
+    const own = Object.assign([1], { toJSON: () => [2n] });
+    assert.equal(new TextDecoder().decode(json.encode(own)), '[{"$bigint":"2"}]');
+  });
+});
