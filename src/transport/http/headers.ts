@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { fromBase64, toBase64 } from '../../core/base64.js';
 import { Code } from '../../core/code.js';
 import { Metadata } from '../../core/metadata.js';
@@ -137,4 +138,10 @@ export function splitServiceId(id: string): { name: string; version: string | un
   const rest = slash < 0 ? id : id.slice(slash + 1);
   const colon = rest.indexOf(':');
   return colon < 0 ? { name: rest, version: undefined, group } : { name: rest.slice(0, colon), version: rest.slice(colon + 1), group };
+}
+
+/** A request header's value; the first of them when it came more than once. */
+export function firstHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -1,31 +1,22 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
-import type { MethodEntry } from '../../core/call-table.js';
 import { Code } from '../../core/code.js';
-import { passGate } from '../../core/gate.js';
-import type { Metadata } from '../../core/metadata.js';
-import type { Principal } from '../../core/principal.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
-import { ServerCall } from '../../core/server-call.js';
 import { jsonSerializer } from '../../serialization/json.js';
 import { listenerTls, serverSecureOptions, type ServerTlsOptions } from '../tls/options.js';
-import { certificatePrincipal } from '../tls/peer.js';
 import { reloadOnChange } from '../tls/reload.js';
 import { ConnectionRecord, peerAddress } from '../connection-record.js';
 import type { ConnectionInfo, ServerContext, ServerTransport } from '../transport.js';
-import { readBody } from './body.js';
+import { HttpCallStarter } from './call-starter.js';
 import { Cors } from './cors.js';
 import { HttpCall, type CallHost } from './dispatch.js';
 import { Exchange, type ExchangeCall, type ExchangeHost } from './exchange.js';
-import { Header, isJson, readRequestMetadata, readTimeout } from './headers.js';
+import { Header, firstHeader as header } from './headers.js';
 import { isClosing } from './linger.js';
 import { openApiDocument } from './openapi.js';
 import { parseHttpListenAddress, type HttpListenAddress } from './options.js';
-import { RequestLines } from './request-lines.js';
 import { Router, RpcPaths, bodyArgs, pathSegments, queryArgs, resolveService, restArgs } from './routes.js';
-import { wantsEvents } from './sse.js';
 
 const json = jsonSerializer();
 
@@ -44,6 +35,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
   private readonly postRoutes = new RpcPaths();
   private readonly calls = new Set<HttpCall>();
   private readonly callHost: CallHost;
+  private readonly starter: HttpCallStarter;
   /** Open connections, with their requests: `active` counts those being answered. */
   private readonly records = new Map<Socket, ConnectionRecord>();
   /** Every accepted socket, TLS handshakes in progress included, for `forceClose`. */
@@ -61,6 +53,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
     this.heartbeatMs = this.address.sseHeartbeatMs;
     this.cors = this.address.cors === undefined ? undefined : new Cors(this.address.cors);
     this.callHost = { logger: context.logger, calls: this.calls };
+    this.starter = new HttpCallStarter(context, this.maxBodyBytes, this.callHost);
     this.router = new Router(context.table, (error) => context.logger.error({ message: error.message }, 'HTTP mapping ignored'));
     const secure = this.address.scheme === 'https';
     this.server = secure ? this.secureServer(listenerTls(tls, url)) : createServer((req, res) => this.handle(req, res));
@@ -194,14 +187,14 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
     const group = header(req, Header.group);
     const known = verb === 'POST' ? this.postRoutes.get(pathname, version, group, this.context.table.generation) : undefined;
     if (known !== undefined) {
-      this.serve(exchange, known, (body, hasBody) => (hasBody ? bodyArgs(body) : []));
+      this.starter.serve(exchange, known, (body, hasBody) => (hasBody ? bodyArgs(body) : []));
       return;
     }
     const segments = pathSegments(pathname);
     const rest = this.router.match(verb, segments);
     if (rest !== undefined) {
       const query = new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1));
-      this.serve(exchange, rest.route.entry, (body, hasBody) => restArgs(rest, query, body, hasBody));
+      this.starter.serve(exchange, rest.route.entry, (body, hasBody) => restArgs(rest, query, body, hasBody));
       return;
     }
     const mapped = verb === 'POST' && segments.length === 2 ? [] : this.router.verbsAt(segments);
@@ -220,7 +213,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
       // A server stream also opens with GET (an EventSource can do nothing else), its arguments in `?args=`.
       if (entry !== undefined && !(entry instanceof RpcError) && entry.options.stream === 'server') {
         const query = new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1));
-        this.serve(exchange, entry, () => queryArgs(query, this.context.serializers.json));
+        this.starter.serve(exchange, entry, () => queryArgs(query, this.context.serializers.json));
         return;
       }
       exchange.fail(new RpcError(Code.UNIMPLEMENTED, `${verb} ${pathname}: methods are called with POST (and server streams with GET too)`), 405, undefined, { allow: 'POST' });
@@ -231,125 +224,10 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
       return;
     }
     this.postRoutes.set(pathname, version, group, this.context.table.generation, entry!);
-    this.serve(exchange, entry!, (body, hasBody) => (hasBody ? bodyArgs(body) : []));
+    this.starter.serve(exchange, entry!, (body, hasBody) => (hasBody ? bodyArgs(body) : []));
   }
 
   /** Reads the call's headers and body, then runs it. */
-  private serve(exchange: Exchange, entry: MethodEntry, argsOf: (body: unknown, hasBody: boolean) => unknown[]): void {
-    const { req } = exchange;
-    const kind = entry.options.stream;
-    if (kind !== undefined) {
-      if (kind !== 'server') exchange.requestStream = true;
-      if (kind === 'bidi') {
-        exchange.fail(bidiRefused(entry));
-        return;
-      }
-      if (kind === 'server') exchange.events = wantsEvents(req.headers.accept);
-    }
-    let metadata: Metadata | undefined;
-    let timeoutMs: number | undefined;
-    try {
-      metadata = readRequestMetadata(req.rawHeaders, req.headers);
-      timeoutMs = readTimeout(header(req, Header.timeout));
-    } catch (error) {
-      exchange.fail(RpcError.from(error, Code.INVALID_ARGUMENT));
-      return;
-    }
-    const tooMuch = this.context.limits?.metadataRefusal(metadata);
-    if (tooMuch !== undefined) return exchange.fail(tooMuch, 431);
-    if (timeoutMs === 0) {
-      exchange.fail(new RpcError(Code.DEADLINE_EXCEEDED, 'deadline exceeded before the call arrived'));
-      return;
-    }
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    const declared = req.headers['content-length'];
-    const mayHaveBody = (declared !== undefined && declared !== '0') || req.headers['transfer-encoding'] !== undefined;
-    if (kind === 'client') {
-      if (mayHaveBody && !isNdjson(req.headers['content-type'])) {
-        exchange.fail(new RpcError(Code.INVALID_ARGUMENT, `the request stream of ${entry.method} must be application/x-ndjson (one JSON value a line), not ${req.headers['content-type'] ?? 'untyped'}`), 415);
-        return;
-      }
-    } else if (mayHaveBody && !isJson(req.headers['content-type'])) {
-      exchange.fail(new RpcError(Code.INVALID_ARGUMENT, `a request body must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`), 415);
-      return;
-    }
-    const oneWay = header(req, Header.oneWay) === '1' || entry.options.oneWay === true;
-    const peer = peerOf(req.socket);
-    const gate = this.context.gate;
-    if (gate === undefined) {
-      this.run(exchange, entry, argsOf, new ServerCall(entry.service, entry.method, [], metadata, deadline, oneWay), peer);
-      return;
-    }
-    // Decided on the headers alone: a refused caller's body is never decoded. The callbacks reach
-    // the exchange only through a variable they clear first, for the reason given in `run`.
-    let waiting: Exchange | undefined = exchange;
-    const request = { service: entry.service, method: entry.method, metadata, peer, protocol: (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http' };
-    passGate(gate, request, (principal) => {
-      const admitted = waiting!;
-      waiting = undefined;
-      this.run(admitted, entry, argsOf, new ServerCall(entry.service, entry.method, [], metadata, deadline, oneWay), principal);
-    }, (error) => {
-      const refused = waiting;
-      waiting = undefined;
-      refused?.fail(error);
-    });
-  }
-
-  /** Reads an admitted call's body into its arguments, then runs it. */
-  private run(exchange: Exchange, entry: MethodEntry, argsOf: (body: unknown, hasBody: boolean) => unknown[], call: ServerCall, principal: Principal | undefined): void {
-    call.principal = principal;
-    if (exchange.requestStream) {
-      this.runStreaming(exchange, entry, call);
-      return;
-    }
-    // The handler starts inside the callback below, and an error made meanwhile keeps the callback
-    // (through its stack trace) for as long as the error lives, maybe for ever as a call's abort
-    // reason: so the callback reaches the exchange only through a variable it clears first.
-    let pending: Exchange | undefined = exchange;
-    readBody(exchange.req, this.maxBodyBytes).then(
-      (bytes) => {
-        const exchange = pending!;
-        pending = undefined;
-        try {
-          const hasBody = bytes.byteLength > 0;
-          call.requestBytes = bytes.byteLength;
-          call.args = argsOf(hasBody ? this.context.serializers.json.decode(bytes) : undefined, hasBody);
-        } catch (error) {
-          exchange.fail(error instanceof RpcError ? error : new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${errorMessage(error)}`));
-          return;
-        }
-        try {
-          new HttpCall(this.callHost, exchange, entry, call);
-        } catch (error) {
-          this.context.logger.error({ message: errorMessage(error) }, 'HTTP transport failed to start a call');
-          exchange.fail(new RpcError(Code.INTERNAL, 'the server failed to start the call'));
-        }
-      },
-      (error: RpcError) => pending?.fail(error),
-    );
-  }
-
-  /** Runs a client-streaming call at once, its handler reading the request's lines as they come. */
-  private runStreaming(exchange: Exchange, entry: MethodEntry, call: ServerCall): void {
-    const { json } = this.context.serializers;
-    let running: HttpCall | undefined;
-    const lines = new RequestLines(exchange.req, this.maxBodyBytes, {
-      decode: (line) => json.decode(line),
-      fail: (error) => running?.refuse(error),
-      received: (bytes) => {
-        call.requestBytes += bytes;
-      },
-    });
-    call.args = [lines.stream];
-    call.requestBytes = 0;
-    try {
-      running = new HttpCall(this.callHost, exchange, entry, call, lines);
-    } catch (error) {
-      this.context.logger.error({ message: errorMessage(error) }, 'HTTP transport failed to start a call');
-      exchange.fail(new RpcError(Code.INTERNAL, 'the server failed to start the call'));
-    }
-  }
-
   private openapiBody(): Uint8Array {
     const services = this.context.table.serviceIds.length;
     if (this.openapi?.services !== services) {
@@ -357,14 +235,6 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
     }
     return this.openapi.body;
   }
-}
-
-/** The identity of an https client's certificate, worked out once per connection. */
-const peers = new WeakMap<Socket, Principal | undefined>();
-function peerOf(socket: Socket): Principal | undefined {
-  if ((socket as { encrypted?: boolean }).encrypted !== true) return undefined;
-  if (!peers.has(socket)) peers.set(socket, certificatePrincipal(socket as TLSSocket));
-  return peers.get(socket);
 }
 
 /** Each response's exchange, for the one `close` listener that all responses share. */
@@ -379,18 +249,4 @@ function onResponseClose(this: ServerResponse): void {
 
 function cancel(call: ExchangeCall): void {
   call.cancel();
-}
-
-/** HTTP/1.1 carries no stream both ways that every client and proxy supports (docs/http.md, "Bidi streams"). */
-function bidiRefused(entry: MethodEntry): RpcError {
-  return new RpcError(Code.UNIMPLEMENTED, `${entry.service.id}.${entry.method} streams both ways (stream: 'bidi'), which http:// and https:// do not carry; call it over grpc:// or tcp://`);
-}
-
-function isNdjson(contentType: string | undefined): boolean {
-  return contentType !== undefined && /^application\/(x-)?ndjson\s*(;|$)/i.test(contentType.trim());
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
