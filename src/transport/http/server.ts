@@ -146,7 +146,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
     if (record === undefined) this.records.set(socket, (record = new ConnectionRecord(peerAddress(socket), socket)));
     record.calls++;
     record.active++;
-    exchanges.set(res, exchange);
+    (res as WithExchange)[exchangeKey] = exchange;
     res.on('close', onResponseClose);
     try {
       if (Cors.isPreflight(req)) this.preflight(exchange, origin);
@@ -237,13 +237,17 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
   }
 }
 
-/** Each response's exchange, for the one `close` listener that all responses share. */
-const exchanges = new WeakMap<ServerResponse, Exchange>();
+/**
+ * Each response's exchange, for the one `close` listener that all responses share: kept on the
+ * response under a symbol, which costs less per request than a WeakMap's entry.
+ */
+const exchangeKey = Symbol('switchyard.exchange');
+type WithExchange = ServerResponse & { [exchangeKey]?: Exchange };
 
-function onResponseClose(this: ServerResponse): void {
-  const exchange = exchanges.get(this);
+function onResponseClose(this: WithExchange): void {
+  const exchange = this[exchangeKey];
   if (exchange === undefined) return;
-  exchanges.delete(this);
+  this[exchangeKey] = undefined;
   exchange.host.closed(exchange);
 }
 
