@@ -14,47 +14,63 @@ export class BodyTooLarge extends RpcError {
 const empty = new Uint8Array(0);
 
 /**
- * Reads a request body of at most `limit` bytes. A declared length over the limit fails before
- * anything is read; a body that grows past it while streaming fails as soon as it does, and
- * reading stops there. Chunks are kept as received and copied once at the end; with `keep` false
- * they are dropped (the body of a refused request, read so that its connection can go on).
+ * Reads a request body of at most `limit` bytes, then calls `done` with it or `failed` with why
+ * not (once, one or the other). A declared length over the limit fails before anything is read; a
+ * body that grows past it while streaming fails as soon as it does, and reading stops there.
+ * Chunks are kept as received and copied once at the end; with `keep` false they are dropped (the
+ * body of a refused request, read so that its connection can go on). Callbacks rather than a
+ * promise: the small call spends a promise and a turn of the microtask queue less.
  */
-export function readBody(req: IncomingMessage, limit: number, keep = true): Promise<Uint8Array> {
+export function readBodyThen(req: IncomingMessage, limit: number, keep: boolean, done: (body: Uint8Array) => void, failed: (error: RpcError) => void): void {
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) return Promise.reject(new BodyTooLarge(limit, Number(declared)));
-  if (req.readableEnded) return Promise.resolve(empty);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.pause();
-        reject(new BodyTooLarge(limit));
-        return;
-      }
-      if (keep) chunks.push(chunk);
-    };
-    // The request is over once it ended: its listeners go with it, and taking them off one by one
-    // would cost more than the rest of reading a small body.
-    const onEnd = () => {
-      if (chunks.length === 0) resolve(empty);
-      else if (chunks.length === 1) resolve(chunks[0]!);
-      else resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (error: Error) => {
+  if (declared !== undefined && Number(declared) > limit) {
+    failed(new BodyTooLarge(limit, Number(declared)));
+    return;
+  }
+  if (req.readableEnded) {
+    done(empty);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  const cleanup = () => {
+    settled = true;
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', onError);
+  };
+  const onData = (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) {
       cleanup();
-      reject(new RpcError(Code.CANCELLED, `request body not received: ${error.message}`));
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    // A client that goes away mid-body is an 'error' ("aborted") too, so 'aborted' needs no listener.
-    req.on('error', onError);
-  });
+      req.pause();
+      failed(new BodyTooLarge(limit));
+      return;
+    }
+    if (keep) chunks.push(chunk);
+  };
+  // The request is over once it ended: its listeners go with it, and taking them off one by one
+  // would cost more than the rest of reading a small body.
+  const onEnd = () => {
+    if (settled) return;
+    settled = true;
+    if (chunks.length === 0) done(empty);
+    else if (chunks.length === 1) done(chunks[0]!);
+    else done(Buffer.concat(chunks, size));
+  };
+  const onError = (error: Error) => {
+    if (settled) return;
+    cleanup();
+    failed(new RpcError(Code.CANCELLED, `request body not received: ${error.message}`));
+  };
+  req.on('data', onData);
+  req.on('end', onEnd);
+  // A client that goes away mid-body is an 'error' ("aborted") too, so 'aborted' needs no listener.
+  req.on('error', onError);
+}
+
+/** `readBodyThen` as a promise. */
+export function readBody(req: IncomingMessage, limit: number, keep = true): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => readBodyThen(req, limit, keep, resolve, reject));
 }

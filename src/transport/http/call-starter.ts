@@ -9,7 +9,7 @@ import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { ServerCall } from '../../core/server-call.js';
 import { certificatePrincipal } from '../tls/peer.js';
 import type { ServerContext } from '../transport.js';
-import { readBody } from './body.js';
+import { readBodyThen } from './body.js';
 import { HttpCall, type CallHost } from './dispatch.js';
 import type { Exchange } from './exchange.js';
 import { Header, firstHeader as header, isJson, readRequestMetadata, readTimeout } from './headers.js';
@@ -99,7 +99,7 @@ export class HttpCallStarter {
     // (through its stack trace) for as long as the error lives, maybe for ever as a call's abort
     // reason: so the callback reaches the exchange only through a variable it clears first.
     let pending: Exchange | undefined = exchange;
-    readBody(exchange.req, this.maxBodyBytes).then(
+    readBodyThen(exchange.req, this.maxBodyBytes, true,
       (bytes) => {
         const exchange = pending!;
         pending = undefined;

@@ -10,6 +10,7 @@ import { ConnectionRecord, peerAddress } from '../connection-record.js';
 import type { ConnectionInfo, ServerContext, ServerTransport } from '../transport.js';
 import { HttpCallStarter } from './call-starter.js';
 import { Cors } from './cors.js';
+import { firstRequestArrived } from '../limits/first-request.js';
 import { HttpCall, type CallHost } from './dispatch.js';
 import { Exchange, type ExchangeCall, type ExchangeHost } from './exchange.js';
 import { Header, firstHeader as header } from './headers.js';
@@ -138,6 +139,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket;
+    firstRequestArrived(socket);
     // A request behind a `connection: close` answer (pipelined, or sent before the client read it) is not served.
     if (isClosing(socket)) return;
     const origin = this.cors?.allowedOrigin(req);

@@ -1,14 +1,14 @@
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import type { ServerHttp2Session } from 'node:http2';
 import type { Server as NetServer, Socket } from 'node:net';
 import { Server as TlsServer, type TLSSocket } from 'node:tls';
-import { awaitFirstRequest, firstRequestArrived } from './first-request.js';
+import { awaitFirstRequest } from './first-request.js';
 import type { ServerLimits } from './server-limits.js';
 
 /**
  * How a listener's protocol shows that a connection has sent its first request:
  * - `tcp` (tcp://, tls://): its first frame, which the connection reports with `firstRequestArrived`;
- * - `http` (http://, https://): a request head, seen here as the server's `request` event;
+ * - `http` (http://, https://): a request head, which the transport's request handler reports with `firstRequestArrived`;
  * - `http2` (grpc://, grpcs://): a stream on the connection's session, seen here.
  */
 export type ListenerKind = 'tcp' | 'http' | 'http2';
@@ -69,11 +69,8 @@ export function guardListener(server: NetServer, kind: ListenerKind, limits: Ser
  * every later head on a connection must arrive within the first-request time (Node answers 408).
  */
 function guardHttp(server: HttpServer, limits: ServerLimits): void {
-  const arrived = (req: IncomingMessage): void => firstRequestArrived(req.socket);
-  server.on('request', arrived);
-  // A request with `Expect: 100-continue` is a `checkContinue` event instead, when the server
-  // listens for those; listening for them here too would change how the others are answered.
-  if (server.listenerCount('checkContinue') > 0) server.on('checkContinue', arrived);
+  // The transport's own request handler tells `firstRequestArrived` (src/transport/http/server.ts):
+  // a second 'request' listener would make Node copy its listener array on every request.
   (server as { maxHeaderSize?: number }).maxHeaderSize = finiteOr(limits.values.maxMetadataBytes, 0);
   const { firstRequestTimeoutMs } = limits.values;
   if (Number.isFinite(firstRequestTimeoutMs)) server.headersTimeout = Math.min(firstRequestTimeoutMs, server.requestTimeout || firstRequestTimeoutMs);
