@@ -128,7 +128,7 @@ export function readTimeout(value: string | undefined): number | undefined {
 /** Whether a content type is JSON (`application/json`, any parameters). */
 export function isJson(contentType: string | null | undefined): boolean {
   if (contentType == null) return false;
-  return /^application\/json\s*(;|$)/i.test(contentType.trim());
+  return contentType === 'application/json' || /^application\/json\s*(;|$)/i.test(contentType.trim());
 }
 
 /** `group/name:version` into its parts (names hold neither `/` nor `:`). */
