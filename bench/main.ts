@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundle, bundledPath } from './bundle.js';
 import { Child, killChildren, killChildrenOnExit } from './child.js';
-import { round } from './stats.js';
+import { round, table } from './stats.js';
 import { systemNames } from './systems/index.js';
 import { findWorkload, workloads, type Workload } from './workloads.js';
 import type { Report } from './worker.js';
@@ -98,12 +98,6 @@ async function runOne(settings: Settings, system: string, workload: Workload): P
     await client.end();
     await server.end();
   }
-}
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 /**

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Code } from '../src/index.js';
 import { bundle, bundledPath } from './bundle.js';
-import { round } from './stats.js';
+import { round, table } from './stats.js';
 import { Child, ChildFailed, killChildrenOnExit } from './child.js';
 import type { MemoryCommand, MemoryReport } from './streams/memory-worker.js';
 import { RssTrack } from './streams/rss.js';
@@ -131,12 +131,6 @@ async function runOne(settings: Settings, transport: string, direction: StreamDi
 }
 
 const firstLine = (text: string) => text.split('\n')[0]!;
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
 
 function printTable(settings: Settings, rows: Row[]): void {
   const cells = (rss: Rss | undefined) => (rss === undefined ? ['-', '-', '-', '-'] : [rss.startMiB, rss.maxMiB, rss.endMiB, rss.growthMiB].map(String));

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundle, bundledPath } from './bundle.js';
-import { round } from './stats.js';
+import { round, table } from './stats.js';
 import { Child, killChildrenOnExit } from './child.js';
 import type { StreamCommand, StreamReport } from './streams/stream-worker.js';
 import { streamSystemNames } from './streams/systems.js';
@@ -92,12 +92,6 @@ async function runOne(settings: Settings, system: string, workload: StreamWorklo
     await client.end();
     await server.end();
   }
-}
-
-function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 const ratio = (a: number, b: number): string => (b === 0 ? '-' : `${(a / b).toFixed(2)}x`);
