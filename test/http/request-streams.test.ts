@@ -181,6 +181,13 @@ describe('HTTP transport: client streams (NDJSON request bodies)', () => {
     assert.equal(res.text, '[1,{"a":[2]},{"$bytes":"AP8="},"end"]');
   });
 
+  it('refuses a client stream sent one-way (x-switchyard-one-way: 1) with INVALID_ARGUMENT', async (t) => {
+    const { address } = await start(t);
+    const res = await rawRequest(address, 'POST', '/test.Uploads/collect', { headers: { ...ndjson, 'x-switchyard-one-way': '1' }, body: '1\n2\n' });
+    assert.equal(res.status, 400, res.text);
+    assert.equal((res.json as { code: string }).code, 'INVALID_ARGUMENT');
+  });
+
   it('answers a malformed line with INVALID_ARGUMENT (400), naming the line', async (t) => {
     const { address } = await start(t);
     const res = await rawRequest(address, 'POST', '/test.Uploads/collect', { headers: ndjson, body: '1\n2\n{oops\n4\n' });

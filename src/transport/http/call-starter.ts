@@ -67,6 +67,10 @@ export class HttpCallStarter {
       return;
     }
     const oneWay = header(req, Header.oneWay) === '1' || entry.options.oneWay === true;
+    if (oneWay && kind !== undefined) {
+      exchange.fail(new RpcError(Code.INVALID_ARGUMENT, `${entry.service.id}.${entry.method} streams, so it cannot be called one-way`));
+      return;
+    }
     const peer = peerOf(req.socket);
     const gate = this.context.gate;
     if (gate === undefined) {
