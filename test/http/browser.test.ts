@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,6 +7,7 @@ import { buildBrowserBundle } from '../../scripts/build-browser.js';
 import { currentCall, defineService } from '../../src/index.js';
 import { onCleanup } from '../support/calculator.js';
 import { withPage } from '../support/chromium.js';
+import { startPageServer } from '../support/page-server.js';
 import { startHttpServer } from '../support/http.js';
 
 interface Greeter {
@@ -76,34 +76,8 @@ describe('HTTP transport: the browser build', () => {
       ['/switchyard.js', { type: 'text/javascript', path: join(dir, 'switchyard.js') }],
       ['/switchyard.js.map', { type: 'application/json', path: join(dir, 'switchyard.js.map') }],
     ]);
-    let html = '';
-    let report: (text: string) => void = () => {};
-    const reported = new Promise<string>((resolve) => (report = resolve));
-    const statics = createHttpServer((req, res) => {
-      if (req.method === 'POST' && req.url === '/report') {
-        const chunks: Buffer[] = [];
-        req.on('data', (chunk: Buffer) => chunks.push(chunk));
-        req.on('end', () => {
-          res.writeHead(204).end();
-          report(Buffer.concat(chunks).toString('utf8'));
-        });
-        return;
-      }
-      if (req.url === '/') {
-        res.writeHead(200, { 'content-type': 'text/html' }).end(html);
-        return;
-      }
-      const file = files.get(req.url ?? '');
-      if (file === undefined) {
-        res.writeHead(404).end();
-        return;
-      }
-      readFile(file.path).then((body) => res.writeHead(200, { 'content-type': file.type }).end(body), () => res.writeHead(500).end());
-    });
-    await new Promise<void>((resolve) => statics.listen(0, '127.0.0.1', resolve));
-    onCleanup(t, () => new Promise<void>((resolve) => statics.close(() => resolve())));
-    const port = (statics.address() as { port: number }).port;
-    const pageOrigin = `http://127.0.0.1:${port}`;
+    const pageServer = await startPageServer(t, files);
+    const pageOrigin = pageServer.origin;
 
     const { address } = await startHttpServer(t, {
       query: `cors=${pageOrigin}`,
@@ -120,9 +94,9 @@ describe('HTTP transport: the browser build', () => {
       }),
     });
     assert.notEqual(new URL(address).origin, pageOrigin);
-    html = page(address);
+    pageServer.html = page(address);
 
-    const shown = await withPage(`${pageOrigin}/`, reported, 30_000);
+    const shown = await withPage(`${pageOrigin}/`, pageServer.reported, 30_000);
     const results = JSON.parse(shown) as Record<string, unknown>;
     assert.deepEqual(results, {
       hasBuffer: false,

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { createServer, defineService, resumeAfter } from '../../src/index.js';
 import { onCleanup } from '../support/calculator.js';
 import { withPage } from '../support/chromium.js';
+import { startPageServer } from '../support/page-server.js';
 
 interface Tick {
   seq: number;
@@ -46,24 +46,8 @@ source.addEventListener('end', async () => {
 describe('HTTP transport: server-sent events in a browser', () => {
   it('an EventSource on another origin resumes a cut stream with Last-Event-ID: no id lost, none twice', async (t) => {
     // The stream's server: one resumable method, a tick every 15 ms, reachable from the page's origin.
-    let html = '';
-    let report: (text: string) => void = () => {};
-    const reported = new Promise<string>((resolve) => (report = resolve));
-    const statics = createHttpServer((req, res) => {
-      if (req.method === 'POST' && req.url === '/report') {
-        const chunks: Buffer[] = [];
-        req.on('data', (chunk: Buffer) => chunks.push(chunk));
-        req.on('end', () => {
-          res.writeHead(204).end();
-          report(Buffer.concat(chunks).toString('utf8'));
-        });
-        return;
-      }
-      res.writeHead(req.url === '/' ? 200 : 404, { 'content-type': 'text/html' }).end(req.url === '/' ? html : '');
-    });
-    await new Promise<void>((resolve) => statics.listen(0, '127.0.0.1', resolve));
-    onCleanup(t, () => new Promise<void>((resolve) => statics.close(() => resolve())));
-    const pageOrigin = `http://127.0.0.1:${(statics.address() as { port: number }).port}`;
+    const pageServer = await startPageServer(t);
+    const pageOrigin = pageServer.origin;
 
     const resumedFrom: Array<string | undefined> = [];
     let produced = 0;
@@ -104,7 +88,7 @@ describe('HTTP transport: server-sent events in a browser', () => {
     }));
     const streamOrigin = `http://127.0.0.1:${(relay.address() as { port: number }).port}`;
     assert.notEqual(streamOrigin, pageOrigin);
-    html = page(`${streamOrigin}/ticks/${COUNT}`);
+    pageServer.html = page(`${streamOrigin}/ticks/${COUNT}`);
 
     let cut = false;
     const cutter = (async () => {
@@ -112,7 +96,7 @@ describe('HTTP transport: server-sent events in a browser', () => {
       cut = true;
       for (const socket of sockets) socket.destroy();
     })();
-    const shown = await withPage(`${pageOrigin}/`, reported, 60_000);
+    const shown = await withPage(`${pageOrigin}/`, pageServer.reported, 60_000);
     cut = true;
     await cutter;
 
