@@ -1,3 +1,4 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { Code } from './code.js';
 import type { ResumableOptions } from './resumable.js';
 import { RpcError } from './rpc-error.js';
@@ -34,6 +35,17 @@ export interface MethodOptions extends TransportMethodOptions {
   idempotent?: boolean;
   /** Checks the decoded arguments on the server before the implementation runs; throw to refuse. */
   validate?: (args: unknown[]) => void;
+  /**
+   * Schemas of the arguments, one per parameter, in any library that implements Standard Schema
+   * (zod, valibot, arktype, ...). The server checks the arguments against them before the
+   * implementation runs and refuses a mismatch with INVALID_ARGUMENT. For a method that takes a
+   * stream, the one schema checks each item. See docs/schemas.md.
+   */
+  args?: readonly StandardSchemaV1[];
+  /** Schema of the result (of each item, for a method that returns a stream). */
+  result?: StandardSchemaV1;
+  /** Check results against `result` on the server before they are sent. Default false. */
+  checkResult?: boolean;
   /**
    * How the method streams (see docs/streams.md):
    * - `'server'`: the implementation returns an `AsyncIterable` (an async generator, say); the
