@@ -3,7 +3,9 @@
  * The build fails if anything in it imports a Node built-in module, or if the bundle still refers
  * to Node's globals `require` or `process` (`Buffer` only behind a check that it exists).
  *
- *   npx tsx scripts/build-browser.ts [outfile]      # default dist/browser/switchyard.js
+ *   npx tsx scripts/build-browser.ts [outfile] [--no-sourcemap]     # default dist/browser/switchyard.js
+ *
+ * The package's build passes `--no-sourcemap`: a map would point at src/, which the package does not ship.
  */
 import { builtinModules } from 'node:module';
 import { readFile } from 'node:fs/promises';
@@ -24,8 +26,8 @@ const noNodeBuiltins: Plugin = {
   },
 };
 
-/** Builds the bundle at `outfile`; rejects, with what went wrong, if it is not browser-safe. */
-export async function buildBrowserBundle(outfile: string, entry = browserEntry): Promise<void> {
+/** Builds the bundle at `outfile` (with `outfile.map` if `sourcemap`); rejects, with what went wrong, if it is not browser-safe. */
+export async function buildBrowserBundle(outfile: string, entry = browserEntry, sourcemap = true): Promise<void> {
   await build({
     entryPoints: [entry],
     outfile,
@@ -33,7 +35,7 @@ export async function buildBrowserBundle(outfile: string, entry = browserEntry):
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    sourcemap: true,
+    sourcemap,
     logLevel: 'silent',
     plugins: [noNodeBuiltins],
   });
@@ -44,8 +46,9 @@ export async function buildBrowserBundle(outfile: string, entry = browserEntry):
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const outfile = process.argv[2] ?? 'dist/browser/switchyard.js';
-  buildBrowserBundle(outfile).then(
+  const args = process.argv.slice(2);
+  const outfile = args.find((arg) => !arg.startsWith('--')) ?? 'dist/browser/switchyard.js';
+  buildBrowserBundle(outfile, browserEntry, !args.includes('--no-sourcemap')).then(
     () => console.log(`wrote ${outfile}`),
     (error: unknown) => {
       console.error(error instanceof Error ? error.message : error);

@@ -1,5 +1,6 @@
 import { Code } from '../core/code.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import { importOptional } from '../core/optional-module.js';
 import { RpcError } from '../core/rpc-error.js';
 import { serviceId, type ServiceKey } from '../core/service.js';
 import { providerId, providerUrl, type Provider } from './provider.js';
@@ -98,8 +99,7 @@ export class ZooKeeperRegistry implements Registry {
   }
 
   private async start(): Promise<void> {
-    const loaded = (await import(zkModuleName)) as { default?: ZkModule } & ZkModule;
-    const zk = loaded.default ?? loaded;
+    const zk = await importOptional<ZkModule>(zkModuleName, 'the ZooKeeper registry');
     this.access.load(zk);
     await this.cache.load();
     if (!this.closing) this.connection.open(zk, (client) => this.access.authenticate(client));

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Code } from '../../core/code.js';
 import type { Logger } from '../../core/logger.js';
+import { importOptional } from '../../core/optional-module.js';
 import { RpcError, errorMessage } from '../../core/rpc-error.js';
 import { startTimer, stopTimer, type Timer } from '../../core/timer.js';
 import { Backoff, type BackoffOptions } from '../backoff.js';
@@ -14,9 +15,9 @@ import { brokerError, connectError } from './errors.js';
 type Amqplib = typeof import('amqplib');
 let amqplib: Promise<Amqplib> | undefined;
 
-/** amqplib, loaded on first use so that programs without amqp:// addresses never load it. */
+/** amqplib (an optional peer dependency), loaded on first use so that programs without amqp:// addresses never load it. */
 function loadAmqplib(): Promise<Amqplib> {
-  amqplib ??= import('amqplib').then((mod) => ((mod as { default?: Amqplib }).default ?? mod));
+  amqplib ??= importOptional<Amqplib>('amqplib', 'amqp://');
   return amqplib;
 }
 

@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import type * as Protobuf from 'protobufjs';
-import { protobufjs } from '../protobufjs.js';
+import { requireOptional } from '../../../core/optional-module.js';
+import { PROTOBUF_FEATURE, protobufjs } from '../protobufjs.js';
 import { enumProto, fieldProto, messageProto, serviceProto, type DescriptorContext, type Syntax } from './descriptor-protos.js';
 import { fileNames, wellKnownFile } from './file-names.js';
 
@@ -31,7 +31,7 @@ let fileDescriptorType: Protobuf.Type | undefined;
 
 /** `google.protobuf.FileDescriptorProto`, from the descriptor extension that protobufjs ships. */
 function fileDescriptorProto(): Protobuf.Type {
-  return (fileDescriptorType ??= (createRequire(import.meta.url)('protobufjs/ext/descriptor') as { FileDescriptorProto: Protobuf.Type }).FileDescriptorProto);
+  return (fileDescriptorType ??= requireOptional<{ FileDescriptorProto: Protobuf.Type }>('protobufjs/ext/descriptor', PROTOBUF_FEATURE).FileDescriptorProto);
 }
 
 /**
