@@ -164,7 +164,8 @@ export class TcpChannel implements Channel {
     return this.connecting;
   }
 
-  private open(): Socket {
+  /** Opens the socket of a new connection; the in-process transport (src/testing/) opens one in memory. */
+  protected open(): Socket {
     if (!this.secure) return netConnect({ host: this.host, port: this.port });
     // Read on every connect, so that a client certificate renewed on disk is used from the next connection.
     const secure = clientSecureOptions(this.options.tls ?? {}, this.host);

@@ -33,7 +33,7 @@ export class TcpServerTransport implements ServerTransport {
   private readonly sockets = new Set<Socket>();
   private draining = false;
   /** The address `listen()` bound, as it resolved it. */
-  private listener = '';
+  protected listener = '';
   private allClosed: (() => void) | undefined;
   private stopReload: () => void = () => undefined;
 
@@ -113,7 +113,8 @@ export class TcpServerTransport implements ServerTransport {
     return server;
   }
 
-  private accept(socket: Socket): void {
+  /** Serves a connection; the in-process transport (src/testing/) hands in connections made in memory. */
+  protected accept(socket: Socket): void {
     if (this.draining) {
       socket.destroy();
       return;
