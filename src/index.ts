@@ -48,3 +48,5 @@ export { type ServerTlsOptions, type ClientTlsOptions, type PemSource } from './
 export type { HttpPoolOptions } from './transport/tcp/client.js';
 export { accessPolicy, jwtSigner, type ServerAuthOptions, type AccessPolicy, type AccessRequest, type AccessRule, type AccessRules, type ServiceAccess, type DecidingRule, type BearerTokens, type JwtOptions, type JwksOptions, type JwtSignerOptions, type Credentials, type TokenRequest, type TokenSource, type PrincipalInit } from './security/index.js';
 export { Provide, providedServices, Reference, Inject, createContainer, Container, type ContainerOptions, type RegisterOptions, type ReferenceFieldOptions, type EndpointOptions } from './di/index.js';
+export { schemaIssuesOf, type SchemaIssue, type SchemaIssueDetails } from './schema/issues.js';
+export type { ServiceFromSchemas, SchemaOutput, SchemaServiceOptions } from './schema/infer.js';

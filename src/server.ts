@@ -126,12 +126,12 @@ export interface Server {
 export function createServer(options: ServerOptions): Server {
   if (options.listen.length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'a server needs at least one listen address');
   if (options.asyncContext === true) trackCallsAcrossAwaits();
-  const table = new CallTable(serverObservers([...serverObserversOf(options), ...(options.observers ?? [])]));
+  const logger = options.logger ?? defaults.logger;
+  const table = new CallTable(serverObservers([...serverObserversOf(options), ...(options.observers ?? [])]), logger);
   const interceptors = options.interceptors ?? [];
   // Ready once registered; grpc.health.v1.Health and switchyard.Introspection on every listener.
   const health = new ServerHealth();
   provideBuiltins(table, health, interceptors);
-  const logger = options.logger ?? defaults.logger;
   const token = providerToken(options.token);
   // Asked in order before any call's arguments are decoded: the provider token, then authentication and authorization.
   const gates: CallGate[] = [];

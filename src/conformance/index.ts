@@ -6,13 +6,14 @@ import { requestStreamRows } from './rows-request-streams.js';
 import { securityRows } from './rows-security.js';
 import { observabilityRows } from './rows-observability.js';
 import { valueRows } from './rows-values.js';
+import { schemaRows } from './rows-schemas.js';
 
 export type { ConformanceTransport } from './fixture.js';
 export { conformanceServiceIds } from './service.js';
 export { valueCases, valuesTableMarkdown, type ValueCase, type Outcome, type ValueColumn } from './values.js';
 
 /** Every row of the table, in the order they run. */
-export const conformanceRows: readonly Row[] = [...valueRows, ...callRows, ...streamRows, ...requestStreamRows, ...securityRows, ...observabilityRows];
+export const conformanceRows: readonly Row[] = [...valueRows, ...callRows, ...streamRows, ...requestStreamRows, ...securityRows, ...observabilityRows, ...schemaRows];
 
 /**
  * Registers the conformance table as node:test tests for one transport: the same behaviours,

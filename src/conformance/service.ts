@@ -4,6 +4,7 @@ import { resumeAfter } from '../core/resumable.js';
 import { currentCall } from '../core/server-call.js';
 import { defineService, type DefineServiceOptions } from '../core/service.js';
 import type { Probe } from './probe.js';
+import { indexItemSchema, labelSchema, numberSchema, pointSchema, scaleSchema, tagSchema, type IndexItem, type Point } from './schemas.js';
 import { valueCases } from './values.js';
 
 /** One stream item of `count`: its position, and padding that makes flow control measurable. */
@@ -56,6 +57,12 @@ export interface Conformance {
    * as a lost connection would; each run (the first and every resumption) is counted under `tag`.
    */
   resumableCount(tag: string, n: number, breakEvery: number): AsyncIterable<number>;
+  /** Checked by schemas (`label`'s is async, `scale` defaults to 1); keeps what it got under `tag`, and returns it. */
+  checkedPoint(tag: string, point: Point, label: string, scale?: number): Promise<{ point: Point; label: string; scale: number }>;
+  /** Its result is checked against a number schema: returns `value` as it is. */
+  checkedResult(value: unknown): Promise<number>;
+  /** Reads a request stream whose items are checked by a schema; answers how many came and the sum of their indices. */
+  checkedTotal(items: AsyncIterable<IndexItem>): Promise<{ count: number; indexSum: number }>;
 }
 
 const methods = {
@@ -79,6 +86,9 @@ const methods = {
   failReading: { stream: 'client' },
   chat: { stream: 'bidi' },
   resumableCount: { stream: 'server', resumable: { idOf: (n: number) => n } },
+  checkedPoint: { args: [tagSchema, pointSchema, labelSchema, scaleSchema] },
+  checkedResult: { result: numberSchema, checkResult: true },
+  checkedTotal: { stream: 'client', args: [indexItemSchema] },
 } satisfies DefineServiceOptions<Conformance>['methods'];
 
 export const ConformanceService = defineService<Conformance>('switchyard.conformance.Conformance', { version: '1.0.0', methods });
@@ -222,6 +232,23 @@ export function conformanceImplementation(probe: Probe): Conformance {
         yield i;
         if (++sent === breakEvery && i < n - 1) throw new RpcError(Code.UNAVAILABLE, 'the link broke');
       }
+    },
+    async checkedPoint(tag, point, label, scale) {
+      const seen = { point, label, scale: scale as number };
+      probe.received.set(tag, seen);
+      return seen;
+    },
+    async checkedResult(value) {
+      return value as number;
+    },
+    async checkedTotal(items) {
+      let count = 0;
+      let indexSum = 0;
+      for await (const item of items) {
+        count++;
+        indexSum += item.index;
+      }
+      return { count, indexSum };
     },
     async *chat(items) {
       const { metadata, signal } = currentCall();

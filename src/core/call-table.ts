@@ -1,5 +1,7 @@
+import { methodChecks, type MethodChecks } from '../schema/method-checks.js';
 import { Code } from './code.js';
 import { chain, type Handler, type Interceptor } from './invocation.js';
+import { silentLogger, type Logger } from './logger.js';
 import type { ServerObserver } from './observer.js';
 import { RpcError, errorMessage } from './rpc-error.js';
 import { ServerCall, runAsCurrent, streamAsCurrent } from './server-call.js';
@@ -31,8 +33,11 @@ export class CallTable {
   /** Counts changes (services provided): what a transport derived from the table is valid while it stays. */
   generation = 0;
 
-  /** `observer` watches every call of every method provided from now on. */
-  constructor(private readonly observer?: ServerObserver) {}
+  /**
+   * `observer` watches every call of every method provided from now on; `logger` hears of results
+   * that break their method's schema.
+   */
+  constructor(private readonly observer?: ServerObserver, private readonly logger: Logger = silentLogger) {}
 
   provide<T>(definition: ServiceDefinition<T>, implementation: T, interceptors: readonly Interceptor[], options?: { builtin?: boolean }): void {
     if (this.services.has(definition.id) && !this.builtins.has(definition.id)) {
@@ -44,8 +49,10 @@ export class CallTable {
       if (typeof fn !== 'function') {
         throw new RpcError(Code.INVALID_ARGUMENT, `implementation of ${definition.id} lacks method ${method}`);
       }
+      // Decided once per method: a method without schemas runs exactly as if schemas did not exist.
+      const checks = methodChecks(definition.id, method, options, this.logger);
       // async, so that a synchronous throw reaches interceptors as a rejection like any other failure
-      const run: Handler = async (call) => {
+      const run: Handler = checks !== undefined ? this.checkedRun(definition as ServiceDefinition, method, options, fn as (...args: unknown[]) => unknown, implementation, checks) : async (call) => {
         if (options.validate !== undefined) validate(options.validate, call.args, definition.id, method);
         if (options.resumable !== undefined && call instanceof ServerCall) this.track(call);
         const result = runAsCurrent(call, fn as (...args: unknown[]) => unknown, implementation, call.args);
@@ -57,6 +64,25 @@ export class CallTable {
     this.generation++;
     if (options?.builtin === true) this.builtins.add(definition.id);
     else this.builtins.delete(definition.id);
+  }
+
+  /**
+   * The innermost handler of a method with schemas: `validate` first (a `.proto` service's hook
+   * turns 64-bit integers into bigints there), then the schemas, whose outputs replace the
+   * arguments; a synchronous schema is not waited for. Then the implementation, and its result
+   * checked when the method asks for it.
+   */
+  private checkedRun(definition: ServiceDefinition, method: string, options: Readonly<MethodOptions>, fn: (...args: unknown[]) => unknown, implementation: unknown, checks: MethodChecks): Handler {
+    const streaming = returnsStream(options);
+    return async (call) => {
+      if (options.validate !== undefined) validate(options.validate, call.args, definition.id, method);
+      const checking = checks.args(call.args);
+      if (checking !== undefined) await checking;
+      if (options.resumable !== undefined && call instanceof ServerCall) this.track(call);
+      const result = runAsCurrent(call, fn, implementation, call.args);
+      if (streaming) return isAsyncIterable(result) ? checks.stream(streamAsCurrent(call, result)) : result;
+      return checks.result(await result);
+    };
   }
 
   /**

@@ -1,4 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { checkSchemaOptions } from '../schema/definition.js';
+import type { SchemaMethods, SchemaOption, SchemaServiceOptions, ServiceFromSchemas } from '../schema/infer.js';
 import { Code } from './code.js';
 import type { ResumableOptions } from './resumable.js';
 import { RpcError } from './rpc-error.js';
@@ -38,13 +40,17 @@ export interface MethodOptions extends TransportMethodOptions {
   /**
    * Schemas of the arguments, one per parameter, in any library that implements Standard Schema
    * (zod, valibot, arktype, ...). The server checks the arguments against them before the
-   * implementation runs and refuses a mismatch with INVALID_ARGUMENT. For a method that takes a
-   * stream, the one schema checks each item. See docs/schemas.md.
+   * implementation runs, on every transport, and refuses a mismatch with INVALID_ARGUMENT (the
+   * issues in its details); the implementation gets the schemas' outputs. For a method that takes
+   * a stream, the one schema checks each item as the implementation reads it. See docs/schemas.md.
    */
   args?: readonly StandardSchemaV1[];
   /** Schema of the result (of each item, for a method that returns a stream). */
   result?: StandardSchemaV1;
-  /** Check results against `result` on the server before they are sent. Default false. */
+  /**
+   * Check results against `result` on the server before they are sent; one that does not match
+   * is the server's fault: the caller gets INTERNAL and the server logs the issues. Default false.
+   */
   checkResult?: boolean;
   /**
    * How the method streams (see docs/streams.md):
@@ -121,8 +127,11 @@ type ResultStreamOption<R, IfStream extends StreamKind, IfNot extends StreamKind
       : { /** Required: the method takes an `AsyncIterable`. */ stream: IfNot }
     : unknown;
 
-/** The options of method `F` in a definition: `MethodOptions`, with `stream` as its return type demands. */
-export type MethodOptionsOf<F> = MethodOptions & StreamOption<F>;
+/**
+ * The options of method `F` in a definition: `MethodOptions`, with `stream` as its return type
+ * demands, and schemas whose outputs fit its parameters and result.
+ */
+export type MethodOptionsOf<F> = MethodOptions & StreamOption<F> & SchemaOption<F>;
 
 export interface DefineServiceOptions<T> {
   version?: string;
@@ -144,14 +153,30 @@ const forbiddenMethods = new Set(['constructor', '__proto__', 'prototype', 'toSt
   '__defineSetter__', '__lookupGetter__', '__lookupSetter__', 'then']);
 
 /**
- * Declares a service: its name, version, group and the methods callers may invoke.
+ * Declares a service: its name, version, group and the methods callers may invoke. Without a type
+ * argument, the service's type comes from the methods' schemas (see docs/schemas.md):
+ *
+ * ```ts
+ * const CalculatorService = defineService('demo.Calculator', {
+ *   methods: { add: { args: [z.number(), z.number()], result: z.number() } },
+ * }); // ServiceDefinition<{ add(a: number, b: number): Promise<number> }>
+ * ```
+ */
+// `S` is never given nor inferred, so it is its constraint: the type read from the schemas. Being a
+// second type parameter, it keeps this signature out of `defineService<Interface>(...)`, which
+// stays exactly the signature below.
+export function defineService<const M extends SchemaMethods, S extends ServiceFromSchemas<M>>(name: string, options: SchemaServiceOptions<M>): ServiceDefinition<S>;
+/**
+ * Declares a service of interface `T`: its name, version, group and the methods callers may
+ * invoke. Schemas given to its methods must fit the interface.
  *
  * ```ts
  * interface Calculator { add(a: number, b: number): Promise<number> }
  * const CalculatorService = defineService<Calculator>('demo.Calculator', { version: '1.0.0', methods: { add: {} } });
  * ```
  */
-export function defineService<T>(name: string, options: DefineServiceOptions<T>): ServiceDefinition<T> {
+export function defineService<T>(name: string, options: DefineServiceOptions<T>): ServiceDefinition<T>;
+export function defineService(name: string, options: DefineServiceOptions<unknown> | SchemaServiceOptions<SchemaMethods>): ServiceDefinition {
   if (!validName.test(name)) throw new RpcError(Code.INVALID_ARGUMENT, `invalid service name ${JSON.stringify(name)}`);
   const key: ServiceKey = { name, version: options.version, group: options.group };
   for (const tag of [key.version, key.group]) {
@@ -173,6 +198,7 @@ export function defineService<T>(name: string, options: DefineServiceOptions<T>)
     if (opts.stream !== undefined && opts.oneWay === true) {
       throw new RpcError(Code.INVALID_ARGUMENT, `${method} cannot both stream and be one-way`);
     }
+    checkSchemaOptions(method, opts);
     methods.set(method, Object.freeze({ ...opts }));
   }
   return Object.freeze({ key: Object.freeze(key), id: serviceId(key), methods: new ReadonlyMethods(methods) });

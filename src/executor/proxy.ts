@@ -71,7 +71,7 @@ function callContext(method: string): PoolRunOptions | undefined {
 export function serviceInfo(definition: ServiceDefinition): ServiceInfo {
   const methods: Array<[string, MethodOptions]> = [];
   for (const [name, options] of definition.methods) {
-    const { validate: _validate, ...cloneable } = options;
+    const { validate: _validate, args: _args, result: _result, ...cloneable } = options;
     methods.push([name, cloneable]);
   }
   return { id: definition.id, key: { ...definition.key }, methods };
