@@ -23,6 +23,10 @@ export interface SwitchyardExceptionFilterOptions {
  * app.useGlobalFilters(new SwitchyardExceptionFilter());
  * ```
  *
+ * In a hybrid application (`connectMicroservice`), put it on the controllers that serve Switchyard
+ * methods, `@UseFilters(new SwitchyardExceptionFilter())`: Nest registers a connected microservice's
+ * handlers in `connectMicroservice()`, before its `useGlobalFilters()` could apply.
+ *
  * Filters of a controller or method come before a global one, so they still decide their errors.
  */
 export class SwitchyardExceptionFilter implements RpcExceptionFilter<unknown, never> {

@@ -35,8 +35,10 @@ export type SwitchyardStatus = 'listening' | 'draining' | 'closed';
  *
  * A handler gets the call's arguments as one array (its payload) and a `SwitchyardContext`, and
  * answers with a value, a promise or an Observable (its last value; every value, for a method
- * declared `stream: 'server'` or `'bidi'`). `close()`, which `app.close()` calls first, drains the
- * server: it leaves the registry, lets calls in flight finish, then closes its listeners.
+ * declared `stream: 'server'` or `'bidi'`). `close()` drains the server: it leaves the registry, lets
+ * calls in flight finish, then closes its listeners. Nest calls it before the shutdown hooks on
+ * `app.close()` of a microservice, and between `beforeApplicationShutdown` and `onApplicationShutdown`
+ * on a signal (`enableShutdownHooks`) or in a hybrid application (docs/nestjs.md, "Shutdown").
  */
 export class SwitchyardTransport extends Server<Record<string, never>, SwitchyardStatus> implements CustomTransportStrategy {
   override transportId = SWITCHYARD_TRANSPORT;
@@ -53,7 +55,7 @@ export class SwitchyardTransport extends Server<Record<string, never>, Switchyar
     this.start().then((addresses) => callback(undefined, addresses), (error: unknown) => callback(error));
   }
 
-  /** Called by Nest (`app.close()`), before the application's shutdown hooks run: drains the server. */
+  /** Called by Nest when the application closes (see the class's comment for when): drains the server, once. */
   close(): Promise<void> {
     this.closing ??= this.drain();
     return this.closing;

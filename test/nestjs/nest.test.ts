@@ -1,38 +1,32 @@
 // Two real Nest applications in child processes (their controllers need Nest's legacy decorators,
 // compiled with test/nestjs/tsconfig.json): a microservice serving nest.Calculator over
-// SwitchyardTransport, and an application behind an HTTP front that calls it through the proxy
-// SwitchyardModule injects. They find each other through an embedded registry in a temporary folder.
+// SwitchyardTransport, and an HTTP application (@nestjs/platform-express) whose controller calls it
+// through the proxy SwitchyardModule injects. They find each other through an embedded registry in a
+// temporary folder.
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Code, RpcError, createClient, type Client, type ServiceProxy } from '../../src/index.js';
+import { request } from 'undici';
+import { Code, createClient, type Client, type ServiceProxy } from '../../src/index.js';
+import { rejection } from '../support/assertions.js';
 import { CalculatorService, type Calculator, type FailureKind } from './calculator.js';
+import { eventually } from './support/eventually.js';
 import { kill, startNestApp, type NestProcess } from './support/nest-process.js';
 
-async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url);
+async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, { headers });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<RpcError> {
-  const error = await promise.then(() => assert.fail('the call succeeded'), (thrown: unknown) => thrown);
-  assert.ok(error instanceof RpcError, `an RpcError, not ${String(error)}`);
-  return error;
+/** A request on a connection of its own, closed after the answer, so that no idle keep-alive connection holds up the server's close. */
+async function getJsonOnce(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { statusCode, body } = await request(url, { reset: true });
+  return { status: statusCode, body: (await body.json()) as Record<string, unknown> };
 }
 
-/** Asks `read` until it answers `wanted`; a bounded wait for a state the other process reaches by itself. */
-async function eventually<T>(read: () => Promise<T>, wanted: T): Promise<T> {
-  let last = await read();
-  for (let attempt = 0; attempt < 200 && last !== wanted; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    last = await read();
-  }
-  return last;
-}
-
-describe('a Nest microservice and a Nest application talking over Switchyard', { timeout: 60_000 }, () => {
+describe('a Nest microservice and a Nest HTTP application talking over Switchyard', { timeout: 60_000 }, () => {
   let dir: string;
   let microservice: NestProcess | undefined;
   let gateway: NestProcess | undefined;
@@ -43,7 +37,7 @@ describe('a Nest microservice and a Nest application talking over Switchyard', {
     dir = await mkdtemp(join(tmpdir(), 'switchyard-nest-'));
     microservice = await startNestApp('microservice', [dir]);
     gateway = await startNestApp('gateway', [dir]);
-    // The test's own consumer, on the same registry, for what the HTTP front does not expose.
+    // The test's own consumer, on the same registry, for what the HTTP controller does not expose.
     client = createClient({ registry: `embedded://${dir}`, waitForProvidersMs: 1000 });
     calculator = client.proxy(CalculatorService);
   });
@@ -56,14 +50,14 @@ describe('a Nest microservice and a Nest application talking over Switchyard', {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test('an HTTP request to the Nest application is answered by the Nest microservice through the injected proxy', async () => {
+  test('an HTTP request to the Nest controller is answered by the Nest microservice through the injected proxy', async () => {
     const { status, body } = await getJson(`${gateway!.address}/add?a=2&b=3`);
     assert.equal(status, 200);
     assert.deepEqual(body, { sum: 5, servedBy: microservice!.child.pid, gateway: gateway!.child.pid });
     assert.notEqual(microservice!.child.pid, gateway!.child.pid);
   });
 
-  test('an RpcError thrown in the Nest handler reaches the HTTP application with its code, name and details', async () => {
+  test('an RpcError thrown in the Nest handler reaches the HTTP controller with its code, name and details', async () => {
     assert.deepEqual(await getJson(`${gateway!.address}/divide?a=6&b=3`), { status: 200, body: { quotient: 2 } });
     const { status, body } = await getJson(`${gateway!.address}/divide?a=1&b=0`);
     assert.equal(status, 502);
@@ -129,23 +123,30 @@ describe('a Nest microservice and a Nest application talking over Switchyard', {
   test('the handler reads the call metadata from its SwitchyardContext', async () => {
     assert.equal(await calculator.tenant.with({ metadata: { tenant: 'acme' } })(), 'acme');
     assert.equal(await calculator.tenant(), null);
+    // An HTTP header the controller passes on as metadata.
+    assert.deepEqual(await getJson(`${gateway!.address}/tenant`, { 'x-tenant': 'globex' }), { status: 200, body: { tenant: 'globex' } });
   });
 
-  test('shutdown: the application stops its HTTP front before its client, the microservice drains its calls, both exit by themselves', async () => {
-    // The application first, while the microservice still serves: its HTTP front closes, then the client.
+  test('SIGTERM: the application answers its request in flight and stops HTTP before its client; the microservice drains its calls; both exit with 0, nothing left open', async () => {
+    // The application first, while the microservice still serves, with an HTTP request in flight:
+    // Nest closes the HTTP server (which lets the request finish), then SwitchyardModule the client.
     const gatewayUrl = gateway!.address;
-    gateway!.child.stdin!.end();
-    assert.equal(await gateway!.exited, 0, 'the application exits by itself, leaving no handle open');
-    assert.deepEqual(gateway!.lines.slice(1), [`http closed; client open: ${microservice!.child.pid}`, 'client after close: UNAVAILABLE', 'closed']);
+    const inFlight = getJsonOnce(`${gatewayUrl}/hold?ms=300`);
+    assert.equal(await eventually(() => calculator.openHolds(), 1), 1);
+    gateway!.child.kill('SIGTERM');
+    assert.deepEqual(await inFlight, { status: 200, body: { held: 'held 300' } });
+    assert.equal(await gateway!.exited, 0);
+    assert.deepEqual(gateway!.lines.slice(1), [`http closed; client open: ${microservice!.child.pid}`, 'client after close: UNAVAILABLE', 'exit: nothing left open']);
     await assert.rejects(fetch(`${gatewayUrl}/add?a=1&b=1`), 'its HTTP port is closed');
 
-    // Then the microservice, with a call in flight: the call is answered before it exits.
+    // Then the microservice, with a call in flight: the call is answered before it exits. On a
+    // signal Nest runs beforeApplicationShutdown before it closes the transport, onApplicationShutdown after.
     const held = calculator.hold(300);
     assert.equal(await eventually(() => calculator.openHolds(), 1), 1);
     microservice!.child.kill('SIGTERM');
     assert.equal(await held, 'held 300');
-    assert.equal(await microservice!.exited, 0, 'the microservice exits by itself, leaving no handle open');
-    assert.deepEqual(microservice!.lines.slice(1), ['closed']);
+    assert.equal(await microservice!.exited, 0);
+    assert.deepEqual(microservice!.lines.slice(1), ['before shutdown: listening', 'on shutdown: closed', 'exit: nothing left open']);
     const entries = await readdir(join(dir, CalculatorService.key.name));
     assert.deepEqual(entries.filter((name) => name.endsWith('.json')), [], 'it left the registry');
     const gone = await rejection(calculator.add(1, 1));

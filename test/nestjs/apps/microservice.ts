@@ -1,6 +1,7 @@
 // A Nest microservice that serves nest.Calculator from a controller over SwitchyardTransport:
-// `microservice.ts <registry dir>`. Prints `ready <address>`; on SIGTERM or the end of its stdin it
-// closes the application (draining calls in flight), prints `closed` and exits by itself.
+// `microservice.ts <registry dir>`. Prints `ready <address>`. On SIGTERM Nest shuts it down
+// (`enableShutdownHooks`), draining calls in flight; it prints the transport's status as each
+// shutdown hook runs (`before shutdown: <status>`, `on shutdown: <status>`), then `exit: nothing left open`.
 import {
   BadRequestException,
   Controller,
@@ -12,16 +13,19 @@ import {
   UseInterceptors,
   type CallHandler,
   type CanActivate,
+  type BeforeApplicationShutdown,
   type ExecutionContext,
   type NestInterceptor,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, MessagePattern, Payload, RpcException, type MicroserviceOptions } from '@nestjs/microservices';
 import { Observable, concat, interval, map, of, take, throwError } from 'rxjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Code, RpcError } from '../../../src/index.js';
-import { SwitchyardContext, SwitchyardExceptionFilter, SwitchyardMethod, SwitchyardTransport } from '../../../src/nestjs/index.js';
+import { SwitchyardContext, SwitchyardExceptionFilter, SwitchyardMethod, SwitchyardTransport, type SwitchyardStatus } from '../../../src/nestjs/index.js';
 import { CalculatorService, type Calculator, type FailureKind } from '../calculator.js';
+import { closeWithTheTest } from '../support/app-exit.js';
 
 const [dir] = process.argv.slice(2);
 if (!dir) {
@@ -152,25 +156,28 @@ class CalculatorController {
   }
 }
 
-@Module({ controllers: [CalculatorController], providers: [Counters] })
+const transport = new SwitchyardTransport({ listen: ['tcp://127.0.0.1:0'], registry: `embedded://${dir}`, warmupMs: 0, services: [CalculatorService] });
+let transportStatus: SwitchyardStatus | 'not started' = 'not started';
+transport.status.subscribe((status) => (transportStatus = status));
+
+/** Where the transport is as Nest's shutdown hooks run: what a provider the handlers use may rely on. */
+@Injectable()
+class ShutdownProbe implements BeforeApplicationShutdown, OnApplicationShutdown {
+  beforeApplicationShutdown(): void {
+    process.stdout.write(`before shutdown: ${transportStatus}\n`);
+  }
+
+  onApplicationShutdown(): void {
+    process.stdout.write(`on shutdown: ${transportStatus}\n`);
+  }
+}
+
+@Module({ controllers: [CalculatorController], providers: [Counters, ShutdownProbe] })
 class MicroserviceModule {}
 
-const app = await NestFactory.createMicroservice<MicroserviceOptions>(MicroserviceModule, {
-  strategy: new SwitchyardTransport({ listen: ['tcp://127.0.0.1:0'], registry: `embedded://${dir}`, warmupMs: 0, services: [CalculatorService] }),
-  logger: ['error', 'warn'],
-});
+const app = await NestFactory.createMicroservice<MicroserviceOptions>(MicroserviceModule, { strategy: transport, logger: ['error', 'warn'] });
 app.useGlobalFilters(new SwitchyardExceptionFilter({ logUnexpected: false }));
+app.enableShutdownHooks(); // SIGTERM: app.close()
+closeWithTheTest(app);
 const [address] = (await app.listen()) as string[];
 process.stdout.write(`ready ${address}\n`);
-
-let stopping = false;
-async function stop(): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  await app.close();
-  process.stdin.destroy();
-  process.stdout.write('closed\n');
-}
-process.once('SIGTERM', () => void stop());
-process.stdin.on('end', () => void stop());
-process.stdin.resume();
