@@ -16,21 +16,11 @@
  * --ballast N (objects kept alive, default 0: see governance-calls.ts; 5000 gives an application's heap).
  * Needs valgrind (Debian package `valgrind`); a run of all setups takes about five minutes.
  */
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { bundle } from './bundle.js';
 import { setups } from './governance-setups.js';
-
-const run = promisify(execFile);
-
-/** Instructions that node executes making `calls` calls through `setup`. */
-async function instructions(script: string, setup: string, calls: number, ballast: number): Promise<number> {
-  const { stderr } = await run('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', process.execPath, '--single-threaded', script, setup, String(calls), String(ballast)], { maxBuffer: 64 * 1024 * 1024 });
-  const collected = /Collected : (\d+)/.exec(stderr);
-  if (collected === null) throw new Error(`no instruction count from valgrind for ${setup}:\n${stderr.slice(-2000)}`);
-  return Number(collected[1]);
-}
+import { perCall as countPerCall } from './instructions.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, from: { type: 'string', default: '12000' }, to: { type: 'string', default: '42000' }, ballast: { type: 'string', default: '0' } } });
@@ -45,8 +35,7 @@ async function main(): Promise<void> {
   for (const name of chosen) {
     process.stderr.write(`${name} ... `);
     const ballast = Number(values.ballast);
-    const [few, many] = await Promise.all([instructions(script, name, from, ballast), instructions(script, name, to, ballast)]);
-    perCall.set(name, (many - few) / (to - from));
+    perCall.set(name, await countPerCall(script, (calls) => [name, String(calls), String(ballast)], from, to));
     process.stderr.write(`${Math.round(perCall.get(name)!)} instructions per call\n`);
   }
   const base = perCall.get('none')!;

@@ -1,0 +1,24 @@
+/**
+ * Instructions that node executes, counted by valgrind's callgrind: far steadier than time on a
+ * shared machine (not perfectly: how many calls one socket read carries depends on timing, and so
+ * does the work per call; repeat runs differ by up to about 1.5%). Node runs `--single-threaded`,
+ * so no background compiler or collector threads add a varying share of the work.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Instructions that `node --single-threaded script ...args` executes. Needs valgrind. */
+export async function instructions(script: string, args: readonly string[]): Promise<number> {
+  const { stderr } = await run('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', process.execPath, '--single-threaded', script, ...args], { maxBuffer: 64 * 1024 * 1024 });
+  const collected = /Collected : (\d+)/.exec(stderr);
+  if (collected === null) throw new Error(`no instruction count from valgrind for ${args.join(' ')}:\n${stderr.slice(-2000)}`);
+  return Number(collected[1]);
+}
+
+/** The cost of one call: instructions of `to` calls less those of `from`, per call, without start-up and most of the warm-up. */
+export async function perCall(script: string, args: (calls: number) => string[], from: number, to: number): Promise<number> {
+  const [few, many] = await Promise.all([instructions(script, args(from)), instructions(script, args(to))]);
+  return (many - few) / (to - from);
+}
