@@ -8,7 +8,7 @@ import { registerConnections, registerRefusals } from './observability/metrics/i
 import type { Logger } from './core/logger.js';
 import type { RegistrySpec } from './registry/index.js';
 import { Announcer } from './registry/announcer.js';
-import { INSTANCE_PARAM, parseProviderUrl, type Provider } from './registry/provider.js';
+import { ADMIN_PARAM, INSTANCE_PARAM, parseProviderUrl, type Provider } from './registry/provider.js';
 import { parseAddress } from './transport/address.js';
 import { Code } from './core/code.js';
 import { chainGates, type CallGate } from './core/gate.js';
@@ -293,6 +293,8 @@ export function createServer(options: ServerOptions): Server {
       if (definition.key.group) query.set('group', definition.key.group);
       query.set(INSTANCE_PARAM, instance);
       if (token !== undefined) query.set(TOKEN_PARAM, token);
+      // Where the server's metrics and status are read (switchyard console, docs/console.md).
+      if (admin !== undefined) query.set(ADMIN_PARAM, advertisedUrl(admin.address, options.advertiseHost));
       return parseProviderUrl(`${protocol}://${shown.includes(':') ? `[${shown}]` : shown}:${port}/${definition.key.name}?${query.toString()}`);
     }));
   }
@@ -309,6 +311,13 @@ async function dispose(implementation: unknown, logger: Logger): Promise<void> {
   } catch (error) {
     logger.warn({ message: errorMessage(error) }, 'releasing an implementation failed');
   }
+}
+
+/** An admin listener's URL as others can reach it: a wildcard host becomes the announced one. */
+function advertisedUrl(url: string, configured: string | undefined): string {
+  const parsed = new URL(url);
+  const shown = advertised(parsed.hostname.replace(/^\[(.*)\]$/, '$1'), configured);
+  return `${parsed.protocol}//${shown.includes(':') ? `[${shown}]` : shown}:${parsed.port}`;
 }
 
 /** The host to announce: the bound one, unless it is a wildcard that no client can dial. */

@@ -1,13 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
-import { readdir, rename, unlink, utimes, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readdir, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Code } from '../core/code.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { RpcError } from '../core/rpc-error.js';
 import type { ServiceKey } from '../core/service.js';
+import { EmbeddedRuleStore } from '../rules/store-embedded.js';
 import { FolderWatch, errorCode, removeQuietly, thisHost, type EntryRecord } from './embedded-watch.js';
-import { ensurePrivateDir, userBaseDir } from './private-files.js';
+import { ensurePrivateDir, userBaseDir, writeAtomically } from './private-files.js';
 import { providerId, providerUrl, type Provider } from './provider.js';
 import type { Registry, Unsubscribe } from './registry.js';
 
@@ -29,6 +30,8 @@ export interface EmbeddedRegistryOptions {
 
 const defaults = { heartbeatMs: 1000, ttlMs: 3000, pollMs: 500 };
 const folderName = 'registry folder';
+/** The folder of traffic rules inside the registry folder (see `rules`). */
+const rulesFolderName = 'rules';
 
 interface OwnEntry {
   readonly file: string;
@@ -57,7 +60,7 @@ function removeEntriesOnExit(): void {
  * each file `{ url, pid, host }`, its mtime refreshed every `heartbeatMs` by the registering process.
  * Consumers drop entries whose process is gone (checked by pid) or whose heartbeat is older than `ttlMs`.
  * A folder or entry that another user could write is never used: whoever writes an entry receives
- * the calls, metadata included.
+ * the calls, metadata included. Traffic rules are files of `<dir>/rules/` (see `rules`).
  *
  * ```ts
  * const registry = createEmbeddedRegistry();
@@ -80,6 +83,12 @@ export class EmbeddedRegistry implements Registry {
   #closing?: Promise<void>;
   /** Settles once the folder is known to be this user's alone; forgotten on failure, to try again. */
   #prepared?: Promise<void>;
+  /**
+   * Traffic rules, one file per rule in `<dir>/rules/`: `<key>.<kind>` with the key percent-encoded
+   * where a file name could not hold it, written atomically, private to this user as entries are.
+   * See docs/registry.md (Rule store).
+   */
+  readonly rules: EmbeddedRuleStore;
 
   constructor(options: EmbeddedRegistryOptions = {}) {
     this.dir = options.dir ?? join(userBaseDir(), 'registry');
@@ -90,6 +99,8 @@ export class EmbeddedRegistry implements Registry {
     if (this.#ttlMs <= this.#heartbeatMs) {
       throw new RpcError(Code.INVALID_ARGUMENT, 'ttlMs must be longer than heartbeatMs');
     }
+    const rulesFolder = join(this.dir, rulesFolderName);
+    this.rules = new EmbeddedRuleStore({ folder: rulesFolder, pollMs: this.#pollMs, logger: this.#logger, prepare: () => this.#prepareService(rulesFolder) });
   }
 
   /**
@@ -164,7 +175,10 @@ export class EmbeddedRegistry implements Registry {
     } catch (error) {
       throw new RpcError(Code.UNAVAILABLE, `cannot read the registry folder ${this.dir}`, { cause: error });
     }
-    return found.filter((entry) => entry.isDirectory() && validFolderName(entry.name)).map((entry) => entry.name).sort();
+    const folders = found.filter((entry) => entry.isDirectory() && validFolderName(entry.name)).map((entry) => entry.name);
+    // The rules folder is no service, unless a service of that name has entries in it too.
+    if (folders.includes(rulesFolderName) && !(await holdsEntries(join(this.dir, rulesFolderName)))) folders.splice(folders.indexOf(rulesFolderName), 1);
+    return folders.sort();
   }
 
   /** Stops every subscription and removes every entry this instance registered. Safe to call twice. */
@@ -175,6 +189,7 @@ export class EmbeddedRegistry implements Registry {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    this.rules.stop();
     for (const folderWatch of this.#watches.values()) folderWatch.stop();
     this.#watches.clear();
     await this.#serial(async () => {
@@ -256,20 +271,14 @@ function validFolderName(name: string): boolean {
   return name !== '' && name !== '.' && !/[/\\\0]|\.\./.test(name);
 }
 
-function entryFileName(id: string): string {
-  return `${createHash('sha256').update(id).digest('hex').slice(0, 32)}.json`;
+/** Whether a folder holds provider entry files (`*.json`). */
+async function holdsEntries(folder: string): Promise<boolean> {
+  const names = await readdir(folder).catch(() => []);
+  return names.some((name) => name.endsWith('.json') && !name.startsWith('.'));
 }
 
-/** Writes through a fresh temporary file (0600, never an existing file or link), renamed over the entry. */
-async function writeAtomically(file: string, content: string): Promise<void> {
-  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  await writeFile(temp, content, { mode: 0o600, flag: 'wx' });
-  try {
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
+function entryFileName(id: string): string {
+  return `${createHash('sha256').update(id).digest('hex').slice(0, 32)}.json`;
 }
 
 function positive(name: string, value: number): number {

@@ -24,7 +24,7 @@ const openers = new ExtensionTable<RegistryOpener>('registry', 'scheme', (value)
 
 /**
  * A registry given by address: `embedded`, `embedded:///some/dir`,
- * `zookeeper://[user:password@]host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=&cacheAfterMs=]`,
+ * `zookeeper://[user:password@]host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=&cacheAfterMs=&rulesPath=]`,
  * `<scheme>://...` of a scheme added with `registerRegistry`, or a `Registry` object.
  */
 export type RegistrySpec = 'embedded' | `embedded://${string}` | `zookeeper://${string}` | (string & {}) | Registry;

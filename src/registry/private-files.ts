@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { lstat, mkdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Code } from '../core/code.js';
 import { RpcError } from '../core/rpc-error.js';
 
@@ -111,5 +112,21 @@ async function checkPrivateDir(path: string, what: string): Promise<void> {
     if (ancestorReason !== undefined) {
       throw refuse(what, path, `lies in ${parent}, which ${ancestorReason}`, 'Choose a folder whose parents only this user or root can change.');
     }
+  }
+}
+
+/**
+ * Writes `file` through a fresh temporary file beside it (`.<name>.<pid>.<random>.tmp`, mode 0600,
+ * never an existing file or link) renamed over it, so that readers see the old content or the new,
+ * never a part.
+ */
+export async function writeAtomically(file: string, content: string | Uint8Array): Promise<void> {
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  await writeFile(temp, content, { mode: 0o600, flag: 'wx' });
+  try {
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
   }
 }

@@ -103,6 +103,12 @@ export function logicalProviderId(provider: Provider): string {
 }
 
 /**
+ * The URL parameter announcing the server's admin listener (`http://host:port`), from which tools
+ * such as `switchyard console` read its metrics and status. Announced only by servers with `admin`.
+ */
+export const ADMIN_PARAM = 'admin';
+
+/**
  * The URL parameter of Dubbo's provider token: a secret consumers must present on every call to
  * the provider (see src/security/provider-token.ts).
  */

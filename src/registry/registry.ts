@@ -1,4 +1,5 @@
 import type { ServiceKey } from '../core/service.js';
+import type { RuleStore } from '../rules/types.js';
 import type { Provider } from './provider.js';
 
 export type Unsubscribe = () => void;
@@ -21,6 +22,19 @@ export interface Registry {
    * provider left. Optional: tools that browse a registry (`switchyard ls`) use it.
    */
   services?(): Promise<string[]>;
+  /**
+   * Where the registry keeps traffic rules (Dubbo's configurators, condition and tag routers) as
+   * YAML documents, for every consumer and provider to follow while running. Optional: a registry
+   * without it has no rules. ZooKeeper keeps them where Dubbo's config center does
+   * (`/dubbo/config/dubbo/<key>.<kind>`, which Dubbo Admin reads and writes), the embedded registry
+   * in its folder's `rules/`. See docs/registry.md (Rule store).
+   */
+  readonly rules?: RuleStore;
+  /**
+   * The consumers a registry records for a service, as URLs (`consumer://host/name?…`), sorted.
+   * Optional: ZooKeeper records them (Dubbo's `consumers` nodes); the embedded registry does not.
+   */
+  consumersOf?(service: string): Promise<string[]>;
   /** Unregisters what this instance registered and releases its resources. */
   close(): Promise<void>;
 }

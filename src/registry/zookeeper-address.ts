@@ -6,7 +6,7 @@ import type { ZooKeeperCredentials } from './zookeeper-acl.js';
 
 /**
  * Opens the ZooKeeper registry of an address
- * `zookeeper://[user:password@]host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=&cacheAfterMs=&registerConsumers=false]`.
+ * `zookeeper://[user:password@]host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=&cacheAfterMs=&registerConsumers=false&rulesPath=]`.
  * With `user:password` (percent-encoded where they hold `@`, `/`, `?`, `%`), the registry
  * authenticates with that digest credential and protects what it writes with it.
  */
@@ -31,6 +31,7 @@ export async function openZooKeeperAddress(address: string, context: RegistryCon
     cacheAfterMs: number('cacheAfterMs'),
     // Tools that only look (switchyard ls, watch) are no consumers and announce none.
     registerConsumers: url.searchParams.get('registerConsumers') === 'false' ? false : undefined,
+    rulesPath: url.searchParams.get('rulesPath') ?? undefined,
     credentials,
     logger: context.logger,
   });

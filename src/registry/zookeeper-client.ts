@@ -22,6 +22,10 @@ export interface ZkClient {
   remove(path: string, version: number, callback: Callback<void>): void;
   exists(path: string, callback: Callback<{ ephemeralOwner: Buffer } | null>): void;
   exists(path: string, watcher: () => void, callback: Callback<{ ephemeralOwner: Buffer } | null>): void;
+  /** The node's data (null for a node created without any). */
+  getData(path: string, callback: Callback<Buffer | null>): void;
+  /** Replaces the node's data; version -1 matches any. */
+  setData(path: string, data: Buffer, version: number, callback: Callback<unknown>): void;
   /** Keeps the credential and sends it on this and every later connection of the client. */
   addAuthInfo(scheme: string, auth: Buffer): void;
   getACL(path: string, callback: Callback<ZkAcl[]>): void;

@@ -3,6 +3,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import { importOptional } from '../core/optional-module.js';
 import { RpcError } from '../core/rpc-error.js';
 import { serviceId, type ServiceKey } from '../core/service.js';
+import { ZooKeeperRuleStore } from '../rules/store-zookeeper.js';
 import { providerId, providerUrl, type Provider } from './provider.js';
 import type { Registry, Unsubscribe } from './registry.js';
 import { RegistryAccess, isRefusal, type ZooKeeperCredentials } from './zookeeper-acl.js';
@@ -29,6 +30,13 @@ export interface ZooKeeperRegistryOptions {
    * A ZooKeeper that answers in time is never second-guessed by the cache. Default 1000.
    */
   cacheAfterMs?: number;
+  /**
+   * The folder of traffic rule nodes (`<key>.<kind>`, see `rules`). Default `<root>/config<root>`,
+   * `/dubbo/config/dubbo`: where Dubbo's config center keeps them when the registry serves as config
+   * center, its namespace and group both being the registry's root. A Dubbo config center with a
+   * namespace or group of its own keeps them in `/<namespace>/config/<group>`.
+   */
+  rulesPath?: string;
   /** Announce each subscription as a `consumer://` node, as Dubbo consumers do. Default true. */
   registerConsumers?: boolean;
   /**
@@ -46,7 +54,8 @@ interface Own { readonly path: string; readonly data: string; refs: number }
 /**
  * A registry on ZooKeeper in Dubbo's layout, readable by Dubbo tools:
  * providers are ephemeral nodes `/dubbo/<service>/providers/<encodeURIComponent(provider URL)>`,
- * consumers `/dubbo/<service>/consumers/<encodeURIComponent(consumer URL)>`. See docs/registry.md (ZooKeeper).
+ * consumers `/dubbo/<service>/consumers/<encodeURIComponent(consumer URL)>`, traffic rules
+ * `/dubbo/config/dubbo/<key>.<kind>` as Dubbo's config center keeps them. See docs/registry.md (ZooKeeper).
  *
  * ```ts
  * const registry = await createZooKeeperRegistry('127.0.0.1:2181', { sessionTimeoutMs: 10_000 });
@@ -68,6 +77,11 @@ export class ZooKeeperRegistry implements Registry {
   private readonly cache: ProviderCache;
   private retryTimer?: NodeJS.Timeout;
   private closing?: Promise<void>;
+  /**
+   * Traffic rules: persistent nodes `<rulesPath>/<key>.<kind>` holding the YAML, where Dubbo and
+   * Dubbo Admin read and write them. See docs/registry.md (Rule store).
+   */
+  readonly rules: ZooKeeperRuleStore;
 
   constructor(private readonly connectString: string, options: ZooKeeperRegistryOptions = {}) {
     this.root = (options.root ?? '/dubbo').replace(/\/+$/, '');
@@ -82,6 +96,7 @@ export class ZooKeeperRegistry implements Registry {
     this.cache = new ProviderCache(cacheFile, options.cacheFile === undefined, this.logger);
     this.connection = new ZooKeeperConnection(connectString, options.sessionTimeoutMs ?? 30_000, options.connectTimeoutMs ?? 5_000,
       this.logger, (client) => void this.resync(client));
+    this.rules = new ZooKeeperRuleStore(checkRulesPath(options.rulesPath ?? `${this.root}/config${this.root}`), this.connection, this.access, this.logger);
   }
 
   /** The cache file in use, `false` for none (see the `cacheFile` option). */
@@ -174,7 +189,25 @@ export class ZooKeeperRegistry implements Registry {
       if (codeOf(error) === NO_NODE) return [];
       throw error;
     }));
-    return children.map(decodeChild).sort();
+    // The node holding the rules (`config`, as Dubbo's config center) is no service.
+    const rulesNode = this.rules.folder.startsWith(`${this.root}/`) ? this.rules.folder.slice(this.root.length + 1).split('/')[0] : undefined;
+    return children.map(decodeChild).filter((name) => name !== rulesNode).sort();
+  }
+
+  /**
+   * The `consumer://` URLs announced for a service (`/dubbo/<service>/consumers`), sorted; none for a
+   * service without that node. Waits for a connection as `register` does.
+   */
+  async consumersOf(service: string): Promise<string[]> {
+    this.assertOpen();
+    const path = `${this.servicePath(service)}/consumers`;
+    const children = await this.connection.run((client) => call<string[]>((cb) => client.getChildren(path, cb)).catch((error: unknown) => {
+      if (codeOf(error) === NO_NODE) return [];
+      throw error;
+    }));
+    // The node holding the rules (`config`, as Dubbo's config center) is no service.
+    const rulesNode = this.rules.folder.startsWith(`${this.root}/`) ? this.rules.folder.slice(this.root.length + 1).split('/')[0] : undefined;
+    return children.map(decodeChild).filter((name) => name !== rulesNode).sort();
   }
 
   async close(): Promise<void> {
@@ -184,6 +217,7 @@ export class ZooKeeperRegistry implements Registry {
 
   private async shutdown(): Promise<void> {
     clearTimeout(this.retryTimer);
+    this.rules.stop();
     for (const sub of this.subscriptions.values()) sub.stop();
     this.subscriptions.clear();
     const owned = [...this.providers.values(), ...this.consumers.values()].map((own) => own.path).concat([...this.orphans]);
@@ -206,6 +240,7 @@ export class ZooKeeperRegistry implements Registry {
     for (const [id, own] of this.providers) tasks.push(this.ensure(client, own, () => this.providers.get(id) === own));
     for (const [key, own] of this.consumers) tasks.push(this.ensure(client, own, () => this.consumers.get(key) === own));
     for (const sub of this.subscriptions.values()) tasks.push(this.refresh(sub));
+    tasks.push(this.rules.resync());
     for (const result of await Promise.allSettled(tasks)) {
       if (result.status === 'rejected') this.failed(result.reason, 'resynchronising with ZooKeeper');
     }
@@ -310,6 +345,14 @@ export class ZooKeeperRegistry implements Registry {
   private assertOpen(): void {
     if (this.closing) throw new RpcError(Code.FAILED_PRECONDITION, 'the ZooKeeper registry is closed');
   }
+}
+
+/** A ZooKeeper path of one or more non-empty segments, without a trailing `/`. */
+function checkRulesPath(path: string): string {
+  if (!/^(\/[^/\0]+)+$/.test(path) || path.split('/').some((part) => part === '.' || part === '..')) {
+    throw new RpcError(Code.INVALID_ARGUMENT, `invalid rulesPath ${JSON.stringify(path)}: use an absolute ZooKeeper path such as /dubbo/config/dubbo`);
+  }
+  return path;
 }
 
 /**

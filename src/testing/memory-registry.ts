@@ -4,6 +4,7 @@ import type { ServiceKey } from '../core/service.js';
 import type { RegistryOpener } from '../registry/index.js';
 import { parseProviderUrl, providerId, providerUrl, type Provider } from '../registry/provider.js';
 import type { Registry, Unsubscribe } from '../registry/registry.js';
+import { MemoryRuleDocuments, MemoryRuleStore } from '../rules/store-memory.js';
 
 type Listener = (providers: Provider[]) => void;
 
@@ -11,6 +12,7 @@ type Listener = (providers: Provider[]) => void;
 class Namespace {
   readonly entries = new Map<string, Map<string, string>>();
   readonly listeners = new Map<string, Set<Listener>>();
+  readonly rules = new MemoryRuleDocuments();
 
   list(name: string): Provider[] {
     // Parsed from the URL each time, as a registry's reader would: what a URL cannot carry is lost here too.
@@ -35,6 +37,7 @@ const namespaces = new Map<string, Namespace>();
  * providers the others registered, as processes sharing one registry server would. Entries are kept
  * as provider URLs, as the real registries keep them. Each instance removes what it registered
  * when it closes; `MemoryRegistry.clear(namespace)` forgets a namespace's entries between tests.
+ * Its `rules` keep traffic rule documents for the namespace (see docs/registry.md, Rule store).
  *
  * ```ts
  * createServer({ listen: ['inproc://orders:0'], registry: 'memory://shop' });
@@ -46,20 +49,24 @@ export class MemoryRegistry implements Registry {
   readonly #own = new Map<string, Provider>();
   readonly #subscriptions = new Set<Unsubscribe>();
   #closed = false;
+  /** The namespace's rule documents, shared by every instance opened on it. */
+  readonly rules: MemoryRuleStore;
 
   constructor(readonly namespace = 'default') {
     let space = namespaces.get(namespace);
     if (space === undefined) namespaces.set(namespace, (space = new Namespace()));
     this.#space = space;
+    this.rules = new MemoryRuleStore(space.rules);
   }
 
-  /** Forgets every entry of `namespace` (what a test left behind); its open subscriptions hear the empty lists. */
+  /** Forgets every entry and rule of `namespace` (what a test left behind); its open subscriptions and watches hear they are gone. */
   static clear(namespace: string): void {
     const space = namespaces.get(namespace);
     if (space === undefined) return;
     const names = [...space.entries.keys()];
     space.entries.clear();
     for (const name of names) space.changed(name);
+    space.rules.clear();
   }
 
   async register(provider: Provider): Promise<void> {
@@ -107,6 +114,7 @@ export class MemoryRegistry implements Registry {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.rules.close();
     for (const unsubscribe of [...this.#subscriptions]) unsubscribe();
     for (const provider of [...this.#own.values()]) await this.unregister(provider);
   }

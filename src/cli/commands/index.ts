@@ -5,6 +5,7 @@ import { call } from './call.js';
 import { describe } from './describe.js';
 import { health } from './health.js';
 import { ls } from './ls.js';
+import { rules } from './rules.js';
 import { watch } from './watch.js';
 
-export const commands: readonly Command[] = [ls, describe, call, health, offline, online, watch];
+export const commands: readonly Command[] = [ls, describe, call, health, offline, online, watch, rules];
