@@ -2,13 +2,12 @@
 // written by another ZooKeeper client (as Dubbo Admin writes them), and watches that outlive a
 // server restart and a session expiry.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import { Code, RpcError } from '../../src/index.js';
 import { openRegistry } from '../../src/registry/index.js';
 import { providerUrl } from '../../src/registry/provider.js';
 import { createZooKeeperRegistry, type ZooKeeperRegistryOptions } from '../../src/registry/zookeeper.js';
+import { faultProxy } from '../../src/testing/index.js';
 import { serviceRuleKey } from '../../src/rules/store-keys.js';
 import type { RuleId } from '../../src/rules/types.js';
 import { makeProvider, uniqueServiceName, waitFor } from '../registry/contract.js';
@@ -144,10 +143,11 @@ describe('zookeeper rule store', () => {
   });
 
   test('a watch outlives the expiry of the session and catches up with what changed meanwhile', async (t) => {
-    const relay = await gate(server().port);
+    // ZooKeeper out of reach while the server runs on, so that it expires the session.
+    const relay = await faultProxy({ target: `tcp://127.0.0.1:${server().port}` });
+    t.after(() => relay.close());
     const { lines, logger } = recordingLogger();
-    const registry = await open(t, { sessionTimeoutMs: 2000, logger }, relay.connectString);
-    t.after(relay.shutdown);
+    const registry = await open(t, { sessionTimeoutMs: 2000, logger }, relay.address.replace('tcp://', ''));
     const plain = await plainClient(t);
     const id: RuleId = { key: uniqueKey('Expiry'), kind: 'condition-router' };
     const path = `${FOLDER}/${id.key}.condition-router`;
@@ -161,7 +161,7 @@ describe('zookeeper rule store', () => {
     const node = `/dubbo/${provider.service.name}/providers/${encodeURIComponent(providerUrl(provider))}`;
     assert.equal(await plain.exists(node), true);
 
-    relay.block();
+    relay.faults.update({ dead: true });
     await waitFor(() => lines.some((line) => /disconnected from ZooKeeper/.test(line.msg)), 'the registry to lose its connection');
     let expired = false;
     await waitFor(() => {
@@ -169,7 +169,7 @@ describe('zookeeper rule store', () => {
       return expired;
     }, 'the server to expire the session', 15_000);
     await plain.setData(path, 'v: 2\n');
-    relay.unblock();
+    relay.faults.update({ dead: false });
     await seen.waitFor('v: 2\n', 'the change made while the session expired', 15_000);
     assert.ok(lines.some((line) => /session expired/.test(line.msg)), 'it was a new session');
     await plain.setData(path, 'v: 3\n');
@@ -188,46 +188,3 @@ describe('zookeeper rule store', () => {
       (error: unknown) => error instanceof RpcError && error.code === Code.PERMISSION_DENIED);
   });
 });
-
-/**
- * A TCP relay to the test ZooKeeper that can be blocked: `block()` closes the connections it relays
- * and drops new ones at once (ZooKeeper out of reach while the server runs on, so it expires the
- * session), `unblock()` relays again.
- */
-async function gate(upstreamPort: number) {
-  const relayed = new Set<Socket>();
-  let blocked = false;
-  const relay = createServer((socket) => {
-    socket.on('error', () => {});
-    if (blocked) {
-      socket.destroy();
-      return;
-    }
-    const upstream = connect(upstreamPort, '127.0.0.1');
-    upstream.on('error', () => {});
-    for (const [from, to] of [[socket, upstream], [upstream, socket]] as const) {
-      relayed.add(from);
-      from.pipe(to);
-      from.on('close', () => {
-        relayed.delete(from);
-        to.destroy();
-      });
-    }
-  }).listen(0, '127.0.0.1');
-  await once(relay, 'listening');
-  return {
-    connectString: `127.0.0.1:${(relay.address() as AddressInfo).port}`,
-    block() {
-      blocked = true;
-      for (const socket of relayed) socket.destroy();
-    },
-    unblock() {
-      blocked = false;
-    },
-    async shutdown() {
-      blocked = true;
-      for (const socket of relayed) socket.destroy();
-      await new Promise((resolve) => relay.close(resolve));
-    },
-  };
-}
