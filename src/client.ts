@@ -30,6 +30,8 @@ import type { HttpPoolOptions } from './transport/tcp/client.js';
 import { parseAddress } from './transport/address.js';
 import { transportOptionsOf } from './transport/registry.js';
 import { checkCredentials, sendWithCredentials, type Credentials } from './security/credentials.js';
+import { ConsumerRules } from './rules/consumer-rules.js';
+import { checkApplication, defaultApplication } from './rules/identity.js';
 
 export interface ClientOptions extends ConnectionSettings, RoutingOptions, ObservabilityOptions {
   /**
@@ -39,6 +41,13 @@ export interface ClientOptions extends ConnectionSettings, RoutingOptions, Obser
   url?: string | string[];
   /** Where to find providers when no `url` is given: `embedded` (the default) or `zookeeper://host:port`. */
   registry?: RegistrySpec;
+  /**
+   * The application this client belongs to (Dubbo's `application`): the traffic rules of that name
+   * (`<application>.configurators`, `<application>.condition-router`) apply to it, and so do rule items
+   * whose `applications` name it. Default: the main script's file name without its extension
+   * (docs/rules.md, "How consumers and providers apply rules").
+   */
+  application?: string;
   /**
    * Protocols to reach providers over, best first (`'http'`, or `['grpc', 'http']`); a proxy's own
    * `protocol` overrides it. Default: each provider's fastest (tcp, then grpc, then http).
@@ -148,11 +157,12 @@ export function createClient(options: ClientOptions = {}): Client {
   const logger = options.logger ?? defaults.logger;
   const registry = urls.length > 0 ? undefined : openRegistry(options.registry ?? 'embedded', logger);
   registry?.catch((error: unknown) => logger.error({ message: errorMessage(error) }, 'cannot open the registry'));
+  const application = options.application === undefined ? defaultApplication() : checkApplication(options.application, 'createClient');
   const onCircuitChange = (event: CircuitEvent) => {
     logger.info({ ...event }, `circuit ${event.from} -> ${event.to}`);
     options.onCircuitStateChange?.(event);
   };
-  const references = new Map<string, { reference: Reference; unsubscribe: Unsubscribe | undefined }>();
+  const references = new Map<string, { reference: Reference; unsubscribe: Unsubscribe | undefined; rules: ConsumerRules | undefined }>();
   const observer = clientObservers([...clientObserversOf(options), ...(options.observers ?? [])]);
   const metrics = metricsRegistryOf(options);
   const startedAt = Date.now();
@@ -195,13 +205,21 @@ export function createClient(options: ClientOptions = {}): Client {
       hashArguments: options.hashArguments,
       virtualNodes: options.virtualNodes,
     }, logger, options.waitForProvidersMs ?? defaults.waitForProvidersMs, onCircuitChange, observer);
-    const entry = { reference, unsubscribe: undefined as Unsubscribe | undefined };
+    const entry = { reference, unsubscribe: undefined as Unsubscribe | undefined, rules: undefined as ConsumerRules | undefined };
     references.set(key, entry);
     if (registry === undefined) {
       directory.update(urls.map((url) => staticProvider(url, definition, referenceOptions)));
     } else {
       registry.then((opened) => {
-        if (!closed) entry.unsubscribe = opened.registry.subscribe(definition.key, (providers) => directory.update(providers));
+        if (closed) return;
+        // A registry that keeps traffic rules: the reference follows them (docs/rules.md).
+        const store = opened.registry.rules;
+        const rules = store === undefined ? undefined : new ConsumerRules({
+          store, logger, application, directory, reference, settleMs: defaults.rulesSettleMs,
+          service: { name: definition.key.name, version: exactPart(referenceOptions.version, definition.key.version), group: exactPart(referenceOptions.group, definition.key.group) },
+        });
+        entry.rules = rules;
+        entry.unsubscribe = opened.registry.subscribe(definition.key, rules === undefined ? (providers) => directory.update(providers) : (providers) => rules.providers(providers));
       }, () => {});
     }
     return reference;
@@ -230,7 +248,8 @@ export function createClient(options: ClientOptions = {}): Client {
     // A request stream can be sent once: wrapped here, it tells every attempt whether it was pulled.
     if (takesStream(methodOptions)) args = [requestStreamOf(args, method)];
     const reference = known?.() ?? referenceFor(definition, pickReferenceOptions(callOptions));
-    const timeoutMs = callOptions.timeoutMs ?? methodOptions.timeoutMs ?? options.timeoutMs;
+    // The caller's own timeout, then a traffic rule's, then the method's, then the client's.
+    const timeoutMs = callOptions.timeoutMs ?? reference.ruleTimeoutMs(method) ?? methodOptions.timeoutMs ?? options.timeoutMs;
     const deadline = callDeadline(timeoutMs, callOptions.deadline);
     const metadata = callOptions.metadata === undefined ? undefined : new Metadata(callOptions.metadata);
     // An AMQP fanout has no one reply to wait for, so it makes the call one-way unless told otherwise.
@@ -239,6 +258,7 @@ export function createClient(options: ClientOptions = {}): Client {
       return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, `${method} streams, so it cannot be called one-way`, { unprocessed: true }));
     }
     const call = new ClientCall(definition, method, args, metadata, deadline, callOptions.signal, oneWay, reference);
+    if (callOptions.timeoutMs !== undefined || callOptions.deadline !== undefined) call.callerDeadline = true;
     const transportOptions = transportOptionsOf(callOptions);
     if (transportOptions !== undefined) call.transportOptions = transportOptions;
     // Put in before the interceptors run, so that they see the call as it will leave.
@@ -262,7 +282,8 @@ export function createClient(options: ClientOptions = {}): Client {
 
   /** A resumable stream: each attempt is a call of its own from the last item got, through the whole client path. */
   function resume(definition: ServiceDefinition, method: string, args: unknown[], callOptions: CallOptions & ReferenceOptions, resumable: ResumableOptions, known?: () => Reference): Promise<unknown> {
-    const deadline = callDeadline(callOptions.timeoutMs ?? definition.methods.get(method)?.timeoutMs ?? options.timeoutMs, callOptions.deadline);
+    const reference = known?.() ?? referenceFor(definition, pickReferenceOptions(callOptions));
+    const deadline = callDeadline(callOptions.timeoutMs ?? reference.ruleTimeoutMs(method) ?? definition.methods.get(method)?.timeoutMs ?? options.timeoutMs, callOptions.deadline);
     const open = (after: string | undefined): AsyncIterable<unknown> => {
       const metadata = new Metadata(callOptions.metadata);
       if (after !== undefined) metadata.set(RESUME_KEY, after);
@@ -293,8 +314,9 @@ export function createClient(options: ClientOptions = {}): Client {
     async close(closeOptions = {}) {
       if (closed) return;
       closed = true;
-      for (const { reference, unsubscribe } of references.values()) {
+      for (const { reference, unsubscribe, rules } of references.values()) {
         unsubscribe?.();
+        rules?.close();
         reference.directory.close();
       }
       await pool.close(closeOptions.timeoutMs ?? closeTimeoutMs);
@@ -317,11 +339,15 @@ function pickReferenceOptions(options: ReferenceOptions): ReferenceOptions {
   return picked as ReferenceOptions;
 }
 
+/** The version or group a reference asks for when it names one exactly, else the definition's own. */
+function exactPart(wanted: string | undefined, own: string | undefined): string | undefined {
+  return wanted === undefined || wanted === '*' || /[\^~<>=x* |]/.test(wanted) ? own : wanted;
+}
+
 /** A fixed address standing in for a registry entry of the service the reference asks for. */
 function staticProvider(url: string, definition: ServiceDefinition, options: ReferenceOptions): Provider {
-  const exact = (wanted: string | undefined, own: string | undefined) => (wanted === undefined || wanted === '*' || /[\^~<>=x* |]/.test(wanted) ? own : wanted);
-  const version = exact(options.version, definition.key.version);
-  const group = exact(options.group, definition.key.group);
+  const version = exactPart(options.version, definition.key.version);
+  const group = exactPart(options.group, definition.key.group);
   const query = new URLSearchParams();
   if (version) query.set('version', version);
   if (group) query.set('group', group);

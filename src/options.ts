@@ -75,6 +75,11 @@ export const defaults = {
   failbackDelayMs: 1_000,
   waitForProvidersMs: 3_000,
   warmupMs: 30_000,
+  /**
+   * How long a server waits, before it first announces its services, and a client holds a new
+   * provider list, for the traffic rules that apply to be read from the registry (docs/rules.md).
+   */
+  rulesSettleMs: 1_000,
   serializer: 'msgpack',
   backoff: defaultBackoff as BackoffOptions,
   logger: silentLogger as Logger,

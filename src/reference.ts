@@ -8,6 +8,9 @@ import { RpcError } from './core/rpc-error.js';
 import type { CircuitBreakerOptions, CircuitEvent } from './cluster/circuit-breaker.js';
 import { takesStream, type ServiceDefinition } from './core/service.js';
 import type { Invoker } from './cluster/invoker.js';
+import { RoutedContext } from './cluster/routed-context.js';
+import { withDeadline } from './cluster/attempt-deadline.js';
+import { ClientCall } from './core/client-call.js';
 import type { ClientObserver } from './core/observer.js';
 
 /** How calls of a method are spread and retried; settable per reference and per method. */
@@ -54,10 +57,27 @@ export interface ReferenceOptions extends RoutingOptions {
   methods?: Record<string, RoutingOptions>;
 }
 
+/** What traffic rules set for a method (consumer-side overrides, docs/rules.md): routing options and a timeout. */
+export interface RuledMethodSettings extends RoutingOptions {
+  /** The deadline of the method's calls, in ms from their start, unless a call sets its own. */
+  timeoutMs?: number;
+}
+
+/** What traffic rules set for a reference: for all its methods, and per method (which wins). */
+export interface RuledSettings extends RuledMethodSettings {
+  methods?: Readonly<Record<string, RuledMethodSettings>>;
+}
+
 interface MethodPlan {
   strategy: ClusterStrategy;
   context: ClusterContext;
+  /** The rules' timeout for the method; undefined when they set none. */
+  timeoutMs: number | undefined;
+  /** The context of the last list that routing by call data kept (routers return the same list for the same answer). */
+  routed: { readonly list: readonly Invoker[]; readonly context: ClusterContext } | undefined;
 }
+
+const routingKeys = ['loadBalance', 'cluster', 'retries', 'forks', 'hashArguments', 'virtualNodes', 'circuitBreaker', 'maxActivePerProvider'] as const;
 
 /**
  * One service as one client references it: its directory, and per method the balancer and the
@@ -65,6 +85,10 @@ interface MethodPlan {
  */
 export class Reference {
   private readonly plans = new Map<string, MethodPlan>();
+  /** What traffic rules lay over the options; undefined while none does. */
+  private ruled: RuledSettings | undefined;
+  /** Whether they set a timeout anywhere: calls ask for one only then. */
+  private ruledTimeouts = false;
 
   /**
    * What references with equal options share (one directory, one set of balancers): the options as
@@ -89,17 +113,74 @@ export class Reference {
 
   send(call: Invocation): Promise<unknown> {
     const plan = this.plan(call.method);
+    if (this.directory.routesPerCall) return this.sendRouted(plan, call);
     if (this.directory.route(call.method).length > 0) return plan.strategy(plan.context, call);
     // Whether or not providers turned up, the strategy decides what a caller sees (failsafe swallows
     // "no provider" like any other failure).
-    const run = () => plan.strategy(plan.context, call);
+    const waitedFrom = Date.now();
+    const run = () => this.sendAfterWaiting(call, waitedFrom);
+    return this.directory.ready(call, this.waitForProvidersMs).then(run, run);
+  }
+
+  /**
+   * A call that waited for discovery: the providers came with the traffic rules in force for them
+   * (a reference's rules are read before its first providers are used), so it goes as they say now,
+   * and a rule's timeout counts from when it was sent, unless the caller gave it a deadline.
+   */
+  private sendAfterWaiting(call: Invocation, sentAt: number): Promise<unknown> {
+    const plan = this.plan(call.method);
+    const timeoutMs = plan.timeoutMs;
+    const timed = timeoutMs === undefined || !(call instanceof ClientCall) || call.callerDeadline ? call : withDeadline(call, sentAt + timeoutMs);
+    if (!this.directory.routesPerCall) return plan.strategy(plan.context, timed);
+    const routed = this.directory.routeCall(timed);
+    return plan.strategy(routed.length > 0 ? this.contextOf(plan, call.method, routed) : new RoutedContext(plan.context, routed, this.directory.explainCall(timed)), timed);
+  }
+
+  /**
+   * The strategy context for a call routed by its own data to `routed`: the method's own when routing
+   * kept every candidate, else one per list kept, remembered for the next call routed the same way
+   * (so that calls allocate nothing while the answer stays the same).
+   */
+  private contextOf(plan: MethodPlan, method: string, routed: readonly Invoker[]): ClusterContext {
+    const last = plan.routed;
+    if (last !== undefined && last.list === routed) return last.context;
+    const context = routed === this.directory.route(method) ? plan.context : new RoutedContext(plan.context, routed, undefined);
+    plan.routed = { list: routed, context };
+    return context;
+  }
+
+  /**
+   * Lays what traffic rules set over the reference's options (undefined: nothing), which win over
+   * them; each method's plan is made again on its next call.
+   */
+  applyRules(settings: RuledSettings | undefined): void {
+    this.ruled = settings;
+    this.ruledTimeouts = settings !== undefined && (settings.timeoutMs !== undefined || Object.values(settings.methods ?? {}).some((method) => method.timeoutMs !== undefined));
+    this.plans.clear();
+  }
+
+  /** The timeout traffic rules set for calls of `method`, in ms; undefined without one. */
+  ruleTimeoutMs(method: string): number | undefined {
+    return this.ruledTimeouts ? this.plan(method).timeoutMs : undefined;
+  }
+
+  /** A call whose routing reads its own data: the strategy gets a context with this call's providers. */
+  private sendRouted(plan: MethodPlan, call: Invocation): Promise<unknown> {
+    const routed = this.directory.routeCall(call);
+    if (routed.length > 0) return plan.strategy(this.contextOf(plan, call.method, routed), call);
+    // Providers exist and routing left none: waiting for discovery would not change that.
+    if (this.directory.route(call.method).length > 0) return plan.strategy(new RoutedContext(plan.context, routed, this.directory.explainCall(call)), call);
+    const waitedFrom = Date.now();
+    const run = () => this.sendAfterWaiting(call, waitedFrom);
     return this.directory.ready(call, this.waitForProvidersMs).then(run, run);
   }
 
   private plan(method: string): MethodPlan {
     let plan = this.plans.get(method);
     if (plan === undefined) {
+      const ruled = this.ruled;
       const merged = { ...this.defaults, ...definedOnly(this.options), ...definedOnly(this.options.methods?.[method] ?? {}) };
+      if (ruled !== undefined) overlay(merged, ruled, ruled.methods?.[method]);
       const declared = this.definition.methods.get(method);
       // A request stream can be sent once, to one provider: such a call is neither retried nor forked.
       const once = takesStream(declared);
@@ -112,10 +193,12 @@ export class Reference {
           balancer: balancerFor(merged.loadBalance, { hashArguments: merged.hashArguments, virtualNodes: merged.virtualNodes }),
           options: { retries: merged.retries, forks: merged.forks, failbackRetries: merged.failbackRetries, failbackDelayMs: merged.failbackDelayMs },
           logger: this.logger,
-          ...guards(method, merged.circuitBreaker, merged.maxActivePerProvider, this.onCircuitChange, this.observer),
+          ...guards(method, merged.circuitBreaker, merged.maxActivePerProvider === Infinity ? undefined : merged.maxActivePerProvider, this.onCircuitChange, this.observer),
           mayRetry: (error: RpcError) =>
             (error.unprocessed && (error.code === Code.UNAVAILABLE || error.code === Code.RESOURCE_EXHAUSTED)) || (idempotent && error.code === Code.UNAVAILABLE),
         },
+        timeoutMs: ruled === undefined ? undefined : (ruled.methods?.[method]?.timeoutMs ?? ruled.timeoutMs),
+        routed: undefined,
       };
       this.plans.set(method, plan);
     }
@@ -164,6 +247,22 @@ function guards(method: string, breakerOptions: CircuitBreakerOptions | false | 
       return invoker.invoke(call, breaker, observer);
     },
   };
+}
+
+/**
+ * Puts the rules' settings (the service's, then the method's) over `merged`. A rule's circuit breaker
+ * settings change the fields they name and keep the others (`false` turns the breaker off).
+ */
+function overlay(merged: RoutingOptions, ...layers: Array<RuledMethodSettings | undefined>): void {
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    for (const key of routingKeys) {
+      const value = layer[key];
+      if (value === undefined) continue;
+      if (key === 'circuitBreaker' && typeof value === 'object' && typeof merged.circuitBreaker === 'object') merged.circuitBreaker = { ...merged.circuitBreaker, ...value };
+      else (merged as Record<string, unknown>)[key] = value;
+    }
+  }
 }
 
 function definedOnly(options: RoutingOptions): RoutingOptions {

@@ -29,6 +29,8 @@ import type { ServerTlsOptions } from './transport/tls/options.js';
 import { TOKEN_PARAM, providerToken, tokenGate } from './security/provider-token.js';
 import { authGate, type ServerAuthOptions } from './security/auth-gate.js';
 import type { ServerTransport } from './transport/transport.js';
+import { APPLICATION_PARAM, checkApplication, defaultApplication } from './rules/identity.js';
+import { ProviderRules } from './rules/provider-rules.js';
 
 export interface ServerOptions extends ConnectionSettings, ServerLimitSettings, ObservabilityOptions {
   /** Addresses to listen on, e.g. `['tcp://127.0.0.1:20880']`; port 0 picks a free port. */
@@ -38,6 +40,13 @@ export interface ServerOptions extends ConnectionSettings, ServerLimitSettings, 
    * or `false` to announce nothing (clients then need the address).
    */
   registry?: RegistrySpec | false;
+  /**
+   * The application this server belongs to (Dubbo's `application`), announced as the `application`
+   * parameter of its entries: tag routers are kept under it, and the traffic rules of that name
+   * (`<application>.configurators`) apply to it. Default: the main script's file name without its
+   * extension (docs/rules.md, "How consumers and providers apply rules").
+   */
+  application?: string;
   /** Share of traffic relative to other providers. Default 100. */
   weight?: number;
   /** After start, the weight ramps up from 1 over this long. Default 30000 ms. */
@@ -148,6 +157,21 @@ export function createServer(options: ServerOptions): Server {
   let admin: AdminListener | undefined;
   const transportOptions = { ...connectionOptions(options), maxCallsPerConnection: options.maxCallsPerConnection, tls: options.tls };
   const announcer = options.registry === false ? undefined : new Announcer(options.registry ?? 'embedded', logger);
+  const application = options.application === undefined ? defaultApplication() : checkApplication(options.application, 'createServer');
+  // Traffic rules, when the registry keeps them: a registry object without a rule store costs nothing.
+  const registryObject = typeof options.registry === 'object' ? options.registry : undefined;
+  const providerRules = announcer === undefined || (registryObject !== undefined && registryObject.rules === undefined) ? undefined : new ProviderRules({
+    application,
+    logger,
+    settleMs: defaults.rulesSettleMs,
+    reannounce: (changed) => {
+      announcer.reannounce(changed).catch((error: unknown) => logger.error({ message: errorMessage(error) }, 'registering again failed'));
+    },
+  });
+  const rulesAttached = providerRules === undefined ? undefined : announcer!.ruleStore().then((store) => {
+    if (store === undefined) providerRules.close();
+    else providerRules.attach(store);
+  });
   const startedAt = Date.now();
   const provided: ServiceDefinition[] = [];
   const implementations: unknown[] = [];
@@ -157,7 +181,7 @@ export function createServer(options: ServerOptions): Server {
 
   const server: Server = {
     provide(definition, implementation) {
-      table.provide(definition, implementation, interceptors);
+      table.provide(definition, implementation, providerRules === undefined ? interceptors : [providerRules.interceptor(definition as ServiceDefinition), ...interceptors]);
       provided.push(definition as ServiceDefinition);
       implementations.push(implementation);
       if (state === 'listening') {
@@ -177,12 +201,20 @@ export function createServer(options: ServerOptions): Server {
         if (adminOptions !== undefined) admin = await (await import('./admin/listener.js')).startAdmin(adminOptions.url, adminSources(), { ...adminOptions, logger });
       } catch (error) {
         for (const transport of transports) transport.forceClose();
+        providerRules?.close();
         state = 'closed';
         await Promise.all(implementations.map((implementation) => dispose(implementation, logger)));
         throw RpcError.from(error, Code.UNAVAILABLE);
       }
       logger.info({ addresses, services: table.serviceIds }, 'server listening');
+      if (providerRules !== undefined) {
+        // The first announcement already says what the rules in force say (weight, disabled).
+        await rulesAttached;
+        await providerRules.settled();
+      }
       await announcer?.register(providersOf(provided));
+      // A rule that changed while registering: the entries are registered again in its form.
+      if (providerRules !== undefined) await announcer?.reannounce(providerRules.current());
       health.markRegistered();
       return addresses;
     },
@@ -202,6 +234,7 @@ export function createServer(options: ServerOptions): Server {
     async close(closeOptions = {}) {
       if (state === 'closing' || state === 'closed') return;
       state = 'closing';
+      providerRules?.close();
       health.markDraining();
       // Leave the registry before or while draining: consumers stop choosing this server, and
       // GOAWAY turns away those that still do.
@@ -281,7 +314,13 @@ export function createServer(options: ServerOptions): Server {
   // one per address; each consumer then talks to it over a single protocol.
   const instance = randomBytes(8).toString('hex');
 
+  /** The entries to announce for `definitions`, as the traffic rules in force want them. */
   function providersOf(definitions: ServiceDefinition[]): Provider[] {
+    const entries = entriesOf(definitions);
+    return providerRules === undefined ? entries : providerRules.adjust(entries);
+  }
+
+  function entriesOf(definitions: ServiceDefinition[]): Provider[] {
     const serialization = context.serializers.names.join(',');
     return addresses.filter(isAnnounced).flatMap((address) => definitions.map((definition) => {
       const { protocol, host, port } = parseAddress(address);
@@ -292,6 +331,7 @@ export function createServer(options: ServerOptions): Server {
       if (definition.key.version) query.set('version', definition.key.version);
       if (definition.key.group) query.set('group', definition.key.group);
       query.set(INSTANCE_PARAM, instance);
+      query.set(APPLICATION_PARAM, application);
       if (token !== undefined) query.set(TOKEN_PARAM, token);
       // Where the server's metrics and status are read (switchyard console, docs/console.md).
       if (admin !== undefined) query.set(ADMIN_PARAM, advertisedUrl(admin.address, options.advertiseHost));

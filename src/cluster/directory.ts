@@ -3,22 +3,46 @@ import type { Invocation } from '../core/invocation.js';
 import { RpcError } from '../core/rpc-error.js';
 import type { ServiceDefinition } from '../core/service.js';
 import { providerUrl, type Provider } from '../registry/provider.js';
+import type { AttemptTimeouts } from './attempt-deadline.js';
 import type { ChannelPool } from './channel-pool.js';
 import { Invoker } from './invoker.js';
 import { ProtocolChoice, type ProtocolPreference } from './protocol-choice.js';
 import { routes, type RouteSpec } from './router.js';
+import type { RouterChain } from './rule-routing.js';
 import { hasTransport } from '../transport/registry.js';
+
+/** What traffic rules make of one provider entry as this consumer sees it (src/rules/consumer-rules.ts). */
+export interface ProviderAdjustment {
+  /** The entry with the rules' `weight`, `disabled` and `warmup` in it. */
+  readonly provider: Provider;
+  /** The rules' timeouts for calls to this provider, where they differ from the service's. */
+  readonly timeouts?: AttemptTimeouts;
+}
+
+/** Adjusts an entry for the rules in force; undefined leaves it as it is. */
+export type ProviderAdjuster = (provider: Provider) => ProviderAdjustment | undefined;
 
 /**
  * The live providers of one service for one client: fed by a registry subscription or by fixed
  * addresses, kept as invokers (whose channels and statistics survive list updates), and routed
- * per method by version and group. A provider registered at several addresses (one server on
- * several protocols) is one invoker, on the address of the protocol the client prefers.
+ * per method by version and group, then by the routers of traffic rules if any. A provider
+ * registered at several addresses (one server on several protocols) is one invoker, on the address
+ * of the protocol the client prefers.
  */
 export class Directory {
   /** By logical provider id (see `logicalProviderId`). */
   private invokers = new Map<string, Invoker>();
-  private routed = new Map<string, Invoker[]>();
+  /** What `route(method)` returns, per method, until the providers or the routers change. */
+  private routed = new Map<string, readonly Invoker[]>();
+  /** Per method, the invokers that serve it as the consumer asked (version, group), before rule routers. */
+  private candidatesByMethod = new Map<string, Invoker[]>();
+  private chain: RouterChain | undefined;
+  private adjuster: ProviderAdjuster | undefined;
+  /**
+   * Whether a routing rule reads each call's own data (a tag, an argument): calls are then routed
+   * one by one with `routeCall`, and `route(method)` gives the providers before those rules.
+   */
+  routesPerCall = false;
   /** Every entry of the last list, chosen or not: what providers offer, for error messages. */
   private entries: readonly Provider[] = [];
   private known = false;
@@ -37,19 +61,30 @@ export class Directory {
 
   /** Replaces the provider list (registries call this on every change). */
   update(providers: readonly Provider[]): void {
+    const adjust = this.adjuster;
+    const timeouts = adjust === undefined ? undefined : new Map<Provider, AttemptTimeouts>();
+    const adjusted = adjust === undefined ? providers : providers.map((provider) => {
+      const adjustment = adjust(provider);
+      if (adjustment === undefined) return provider;
+      if (adjustment.timeouts !== undefined) timeouts!.set(adjustment.provider, adjustment.timeouts);
+      return adjustment.provider;
+    });
     // An entry switched off by an operator is never chosen, so its provider is reached over another
     // protocol; one this process has no transport for (a Dubbo peer's dubbo://, say) is passed over.
-    const usable = providers.filter((provider) => provider.params.disabled !== 'true' && hasTransport(provider.protocol));
+    const usable = adjusted.filter((provider) => provider.params.disabled !== 'true' && hasTransport(provider.protocol));
     const chosen = this.choice.choose(usable, (id) => this.invokers.get(id)?.provider.address);
     const next = new Map<string, Invoker>();
     for (const [id, provider] of chosen) {
       const existing = this.invokers.get(id);
+      let invoker: Invoker;
       if (existing === undefined || existing.provider.address !== provider.address) {
-        next.set(id, new Invoker(provider, this.pool.acquire(provider.address)));
+        invoker = new Invoker(provider, this.pool.acquire(provider.address));
       } else {
         // Same address: the connection stays, and so do the statistics unless the entry changed.
-        next.set(id, sameEntry(existing.provider, provider) ? existing : new Invoker(provider, existing.channel));
+        invoker = sameEntry(existing.provider, provider) ? existing : new Invoker(provider, existing.channel);
       }
+      invoker.attemptTimeouts = timeouts?.get(provider);
+      next.set(id, invoker);
     }
     for (const [id, invoker] of this.invokers) {
       // Released when its provider left, or moved to another of its addresses.
@@ -58,20 +93,74 @@ export class Directory {
     this.entries = providers;
     this.invokers = next;
     this.routed = new Map();
+    this.candidatesByMethod = new Map();
     this.known = true;
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
   }
 
-  /** The invokers that can serve `method` as the consumer asked for it. */
+  /**
+   * The invokers that can serve `method` as the consumer asked for it, and as the routing rules
+   * send its calls (unless they route each call on its own: see `routesPerCall`).
+   */
   route(method: string): readonly Invoker[] {
     let list = this.routed.get(method);
     if (list === undefined) {
-      list = [...this.invokers.values()].filter((invoker) => routes(invoker.provider, this.definition.key, this.spec, method));
+      const chain = this.chain;
+      if (chain === undefined) list = this.serving(method);
+      else list = chain.perCall ? this.candidates(method) : chain.routeMethod(this.candidates(method), method);
       this.routed.set(method, list);
     }
     return list;
+  }
+
+  /** The invokers routing rules keep for this call; for directories that route per call. */
+  routeCall(call: Invocation): readonly Invoker[] {
+    const candidates = this.candidates(call.method);
+    return this.chain === undefined ? candidates : this.chain.routeCall(candidates, call);
+  }
+
+  /**
+   * Why `routeCall(call)` is empty: a routing rule's explanation when providers exist, else what
+   * `unreachable` says (undefined when there is simply no provider).
+   */
+  explainCall(call: Invocation): RpcError | undefined {
+    const candidates = this.candidates(call.method);
+    if (this.chain === undefined || candidates.length === 0) return this.unreachable(call.method);
+    return routedAway(`${this.describe()}.${call.method}`, this.chain.explainCall(candidates, call));
+  }
+
+  /**
+   * Routes calls through the routers of traffic rules from now on (undefined: none). Until the
+   * providers or the routers change, what a router kept is reused.
+   */
+  setRouting(chain: RouterChain | undefined): void {
+    this.chain = chain;
+    this.routesPerCall = chain?.perCall ?? false;
+    this.routed = new Map();
+  }
+
+  /** Adjusts every entry, now and on each update, for the overrides of traffic rules (undefined: none). */
+  setAdjuster(adjuster: ProviderAdjuster | undefined): void {
+    if (adjuster === undefined && this.adjuster === undefined) return;
+    this.adjuster = adjuster;
+    if (this.known) this.update(this.entries);
+  }
+
+  /** The invokers that serve `method` for the version and group the consumer asked, before rule routers. */
+  private candidates(method: string): readonly Invoker[] {
+    if (this.chain === undefined) return this.route(method);
+    let list = this.candidatesByMethod.get(method);
+    if (list === undefined) {
+      list = this.serving(method);
+      this.candidatesByMethod.set(method, list);
+    }
+    return list;
+  }
+
+  private serving(method: string): Invoker[] {
+    return [...this.invokers.values()].filter((invoker) => routes(invoker.provider, this.definition.key, this.spec, method));
   }
 
   /**
@@ -109,6 +198,7 @@ export class Directory {
     this.invokers = new Map();
     this.entries = [];
     this.routed = new Map();
+    this.candidatesByMethod = new Map();
   }
 
   /**
@@ -116,7 +206,13 @@ export class Directory {
    * client asked for. Undefined when that is not the case (no provider at all, or some can serve).
    */
   unreachable(method: string): RpcError | undefined {
-    if (this.choice.wanted === undefined || this.route(method).length > 0) return undefined;
+    if (this.route(method).length > 0) return undefined;
+    const chain = this.chain;
+    if (chain !== undefined && !chain.perCall) {
+      const candidates = this.candidates(method);
+      if (candidates.length > 0) return routedAway(`${this.describe()}.${method}`, chain.explainMethod(candidates, method));
+    }
+    if (this.choice.wanted === undefined) return undefined;
     const offered = this.entries.filter((entry) => !this.choice.accepts(entry.protocol) && routes(entry, this.definition.key, this.spec, method));
     if (offered.length === 0) return undefined;
     return this.choice.mismatch(`${this.describe()}.${method}`, offered.map((entry) => entry.protocol));
@@ -127,6 +223,11 @@ export class Directory {
     const group = this.spec.group ?? this.definition.key.group;
     return `${group ? `${group}/` : ''}${this.definition.key.name}${version ? `:${version}` : ''}`;
   }
+}
+
+/** A call that routing rules left with no provider: it never left, and waiting would not help. */
+function routedAway(target: string, explanation: string): RpcError {
+  return new RpcError(Code.UNAVAILABLE, `no provider for ${target}: ${explanation}`, { unprocessed: true });
 }
 
 function sameEntry(a: Provider, b: Provider): boolean {

@@ -6,6 +6,7 @@ import { serviceId } from '../core/service.js';
 import type { Provider } from '../registry/provider.js';
 import { TOKEN_PARAM, withProviderToken } from '../security/provider-token.js';
 import type { Channel } from '../transport/transport.js';
+import { withAttemptTimeout, type AttemptTimeouts } from './attempt-deadline.js';
 import type { Candidate } from './balancers/balancer.js';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitEvent, type CircuitState } from './circuit-breaker.js';
 
@@ -19,11 +20,13 @@ const EWMA_ALPHA = 0.2;
 export class Invoker implements Candidate, AttemptTarget {
   active = 0;
   latencyEwmaMs = 0;
+  /** Timeouts a traffic rule sets for calls to this provider alone (set by the directory); undefined for none. */
+  attemptTimeouts: AttemptTimeouts | undefined = undefined;
   private readonly target: string;
   /** The token the provider published (Dubbo's `token` parameter), sent with every call to it. */
   private readonly token: string | undefined;
-  private breakers: Map<string, CircuitBreaker> | undefined;
-  private lastBreaker: { method: string; breaker: CircuitBreaker } | undefined;
+  private breakers: Map<string, BreakerEntry> | undefined;
+  private lastBreaker: BreakerEntry | undefined;
 
   constructor(
     readonly provider: Provider,
@@ -48,23 +51,29 @@ export class Invoker implements Candidate, AttemptTarget {
     return state !== 'TRANSIENT_FAILURE' && state !== 'SHUTDOWN' && !this.channel.draining;
   }
 
-  /** The circuit breaker of one method at this provider, made on first use. */
+  /**
+   * The circuit breaker of one method at this provider, made on first use, and made again when its
+   * options change (a traffic rule changed them); options equal to the last ones keep its state.
+   */
   breaker(method: string, options: CircuitBreakerOptions, onChange: (event: CircuitEvent) => void): CircuitBreaker {
     // Calls tend to come in runs of one method: the last one asked is answered without a lookup.
-    if (method === this.lastBreaker?.method) return this.lastBreaker.breaker;
+    const last = this.lastBreaker;
+    if (last !== undefined && method === last.method && options === last.options) return last.breaker;
     this.breakers ??= new Map();
-    let breaker = this.breakers.get(method);
-    if (breaker === undefined) {
-      breaker = new CircuitBreaker(this.provider.address, method, options, onChange);
-      this.breakers.set(method, breaker);
+    let entry = this.breakers.get(method);
+    if (entry === undefined || !sameBreakerOptions(entry.options, options)) {
+      entry = { method, options, breaker: new CircuitBreaker(this.provider.address, method, options, onChange) };
+      this.breakers.set(method, entry);
+    } else {
+      entry.options = options;
     }
-    this.lastBreaker = { method, breaker };
-    return breaker;
+    this.lastBreaker = entry;
+    return entry.breaker;
   }
 
   /** The circuit breakers made so far, by method, with their states. */
   breakerStates(): Array<{ method: string; state: CircuitState }> {
-    return [...(this.breakers ?? new Map<string, CircuitBreaker>())].map(([method, breaker]) => ({ method, state: breaker.state }));
+    return [...(this.breakers ?? new Map<string, BreakerEntry>())].map(([method, { breaker }]) => ({ method, state: breaker.state }));
   }
 
   /**
@@ -73,8 +82,9 @@ export class Invoker implements Candidate, AttemptTarget {
    * anyway, so that watching it costs no promise of its own).
    */
   async invoke(call: Invocation, breaker: CircuitBreaker | undefined, observer?: ClientObserver): Promise<unknown> {
-    const probe = observer?.attempt(call, this);
-    const sent = withProviderToken(probe?.call ?? call, this.token);
+    const timed = this.attemptTimeouts === undefined ? call : withAttemptTimeout(call, this.attemptTimeouts);
+    const probe = observer?.attempt(timed, this);
+    const sent = withProviderToken(probe?.call ?? timed, this.token);
     this.active++;
     const started = performance.now();
     try {
@@ -100,4 +110,16 @@ export class Invoker implements Candidate, AttemptTarget {
     this.latencyEwmaMs = this.latencyEwmaMs === 0 ? elapsed : this.latencyEwmaMs + EWMA_ALPHA * (elapsed - this.latencyEwmaMs);
     return ended;
   }
+}
+
+interface BreakerEntry {
+  readonly method: string;
+  options: CircuitBreakerOptions;
+  readonly breaker: CircuitBreaker;
+}
+
+const breakerOptionNames = ['failureRateThreshold', 'slowCallRateThreshold', 'slowCallDurationMs', 'minimumCalls', 'windowMs', 'openMs', 'halfOpenProbes', 'isFailure'] as const;
+
+function sameBreakerOptions(a: CircuitBreakerOptions, b: CircuitBreakerOptions): boolean {
+  return a === b || breakerOptionNames.every((name) => a[name] === b[name]);
 }

@@ -6,6 +6,8 @@ import type { ServiceDefinition } from './service.js';
 /** A call on the client side; its metadata objects are made only when something touches them. */
 export class ClientCall<Route = unknown> implements Invocation {
   transportOptions?: TransportCallOptions;
+  /** Whether the caller gave this call its deadline (a timeout or deadline option), which no traffic rule overrides. */
+  callerDeadline = false;
   private request: Metadata | undefined;
   private response: Metadata | undefined;
 
