@@ -22,6 +22,7 @@
  * in every setup). Target: each setup within 3 % of `none`.
  *
  * Options: --seconds N (one window, default 0.5), --rounds N (default 10), --warmup N (default 1).
+ * Figures measured with `--seconds 1 --rounds 20`, and what they say: docs/rules.md, "Cost".
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -6,9 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RpcError, codeName, createClient, createServer, defineService, type Server } from '../src/index.js';
-import { createEmbeddedRegistry } from '../src/registry/embedded.js';
-import { serviceRuleKey } from '../src/rules/store-keys.js';
+import { RpcError, codeName, createClient, createEmbeddedRegistry, createServer, defineService, serviceRuleKey, type Server } from '../src/index.js';
 
 interface Inventory {
   whoami(): Promise<string>;

@@ -50,3 +50,9 @@ export { accessPolicy, jwtSigner, type ServerAuthOptions, type AccessPolicy, typ
 export { Provide, providedServices, Reference, Inject, createContainer, Container, type ContainerOptions, type RegisterOptions, type ReferenceFieldOptions, type EndpointOptions } from './di/index.js';
 export { schemaIssuesOf, type SchemaIssue, type SchemaIssueDetails } from './schema/issues.js';
 export type { ServiceFromSchemas, SchemaOutput, SchemaServiceOptions } from './schema/infer.js';
+export { serviceRuleKey } from './rules/store-keys.js';
+export type { RuleStore, RuleId, RuleKind } from './rules/types.js';
+export { RuleError } from './rules/rule-error.js';
+export { parseConfigurator } from './rules/configurator.js';
+export { parseConditionRouter } from './rules/condition-router.js';
+export { parseTagRouter } from './rules/tag-router.js';
