@@ -35,23 +35,13 @@ import { createEmbeddedRegistry } from '../src/registry/embedded.js';
 import { serviceRuleKey } from '../src/rules/store-keys.js';
 import { bundle } from './bundle.js';
 import { BenchService } from './governance-setups.js';
-import { LoadDriver, type Workload } from './workloads.js';
+import { LoadDriver, findWorkload } from './workloads.js';
 
 const SETUPS = ['none', 'control', 'cached', 'all'] as const;
 type SetupName = (typeof SETUPS)[number];
 const PROVIDER_APP = 'bench-provider';
 
-const workload: Workload = {
-  name: 'add-128',
-  description: 'add(a, b) of two small numbers, 128 in flight, tcp',
-  concurrency: 128,
-  payloadBytes: 0,
-  async call(client, seq) {
-    const a = seq & 0xffff;
-    const result = await client.add(a, 7);
-    if (result !== a + 7) throw new Error(`add(${a}, 7) returned ${String(result)}`);
-  },
-};
+const workload = findWorkload('add-128');
 
 interface Window {
   setup: SetupName;
@@ -191,7 +181,7 @@ async function main(): Promise<void> {
     windows.filter((w) => w.setup === setup).map((w) => w[field] / windows.find((b) => b.setup === 'none' && b.pair === w.pair)![field]);
   const of = (setup: SetupName, field: keyof Omit<Window, 'setup' | 'pair'>) => median(windows.filter((w) => w.setup === setup).map((w) => w[field]));
   const pct = (ratio: number) => `${((ratio - 1) * 100).toFixed(1)}%`;
-  console.log(`\n${workload.description}; ${rounds} rounds of ${values.seconds} s windows, each paired with a none window; node ${process.version}\n`);
+  console.log(`\n${workload.description} over tcp; ${rounds} rounds of ${values.seconds} s windows, each paired with a none window; node ${process.version}\n`);
   console.log(['setup', 'calls/s', 'vs none', 'client CPU µs/call', 'vs none', 'p50 µs'].join('\t'));
   for (const setup of SETUPS) {
     const vs = (field: 'callsPerSec' | 'cpuUsPerCall') => (setup === 'none' ? '' : pct(median(ratios(setup, field))));

@@ -21,7 +21,7 @@ import { createClient, createServer, defineService, type MethodOptions } from '.
 import { bundle } from './bundle.js';
 import { Child, killChildrenOnExit } from './child.js';
 import { cpuMicrosSince, round } from './stats.js';
-import { LoadDriver, type ClientResult, type Workload } from './workloads.js';
+import { LoadDriver, findWorkload, type ClientResult } from './workloads.js';
 
 interface Bench {
   add(a: number, b: number): Promise<number>;
@@ -43,17 +43,7 @@ const setups: Record<string, { describe: string; add: MethodOptions }> = {
 
 const definitionOf = (setup: string) => defineService<Bench>('bench.Bench', { version: '1.0.0', methods: { add: setups[setup]!.add as object, echo: {} } });
 
-const workload: Workload = {
-  name: 'add-128',
-  description: 'add(a, b) of two small numbers, 128 in flight',
-  concurrency: 128,
-  payloadBytes: 0,
-  async call(client, seq) {
-    const a = seq & 0xffff;
-    const sum = await client.add(a, 7);
-    if (sum !== a + 7) throw new Error(`add(${a}, 7) returned ${String(sum)}`);
-  },
-};
+const workload = findWorkload('add-128');
 
 type Report =
   | { type: 'ready'; addresses: Record<string, string> }
