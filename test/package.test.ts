@@ -35,7 +35,7 @@ test('every subpath names its types first and one build for import and require a
 });
 
 test('heavy and framework packages are optional peers, installed here for the tests', () => {
-  const optional = ['amqplib', 'node-zookeeper-client', 'protobufjs', '@nestjs/common', '@nestjs/core', '@nestjs/microservices', 'reflect-metadata', 'rxjs'];
+  const optional = ['amqplib', 'node-zookeeper-client', 'etcd3', 'flatbuffers', 'protobufjs', '@nestjs/common', '@nestjs/core', '@nestjs/microservices', 'reflect-metadata', 'rxjs'];
   for (const name of optional) {
     assert.ok(!(name in pkg.dependencies), `${name} is no dependency`);
     assert.ok(name in pkg.peerDependencies, `${name} is a peer dependency`);

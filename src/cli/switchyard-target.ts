@@ -1,5 +1,5 @@
 // Where a `switchyard` command looks: a provider address (`tcp://…`, `http://…`, `grpc://…`) or a
-// registry (`embedded`, `embedded:///dir`, `zookeeper://host:port`), and what it reads there.
+// registry (`embedded`, `embedded:///dir`, `zookeeper://host:port`, `etcd://host:port`), and what it reads there.
 import { Code } from '../core/code.js';
 import { RpcError } from '../core/rpc-error.js';
 import type { ServiceKey } from '../core/service.js';
@@ -25,7 +25,7 @@ export function parseTarget(text: string): Target {
  */
 export async function openForLooking(spec: string): Promise<Registry> {
   let address = spec;
-  if (/^zookeeper:\/\//i.test(spec)) {
+  if (/^(zookeeper|etcd):\/\//i.test(spec)) {
     for (const [key, value] of [['registerConsumers', 'false'], ['cacheFile', 'false']]) {
       if (!new RegExp(`[?&]${key}=`).test(address)) address += `${address.includes('?') ? '&' : '?'}${key}=${value}`;
     }

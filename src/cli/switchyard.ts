@@ -9,7 +9,7 @@ const usage = `Usage: switchyard <command> [arguments] [options]
 Commands:
 ${commands.map((command) => `  ${`${command.name} ${command.synopsis}`.padEnd(56)}${command.summary}`).join('\n')}
 
-A registry is embedded, embedded:///some/dir or zookeeper://host:port[/root]; a url is a
+A registry is embedded, embedded:///some/dir, zookeeper://host:port[/root] or etcd://host:port; a url is a
 server's address: tcp://host:port, http://host:port, grpc://host:port (tls, https, grpcs, amqp too).
 Exit status: 0 done, 1 failed (the code is on standard error), 2 bad command line, 3 unreachable.
 

@@ -1,6 +1,7 @@
 import { ExtensionTable } from '../core/extension-table.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { createEmbeddedRegistry } from './embedded.js';
+import { openEtcdAddress } from './etcd-address.js';
 import type { Registry } from './registry.js';
 import { maskRegistryAddress, openZooKeeperAddress } from './zookeeper-address.js';
 
@@ -20,18 +21,20 @@ export type RegistryOpener = (address: string, context: RegistryContext) => Regi
 const openers = new ExtensionTable<RegistryOpener>('registry', 'scheme', (value): value is RegistryOpener => typeof value === 'function', [
   ['embedded', openEmbeddedAddress],
   ['zookeeper', openZooKeeperAddress],
+  ['etcd', openEtcdAddress],
 ]);
 
 /**
  * A registry given by address: `embedded`, `embedded:///some/dir`,
  * `zookeeper://[user:password@]host:port[,host:port][/root][?sessionTimeoutMs=&connectTimeoutMs=&cacheFile=&cacheAfterMs=&rulesPath=]`,
+ * `etcd://[user:password@]host:port[,host:port][/prefix][?leaseTtlS=&dialTimeoutMs=&cacheFile=&cacheAfterMs=&rulesPath=]`,
  * `<scheme>://...` of a scheme added with `registerRegistry`, or a `Registry` object.
  */
-export type RegistrySpec = 'embedded' | `embedded://${string}` | `zookeeper://${string}` | (string & {}) | Registry;
+export type RegistrySpec = 'embedded' | `embedded://${string}` | `zookeeper://${string}` | `etcd://${string}` | (string & {}) | Registry;
 
 /**
  * Makes `registry: '<scheme>://...'` addresses open registries with `opener`. A scheme is registered
- * once: a taken one (`embedded`, `zookeeper` included) is refused with INVALID_ARGUMENT, as is one
+ * once: a taken one (`embedded`, `zookeeper`, `etcd` included) is refused with INVALID_ARGUMENT, as is one
  * that is not a lower-case URL scheme.
  *
  * ```ts

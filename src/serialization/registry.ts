@@ -1,6 +1,7 @@
 import { Code } from '../core/code.js';
 import { ExtensionTable } from '../core/extension-table.js';
 import { RpcError } from '../core/rpc-error.js';
+import { flatbuffersSerializer } from './flatbuffers/serializer.js';
 import { jsonSerializer } from './json.js';
 import { msgpackSerializer } from './msgpack.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits, type Serializer } from './serializer.js';
@@ -15,10 +16,12 @@ export type SerializerFactory = (limits: DecodeLimits) => Serializer;
 const factories = new ExtensionTable<SerializerFactory>('serializer', 'name', (value): value is SerializerFactory => typeof value === 'function', [
   ['msgpack', msgpackSerializer],
   ['json', jsonSerializer],
+  // Carries only services defined from a .fbs; loads the flatbuffers package when one is first written.
+  ['flatbuffers', flatbuffersSerializer],
 ]);
 
 /** The built-in serializers. */
-export type SerializerName = 'msgpack' | 'json';
+export type SerializerName = 'msgpack' | 'json' | 'flatbuffers';
 
 /**
  * Makes `serializer: name` (client) and `serializers: [name]` (server) enable the serializer

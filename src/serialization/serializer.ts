@@ -1,3 +1,5 @@
+import type { ServiceDefinition } from '../core/service.js';
+
 /**
  * Turns call arguments and results into bytes and back. Each serializer has a one-byte id that
  * every frame carries, so a peer knows how to read a frame before it decodes it.
@@ -12,6 +14,22 @@ export interface Serializer {
    * go to the socket as they are instead of being copied; undefined where `encode` should be used.
    */
   encodeChunks?(value: unknown): Uint8Array[] | undefined;
+  /**
+   * Optional, for a serializer whose messages follow a schema per method (FlatBuffers): the
+   * serializer of one method's messages on one side of a call, with the same `id` and `name`. A
+   * client encodes the argument array and request stream items with it and decodes results and
+   * stream items; a server decodes arguments and request stream items and encodes results. Errors
+   * are written with the serializer itself (or JSON), never with the one this returns.
+   */
+  forMethod?(service: ServiceDefinition, method: string, side: CallSide): Serializer;
+}
+
+/** Which end of a call a serializer works for: the caller or the one that answers. */
+export type CallSide = 'client' | 'server';
+
+/** The serializer of one method's messages: `forMethod`'s where the serializer has it, else the serializer itself. */
+export function methodSerializer(serializer: Serializer, service: ServiceDefinition, method: string, side: CallSide): Serializer {
+  return serializer.forMethod === undefined ? serializer : serializer.forMethod(service, method, side);
 }
 
 /** The body of a frame: one buffer, or pieces written back to back. */

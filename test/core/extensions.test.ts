@@ -205,7 +205,7 @@ describe('a registered registry', () => {
     assert.throws(() => registerRegistry('embedded', () => new MemoryRegistry('x')), hasCode(Code.INVALID_ARGUMENT, /already registered/));
     assert.throws(() => registerRegistry('Memory2', () => new MemoryRegistry('x')), hasCode(Code.INVALID_ARGUMENT, /invalid registry scheme/));
     assert.throws(() => registerRegistry('mem://', () => new MemoryRegistry('x')), hasCode(Code.INVALID_ARGUMENT, /invalid registry scheme/));
-    await assert.rejects(openRegistry('consul://127.0.0.1:8500'), hasCode(Code.INVALID_ARGUMENT, /"consul" in "consul:\/\/127.0.0.1:8500"; known: embedded, zookeeper, memory/));
+    await assert.rejects(openRegistry('consul://127.0.0.1:8500'), hasCode(Code.INVALID_ARGUMENT, /"consul" in "consul:\/\/127.0.0.1:8500"; known: embedded, zookeeper, etcd, memory/));
   });
 });
 

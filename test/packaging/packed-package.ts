@@ -17,7 +17,7 @@ export const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) 
 };
 
 /** The packages users install only for the features that need them. */
-export const OPTIONAL_PEERS = ['amqplib', 'node-zookeeper-client', 'protobufjs'];
+export const OPTIONAL_PEERS = ['amqplib', 'node-zookeeper-client', 'etcd3', 'flatbuffers', 'protobufjs'];
 
 export interface Subpath {
   /** `.`, `./browser`, ... as in `exports`. */

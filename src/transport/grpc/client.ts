@@ -7,6 +7,7 @@ import { requestStreamOf } from '../../core/request-stream.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { returnsStream, takesStream } from '../../core/service.js';
 import { startTimer, stopTimer } from '../../core/timer.js';
+import { methodSerializer } from '../../serialization/serializer.js';
 import { parseAddress } from '../address.js';
 import { Backoff } from '../backoff.js';
 import type { TcpChannelOptions } from '../tcp/client.js';
@@ -147,7 +148,7 @@ export class GrpcChannel implements Channel {
     let known = this.plans.get(key);
     if (known === undefined) {
       const proto = protoServiceOf(invocation.service)?.methods.get(invocation.method);
-      const codec = proto?.codec ?? serializerCodec(this.options.serializer);
+      const codec = proto?.codec ?? serializerCodec(methodSerializer(this.options.serializer, invocation.service, invocation.method, 'client'));
       const { name, version, group } = parseServiceId(serviceId);
       const headers: OutgoingHttpHeaders = {
         ':method': 'POST',

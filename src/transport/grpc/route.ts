@@ -4,6 +4,7 @@ import { Code } from '../../core/code.js';
 import { RpcError } from '../../core/rpc-error.js';
 import { serviceId } from '../../core/service.js';
 import type { SerializerSet } from '../../serialization/registry.js';
+import { methodSerializer } from '../../serialization/serializer.js';
 import { serializerCodec, type MethodCodec } from './codec.js';
 // The Protobuf messages of grpc.health.v1.Health, which every server's call table provides.
 import './health.js';
@@ -67,7 +68,7 @@ export class Router {
       codec = route.proto.codec;
     } else {
       try {
-        codec = serializerCodec(this.serializers.named(subtype));
+        codec = serializerCodec(methodSerializer(this.serializers.named(subtype), route.entry.service, route.entry.method, 'server'));
       } catch {
         return new RpcError(Code.INVALID_ARGUMENT, `content-subtype ${JSON.stringify(subtype)} is not a serializer enabled on this server (enabled: proto, ${this.serializers.names.join(', ')})`);
       }

@@ -5,7 +5,7 @@ import { refusal } from '../../core/call-watch.js';
 import { RpcError, errorMessage } from '../../core/rpc-error.js';
 import { startTimer, stopTimer } from '../../core/timer.js';
 import { errorSerializer, type SerializerSet } from '../../serialization/registry.js';
-import { bodyLength, encodeBody, type Body, type Serializer } from '../../serialization/serializer.js';
+import { bodyLength, encodeBody, methodSerializer, type Body, type Serializer } from '../../serialization/serializer.js';
 import { Connection, type ConnectionOptions } from './connection.js';
 import { InboundStream, STREAM_WINDOW } from '../../core/inbound-stream.js';
 import { pumpRequestStream, requestStreamOf, type RequestStream } from '../../core/request-stream.js';
@@ -67,7 +67,7 @@ export class ClientConnection {
     const refused = refusal(invocation);
     if (refused !== undefined) return Promise.reject(refused);
     const timeoutMs = invocation.deadline === undefined ? undefined : invocation.deadline - Date.now();
-    const serializer = this.options.serializer;
+    const serializer = methodSerializer(this.options.serializer, invocation.service, invocation.method, 'client');
     const method = invocation.service.methods.get(invocation.method);
     const streaming = returnsStream(method);
     let input: RequestStream | undefined;
@@ -180,7 +180,7 @@ export class ClientConnection {
         const response = call.invocation.responseMetadata;
         for (const [key, value] of decodeMetadata(frame.metadata)) response.set(key, value);
       }
-      const serializer = this.options.serializers.forResponse(frame.serializer);
+      const serializer = this.readerOf(frame, call.invocation);
       if (serializer === undefined) throw new RpcError(Code.INTERNAL, `response in unknown serializer ${frame.serializer}`);
       if ((frame.flags & Flags.ERROR) !== 0) call.fail(responseError(serializer.decode(frame.body), frame.flags));
       else if (call.stream !== undefined) call.stream.finish();
@@ -196,7 +196,7 @@ export class ClientConnection {
     if (call?.stream === undefined) return;
     let value: unknown;
     try {
-      const serializer = this.options.serializers.forResponse(frame.serializer);
+      const serializer = this.readerOf(frame, call.invocation);
       if (serializer === undefined) throw new RpcError(Code.INTERNAL, `stream item in unknown serializer ${frame.serializer}`);
       value = serializer.decode(frame.body);
     } catch (error) {
@@ -204,6 +204,13 @@ export class ClientConnection {
       return;
     }
     call.stream.push(value);
+  }
+
+  /** Answers in this client's own serializer are read as the call's method writes them (`Serializer.forMethod`); errors as they are. */
+  private readerOf(frame: Frame, invocation: Invocation): Serializer | undefined {
+    const own = this.options.serializer;
+    if (frame.serializer !== own.id || (frame.flags & Flags.ERROR) !== 0) return this.options.serializers.forResponse(frame.serializer);
+    return methodSerializer(own, invocation.service, invocation.method, 'client');
   }
 
   /** The server calls one of the caller's callback arguments; the answer goes back on this connection. */

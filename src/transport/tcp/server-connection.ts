@@ -8,7 +8,7 @@ import { passGate } from '../../core/gate.js';
 import type { Principal } from '../../core/principal.js';
 import { ServerCall } from '../../core/server-call.js';
 import { errorSerializer } from '../../serialization/registry.js';
-import { bodyLength, encodeBody, type Body, type Serializer } from '../../serialization/serializer.js';
+import { bodyLength, encodeBody, methodSerializer, type Body, type Serializer } from '../../serialization/serializer.js';
 import { ConnectionRecord, peerAddress } from '../connection-record.js';
 import { firstRequestArrived } from '../limits/first-request.js';
 import type { ServerContext } from '../transport.js';
@@ -189,7 +189,8 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
   }
 
   /** Decodes an admitted request's arguments and runs it. */
-  private start(frame: Frame, entry: MethodEntry, request: RequestMetadata, serializer: Serializer, principal: Principal | undefined): void {
+  private start(frame: Frame, entry: MethodEntry, request: RequestMetadata, wireSerializer: Serializer, principal: Principal | undefined): void {
+    const serializer = methodSerializer(wireSerializer, entry.service, entry.method, 'server');
     const oneWay = frame.type === FrameType.ONEWAY;
     const id = frame.requestId;
     let args: unknown;
@@ -370,7 +371,8 @@ export class ServerConnection implements CallResponder<TcpServerCall> {
 
   /** Sends an error; one too large for the caller's frame limit is shortened, and this never throws. */
   private respondError(id: number, serializer: Serializer, error: RpcError, metadata?: Buffer, flags = 0): void {
-    const encoded = encodeError(serializer, error, this.connection.sendLimit, metadata?.length ?? 0);
+    // A serializer bound to one method's messages (`Serializer.forMethod`) does not write errors: the one it came from does.
+    const encoded = encodeError(this.context.serializers.byWireId(serializer.id) ?? serializer, error, this.connection.sendLimit, metadata?.length ?? 0);
     this.connection.send(FrameType.RESPONSE, Flags.ERROR | flags, encoded.serializer.id, id, encoded.keepMetadata ? metadata : undefined, encoded.body);
   }
 }
