@@ -4,6 +4,7 @@ import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
 import { RpcError, errorMessage, fromWireError } from '../../core/rpc-error.js';
 import { startTimer, stopTimer } from '../../core/timer.js';
+import { methodSerializer } from '../../serialization/serializer.js';
 import type { ChannelOptions } from '../registry.js';
 import { brokerError, connectionLost, queueFull, unroutable } from './errors.js';
 import { CANCEL_TYPE, ERROR_TYPE, expirationOf, fromHeaders, toHeaders, type ContentTypes } from './message.js';
@@ -196,7 +197,7 @@ export class ClientSession {
       const serializer = this.contentTypes.serializerFor(contentType as string | undefined);
       if (serializer === undefined) throw new RpcError(Code.INTERNAL, `reply in unknown content type ${JSON.stringify(contentType)}`);
       if (type === ERROR_TYPE) error = fromWireError(serializer.decode(body));
-      else value = body.length === 0 ? undefined : serializer.decode(body);
+      else value = body.length === 0 ? undefined : methodSerializer(serializer, invocation.service, invocation.method, 'client').decode(body);
     } catch (thrown) {
       error = RpcError.from(thrown, Code.INTERNAL);
     }

@@ -2,6 +2,7 @@ import { beforeSending } from '../../core/call-watch.js';
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
 import { RpcError, errorMessage } from '../../core/rpc-error.js';
+import { methodSerializer } from '../../serialization/serializer.js';
 import type { ChannelOptions } from '../registry.js';
 import type { Channel, ChannelInfo, ChannelState } from '../transport.js';
 import { sendModeOf } from './call-options.js';
@@ -106,7 +107,7 @@ export class AmqpChannel implements Channel {
     }
     let encoded: Uint8Array;
     try {
-      encoded = serializer.encode(invocation.args);
+      encoded = methodSerializer(serializer, invocation.service, invocation.method, 'client').encode(invocation.args);
     } catch (error) {
       throw new RpcError(Code.INVALID_ARGUMENT, `cannot encode the arguments: ${errorMessage(error)}`, { unprocessed: true });
     }

@@ -8,7 +8,7 @@ import type { Principal } from '../../core/principal.js';
 import type { Metadata } from '../../core/metadata.js';
 import { ServerCall } from '../../core/server-call.js';
 import { errorSerializer } from '../../serialization/registry.js';
-import type { Serializer } from '../../serialization/serializer.js';
+import { methodSerializer, type Serializer } from '../../serialization/serializer.js';
 import { defaultBackoff } from '../backoff.js';
 import type { ServerTransportOptions } from '../registry.js';
 import type { ConnectionInfo, ServerContext, ServerTransport } from '../transport.js';
@@ -208,7 +208,7 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
     const body = message.content;
     let args: unknown;
     try {
-      args = body.length === 0 ? [] : serializer.decode(body);
+      args = body.length === 0 ? [] : methodSerializer(serializer, entry.service, entry.method, 'server').decode(body);
     } catch (error) {
       this.refuse(session, message, reply, serializer, new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${errorMessage(error)}`));
       return;
@@ -250,7 +250,7 @@ export class AmqpServerTransport implements ServerTransport, CallResponder<AmqpC
     const { session, reply, wireSerializer: serializer } = call;
     let body: Uint8Array | undefined;
     try {
-      body = result === undefined ? undefined : serializer.encode(result);
+      body = result === undefined ? undefined : methodSerializer(serializer, call.service, call.method, 'server').encode(result);
     } catch (thrown) {
       this.sendError(session, reply!, serializer, new RpcError(Code.INTERNAL, `cannot encode the result: ${errorMessage(thrown)}`), call);
       return;
