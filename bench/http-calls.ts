@@ -43,7 +43,7 @@ async function bareServer(): Promise<{ url: string; close(): Promise<void> }> {
 }
 
 async function switchyardServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer({ listen: ['http://127.0.0.1:0'], registry: false });
+  const server = createServer({ listen: ['http://127.0.0.1:0?keepAliveTimeoutMs=120000'], registry: false });
   server.provide(BenchService, { add: async (a, b) => a + b, echo: async (data) => data });
   const [url] = await server.listen();
   return { url: url!, close: () => server.close({ timeoutMs: 1000 }) };

@@ -34,6 +34,8 @@ export { type Channel, type ChannelState, type ServerContext, type ServerTranspo
 export { registerSerializer, type SerializerFactory, type SerializerName } from './serialization/registry.js';
 export { createZooKeeperRegistry, type ZooKeeperRegistryOptions } from './registry/zookeeper.js';
 export { createEtcdRegistry, type EtcdRegistryOptions } from './registry/etcd.js';
+export { soapTransport } from './transport/soap/factory.js';
+export { SoapChannel, type SoapChannelOptions } from './transport/soap/channel.js';
 export type { EtcdCredentials } from './registry/etcd-client.js';
 export { defineServiceFromFbs, type FbsServiceOptions } from './serialization/flatbuffers/service.js';
 export { flatbuffersMessage, type FbsMessage, type FbsMessageOptions } from './serialization/flatbuffers/message.js';

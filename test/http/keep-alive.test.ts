@@ -63,6 +63,20 @@ describe('HTTP server: refused requests with bodies keep their connection', () =
     assert.equal(connection.error, undefined);
   });
 
+  it('keeps an idle connection open for keepAliveTimeoutMs, says so in keep-alive, then closes it', async (t) => {
+    const { address } = await startHttpServer(t, { query: 'keepAliveTimeoutMs=2000' });
+    const connection = await connect(t, address);
+    connection.send('POST', '/demo.Calculator/add', { ...json, 'content-length': 5 }, '[1,2]');
+    const answer = await connection.next();
+    assert.equal(answer.body, '3');
+    assert.equal(answer.headers['keep-alive'], 'timeout=2');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(connection.closed, false, 'still open halfway through the idle time');
+    await connection.whenClosed(10_000);
+    assert.equal(connection.closed, true);
+    assert.equal(connection.error, undefined);
+  });
+
   it('answers a refused body over the limit with 413 and closes the connection gracefully, without a reset', async (t) => {
     const { address } = await startHttpServer(t, { query: 'maxBodyBytes=1024' });
     const big = Buffer.alloc(256 * 1024, 'x');

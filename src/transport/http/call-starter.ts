@@ -12,9 +12,10 @@ import type { ServerContext } from '../transport.js';
 import { readBodyThen } from './body.js';
 import { HttpCall, type CallHost } from './dispatch.js';
 import type { Exchange } from './exchange.js';
-import { Header, firstHeader as header, isJson, readRequestMetadata, readTimeout } from './headers.js';
+import { Header, firstHeader as header, isJson, readHeaderObjectMetadata, readTimeout } from './headers.js';
 import { RequestLines } from './request-lines.js';
 import { wantsEvents } from './sse.js';
+import { answerAsAccepted, takeXmlBody } from './xml/rest-format.js';
 
 /**
  * Starts the call a request was routed to: reads its headers (metadata, deadline, one-way), asks
@@ -42,7 +43,7 @@ export class HttpCallStarter {
     let metadata: Metadata | undefined;
     let timeoutMs: number | undefined;
     try {
-      metadata = readRequestMetadata(req.rawHeaders, req.headers);
+      metadata = readHeaderObjectMetadata(req.headers);
       timeoutMs = readTimeout(header(req, Header.timeout));
     } catch (error) {
       exchange.fail(RpcError.from(error, Code.INVALID_ARGUMENT));
@@ -63,8 +64,12 @@ export class HttpCallStarter {
         return;
       }
     } else if (mayHaveBody && !isJson(req.headers['content-type'])) {
-      exchange.fail(new RpcError(Code.INVALID_ARGUMENT, `a request body must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`), 415);
-      return;
+      if (!takeXmlBody(exchange, entry)) {
+        exchange.fail(new RpcError(Code.INVALID_ARGUMENT, `a request body must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`), 415);
+        return;
+      }
+    } else if (req.headers.accept !== undefined) {
+      answerAsAccepted(exchange, entry, req.headers.accept);
     }
     const oneWay = header(req, Header.oneWay) === '1' || entry.options.oneWay === true;
     if (oneWay && kind !== undefined) {
@@ -110,7 +115,8 @@ export class HttpCallStarter {
         try {
           const hasBody = bytes.byteLength > 0;
           call.requestBytes = bytes.byteLength;
-          call.args = argsOf(hasBody ? this.context.serializers.json.decode(bytes) : undefined, hasBody);
+          const decodeBody = exchange.format?.decodeBody;
+          call.args = argsOf(hasBody ? (decodeBody === undefined ? this.context.serializers.json.decode(bytes) : decodeBody(bytes)) : undefined, hasBody);
         } catch (error) {
           exchange.fail(error instanceof RpcError ? error : new RpcError(Code.INVALID_ARGUMENT, `cannot decode arguments: ${errorMessage(error)}`));
           return;

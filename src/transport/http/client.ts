@@ -11,7 +11,7 @@ import { Backoff, defaultBackoff, type BackoffOptions } from '../backoff.js';
 import { isTlsFailure, tlsFailure } from '../tls/errors.js';
 import type { Channel, ChannelInfo, ChannelState } from '../transport.js';
 import { decodeError } from './errors.js';
-import { Header, MAX_TIMEOUT_MS, isJson, metadataHeaders, readMetadata, splitServiceId } from './headers.js';
+import { Header, MAX_TIMEOUT_MS, isJson, metadataHeaders, splitServiceId } from './headers.js';
 import { NdjsonBody } from './request-body.js';
 import { readLines } from './response-body.js';
 import { fetchSender, type Abortable, type HttpSender, type RequestControl, type SentResponse } from './sender.js';
@@ -100,30 +100,16 @@ export class HttpChannel implements Channel {
     }
 
     // The call's deadline, its caller and close() give the request up through the call.
-    const call = new FetchCall(invocation, this.address);
+    const call = new FetchCall(invocation, this.address, input);
     this.calls.add(call);
     if (input !== undefined) call.input = requestBody(input, call);
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      call.release();
-      if (input !== undefined) {
-        // The answer came (perhaps before the stream ended), or the call failed: the source is pulled no more.
-        call.input?.close();
-        input.close();
-      }
-      this.calls.delete(call);
-      if (this.calls.size === 0) this.idle?.();
-    };
-    const reason = () => call.reason;
 
     let response: SentResponse;
     try {
       const path = this.pathOf(serviceId, invocation.method);
       response = await (body !== undefined ? this.sender.send(path, headers, body, call) : this.sender.sendStream(path, headers, call.input!, call));
     } catch (error) {
-      release();
+      this.release(call);
       if (call.reason !== undefined) throw call.reason;
       this.retryAt = Date.now() + this.backoff.next();
       const cause = this.sender.causeOf(error);
@@ -138,24 +124,39 @@ export class HttpChannel implements Channel {
     let reading = false;
     try {
       this.leaving = response.header(Header.draining) === '1';
-      const metadata = readMetadata(response.headers());
+      const metadata = response.metadata();
       if (metadata !== undefined) for (const [key, value] of metadata) invocation.responseMetadata.set(key, value);
       const contentType = response.header('content-type');
       const ok = response.status >= 200 && response.status < 300;
       reading = true;
       if (ok && contentType?.startsWith('application/x-ndjson')) {
         streaming = true;
-        return guard(readLines(response.reader(), json, this.maxResponseBytes, release), reason);
+        return guard(readLines(response.reader(), json, this.maxResponseBytes, () => this.release(call)), () => call.reason);
       }
-      const bytes = await response.bytes(this.maxResponseBytes);
+      // A small answer is usually all in by now: then it is taken without another turn of the event loop.
+      const bytes = response.bytesNow?.(this.maxResponseBytes) ?? await response.bytes(this.maxResponseBytes);
       if (!ok) throw decodeError(response.status, response.statusText, bytes, isJson(contentType));
       return bytes.byteLength === 0 ? undefined : json.decode(bytes);
     } catch (error) {
       if (!reading) response.discard();
       throw call.reason ?? RpcError.from(error, Code.INTERNAL);
     } finally {
-      if (!streaming) release();
+      if (!streaming) this.release(call);
     }
+  }
+
+  /** The channel is done with `call` (answered, failed, or its stream read to the end), once. */
+  private release(call: FetchCall): void {
+    if (call.released) return;
+    call.released = true;
+    call.release();
+    if (call.source !== undefined) {
+      // The answer came (perhaps before the stream ended), or the call failed: the source is pulled no more.
+      call.input?.close();
+      call.source.close();
+    }
+    this.calls.delete(call);
+    if (this.calls.size === 0) this.idle?.();
   }
 
   /** Bytes are those of the sender's connections: 0 with `fetch`, which keeps its sockets to itself. */
@@ -240,10 +241,11 @@ class FetchCall extends CallWatch implements RequestControl {
   reason: RpcError | undefined;
   abortReason: RpcError | undefined = undefined;
   onAbort: Abortable | undefined = undefined;
-  /** A client stream's request body. */
+  /** A client stream's request body, and the caller's stream it is made of. */
   input: NdjsonBody | undefined = undefined;
+  released = false;
 
-  constructor(invocation: Invocation, address: string) {
+  constructor(invocation: Invocation, address: string, readonly source: RequestStream | undefined) {
     super();
     this.watch(invocation, address);
   }

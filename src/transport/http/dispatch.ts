@@ -101,6 +101,8 @@ export class HttpCall implements ExchangeCall, CallResponder {
     if (exchange === undefined) return;
     try {
       const metadata = this.responseMetadata();
+      const answer = exchange.format?.result;
+      if (answer !== undefined) return answer(exchange, call, value, metadata);
       if (value === undefined) return exchange.send(204, undefined, '', metadata);
       let body: Uint8Array;
       try {

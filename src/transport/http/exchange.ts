@@ -7,6 +7,7 @@ import { Header } from './headers.js';
 import { closeAfterAnswer } from './linger.js';
 import { END_EVENT, ERROR_EVENT_HEAD, EVENT_END, EVENT_STREAM, PING, eventHead } from './sse.js';
 import { statusOf } from './status-map.js';
+import type { AnswerFormat } from './xml/answer-format.js';
 
 const NEWLINE = new Uint8Array([0x0a]);
 
@@ -18,7 +19,7 @@ export interface ExchangeHost {
   readonly draining: boolean;
   /** How often an idle event stream writes a comment. */
   readonly heartbeatMs: number;
-  /** The response is done with (answered, or its client has gone). */
+  /** The exchange has written its whole answer (told once; not when its connection closed first). */
   closed(exchange: Exchange): void;
 }
 
@@ -41,8 +42,12 @@ export class Exchange {
   requestStream = false;
   /** A server stream is answered as server-sent events rather than NDJSON. */
   events = false;
+  /** How a request that is not plain JSON (XML, SOAP) is read and answered; none for JSON. */
+  format: AnswerFormat | undefined = undefined;
   private streaming = false;
   private answered = false;
+  /** The host knows the exchange is over: answered in full, or its connection gone. */
+  private over = false;
 
   constructor(
     readonly req: IncomingMessage,
@@ -54,6 +59,11 @@ export class Exchange {
   /** Nothing has been answered yet and the client is still there. */
   get open(): boolean {
     return !this.answered && !this.res.headersSent && !this.res.destroyed;
+  }
+
+  /** The connection closed before the answer was complete: the host needs no word of it. */
+  abandoned(): void {
+    this.over = true;
   }
 
   /** Answers with `status` and, if given, a body of `contentType`. */
@@ -89,6 +99,8 @@ export class Exchange {
       if (!this.open) return;
       this.answered = true;
       this.write(413, encodeError(safe), 'application/json', undefined, undefined, true);
+    } else if (this.format?.fail !== undefined) {
+      this.format.fail(this, safe, status ?? statusOf(safe.code), metadata, extra);
     } else {
       this.send(status ?? statusOf(safe.code), encodeError(safe), 'application/json', metadata, extra);
     }
@@ -157,6 +169,7 @@ export class Exchange {
         this.res.write(encodeError(error));
         this.res.end(EVENT_END);
       }
+      this.finish();
       return;
     }
     if (error !== undefined) {
@@ -166,6 +179,7 @@ export class Exchange {
       this.res.write('}\n');
     }
     this.res.end();
+    this.finish();
   }
 
   /** Whether the request has a body that nothing has read. */
@@ -185,6 +199,13 @@ export class Exchange {
     }
     this.res.writeHead(status, headers);
     this.res.end(body);
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.over) return;
+    this.over = true;
+    this.host.closed(this);
   }
 
   private head(metadata: ReadonlyArray<[string, string]> | undefined, extra: OutgoingHttpHeaders | undefined, close: boolean): OutgoingHttpHeaders {

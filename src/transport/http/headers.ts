@@ -105,12 +105,13 @@ function isMetadataHeader(name: string): boolean {
 }
 
 /**
- * `readMetadata` of a request's headers, which looks at the names first: most requests carry no
- * metadata, and then nothing is copied out of the headers.
+ * `readMetadata` of headers kept as an object with lower-case names (a Node request's `headers`,
+ * undici's response headers), which looks at the names first: most calls carry no metadata, and
+ * then nothing is copied out of the headers.
  */
-export function readRequestMetadata(rawHeaders: readonly string[], headers: Readonly<Record<string, string | string[] | undefined>>): Metadata | undefined {
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (isMetadataHeader(rawHeaders[i]!.toLowerCase())) return readMetadata(Object.entries(headers));
+export function readHeaderObjectMetadata(headers: Readonly<Record<string, string | string[] | undefined>>): Metadata | undefined {
+  for (const name in headers) {
+    if (isMetadataHeader(name)) return readMetadata(Object.entries(headers));
   }
   return undefined;
 }

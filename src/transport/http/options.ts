@@ -18,11 +18,20 @@ export interface HttpListenAddress {
   readonly openapi: boolean;
   /** How often an idle server-sent event stream writes a `: ping` comment. Default 15 s. */
   readonly sseHeartbeatMs: number;
+  /**
+   * How long an idle keep-alive connection stays open for its next request (Node's
+   * `server.keepAliveTimeout`). Default 5 s; behind a load balancer, make it longer than the
+   * balancer's own idle timeout, so that the balancer, not the server, closes idle connections.
+   */
+  readonly keepAliveTimeoutMs: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-const keys = ['maxBodyBytes', 'cors', 'corsHeaders', 'corsExpose', 'corsCredentials', 'corsMaxAge', 'openapi', 'sseHeartbeatMs'];
+const keys = ['maxBodyBytes', 'cors', 'corsHeaders', 'corsExpose', 'corsCredentials', 'corsMaxAge', 'openapi', 'sseHeartbeatMs', 'keepAliveTimeoutMs'];
+
+/** Node's own default for `server.keepAliveTimeout`. */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5000;
 
 /**
  * Reads `http://0.0.0.0:8080?maxBodyBytes=2097152&cors=https://app.example.com,https://admin.example.com`.
@@ -51,7 +60,9 @@ export function parseHttpListenAddress(url: string): HttpListenAddress {
   }
   const sseHeartbeatMs = whole(query, 'sseHeartbeatMs') ?? DEFAULT_HEARTBEAT_MS;
   if (sseHeartbeatMs < 1 || sseHeartbeatMs > 2 ** 31 - 1) throw new RpcError(Code.INVALID_ARGUMENT, `sseHeartbeatMs must be from 1 to ${2 ** 31 - 1}`);
-  return { scheme: protocol, host, port, maxBodyBytes, cors, openapi: flag(query, 'openapi') ?? true, sseHeartbeatMs };
+  const keepAliveTimeoutMs = whole(query, 'keepAliveTimeoutMs') ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
+  if (keepAliveTimeoutMs < 1 || keepAliveTimeoutMs > 2 ** 31 - 1) throw new RpcError(Code.INVALID_ARGUMENT, `keepAliveTimeoutMs must be from 1 to ${2 ** 31 - 1}`);
+  return { scheme: protocol, host, port, maxBodyBytes, cors, openapi: flag(query, 'openapi') ?? true, sseHeartbeatMs, keepAliveTimeoutMs };
 }
 
 function list(value: string): string[] {

@@ -3,7 +3,9 @@
  * Node's channels send with undici (undici-sender.ts); the browser build, and anything given a
  * `fetch`, sends with `fetch` (`fetchSender` below). This file imports nothing of Node.
  */
+import type { Metadata } from '../../core/metadata.js';
 import { readField } from '../../core/plain-data.js';
+import { readMetadata } from './headers.js';
 import { collectBody } from './request-body.js';
 import { readLimited } from './response-body.js';
 
@@ -20,10 +22,15 @@ export interface SentResponse {
   readonly statusText: string;
   /** A response header by its lower-case name. */
   header(name: string): string | undefined;
-  /** Every response header (for response metadata). */
-  headers(): Iterable<readonly [string, string | string[] | undefined]>;
+  /** The metadata the response headers carry, if any. */
+  metadata(): Metadata | undefined;
   /** The whole body; `RESOURCE_EXHAUSTED` past `limit` bytes, holding no more than that. */
   bytes(limit: number): Promise<Uint8Array>;
+  /**
+   * `bytes(limit)` without waiting, where the sender can tell: the whole body if it has all come
+   * in, undefined if it has not; throws what `bytes` would reject with.
+   */
+  bytesNow?(limit: number): Uint8Array | undefined;
   /** The body as it arrives (a stream's lines). */
   reader(): ChunkReader;
   /** Drops a body that will not be read, so its connection can serve other calls. */
@@ -118,8 +125,8 @@ class FetchResponse implements SentResponse {
     return this.response.headers.get(name) ?? undefined;
   }
 
-  headers(): Iterable<readonly [string, string]> {
-    return this.response.headers;
+  metadata(): Metadata | undefined {
+    return readMetadata(this.response.headers);
   }
 
   bytes(limit: number): Promise<Uint8Array> {

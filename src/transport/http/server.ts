@@ -18,6 +18,7 @@ import { isClosing } from './linger.js';
 import { openApiDocument } from './openapi.js';
 import { parseHttpListenAddress, type HttpListenAddress } from './options.js';
 import { Router, RpcPaths, bodyArgs, pathSegments, queryArgs, resolveService, restArgs } from './routes.js';
+import { SoapEndpoint } from './soap/endpoint.js';
 
 const json = jsonSerializer();
 
@@ -37,8 +38,10 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
   private readonly calls = new Set<HttpCall>();
   private readonly callHost: CallHost;
   private readonly starter: HttpCallStarter;
+  /** SOAP envelopes and WSDLs at /soap/<service> (docs/soap.md). */
+  private readonly soap: SoapEndpoint;
   /** Open connections, with their requests: `active` counts those being answered. */
-  private readonly records = new Map<Socket, ConnectionRecord>();
+  private readonly records = new Map<Socket, HttpConnection>();
   /** Every accepted socket, TLS handshakes in progress included, for `forceClose`. */
   private readonly sockets = new Set<Socket>();
   private closing = false;
@@ -55,9 +58,11 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
     this.cors = this.address.cors === undefined ? undefined : new Cors(this.address.cors);
     this.callHost = { logger: context.logger, calls: this.calls };
     this.starter = new HttpCallStarter(context, this.maxBodyBytes, this.callHost);
+    this.soap = new SoapEndpoint(context.table, this.starter, this.maxBodyBytes);
     this.router = new Router(context.table, (error) => context.logger.error({ message: error.message }, 'HTTP mapping ignored'));
     const secure = this.address.scheme === 'https';
     this.server = secure ? this.secureServer(listenerTls(tls, url)) : createServer((req, res) => this.handle(req, res));
+    this.server.keepAliveTimeout = this.address.keepAliveTimeoutMs;
     this.server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -68,8 +73,8 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
         socket.destroy();
         return;
       }
-      this.records.set(socket, new ConnectionRecord(peerAddress(socket), socket));
-      socket.once('close', () => this.records.delete(socket));
+      this.records.set(socket, new HttpConnection(peerAddress(socket), socket));
+      socket.once('close', () => this.lost(socket));
     });
     // Expect: 100-continue: refuse an oversized body before the client sends it.
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
@@ -107,9 +112,10 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
   drain(): Promise<void> {
     this.closing = true;
     this.stopReload();
-    // Idle connections close now; busy ones after their answer (`connection: close`).
+    // Idle connections close now, once the answer they may still be writing is out; busy ones
+    // after their answer (`connection: close`).
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const [socket, record] of this.records) if (record.active === 0) socket.destroy();
+    for (const [socket, record] of this.records) if (record.active === 0) socket.destroySoon();
     return closed;
   }
 
@@ -145,11 +151,10 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
     const origin = this.cors?.allowedOrigin(req);
     const exchange = new Exchange(req, res, origin, this);
     let record = this.records.get(socket);
-    if (record === undefined) this.records.set(socket, (record = new ConnectionRecord(peerAddress(socket), socket)));
+    if (record === undefined) this.records.set(socket, (record = new HttpConnection(peerAddress(socket), socket)));
     record.calls++;
     record.active++;
-    (res as WithExchange)[exchangeKey] = exchange;
-    res.on('close', onResponseClose);
+    record.exchanges.push(exchange);
     try {
       if (Cors.isPreflight(req)) this.preflight(exchange, origin);
       else this.route(exchange);
@@ -158,15 +163,30 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
     }
   }
 
-  /** The response is done with: the call still running for it has lost its client. */
+  /** The exchange has answered in full: its connection has one request less in hand. */
   closed(exchange: Exchange): void {
     const { socket } = exchange.req;
     const record = this.records.get(socket);
-    const busy = record === undefined ? 0 : --record.active;
-    if (busy === 0 && this.closing) socket.end();
-    // On the next tick, so that the abort reason's stack trace holds none of this request's closures.
-    const running = exchange.running;
-    if (running !== undefined && !exchange.res.writableFinished) process.nextTick(cancel, running);
+    if (record === undefined) return;
+    record.forget(exchange);
+    if (--record.active === 0 && this.closing) socket.end();
+  }
+
+  /**
+   * A connection closed: the calls still running for its requests have lost their client. One
+   * listener per connection rather than a `close` listener per response, which costs the small call.
+   */
+  private lost(socket: Socket): void {
+    const record = this.records.get(socket);
+    this.records.delete(socket);
+    if (record === undefined) return;
+    for (const exchange of record.exchanges) {
+      exchange.abandoned();
+      // On the next tick, so that the abort reason's stack trace holds none of this request's closures.
+      const running = exchange.running;
+      if (running !== undefined) process.nextTick(cancel, running);
+    }
+    record.exchanges.length = 0;
   }
 
   private preflight(exchange: Exchange, origin: string | undefined): void {
@@ -199,6 +219,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
       this.starter.serve(exchange, rest.route.entry, (body, hasBody) => restArgs(rest, query, body, hasBody));
       return;
     }
+    if (segments.length <= 2 && this.soap.serve(exchange, verb, segments, mark < 0 ? '' : url.slice(mark + 1))) return;
     const mapped = verb === 'POST' && segments.length === 2 ? [] : this.router.verbsAt(segments);
     if (mapped.length > 0) {
       exchange.fail(new RpcError(Code.UNIMPLEMENTED, `${verb} ${pathname}: this path answers ${mapped.join(', ')}`), 405, undefined, { allow: mapped.join(', ') });
@@ -239,18 +260,19 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
   }
 }
 
-/**
- * Each response's exchange, for the one `close` listener that all responses share: kept on the
- * response under a symbol, which costs less per request than a WeakMap's entry.
- */
-const exchangeKey = Symbol('switchyard.exchange');
-type WithExchange = ServerResponse & { [exchangeKey]?: Exchange };
+/** An open connection, with the exchanges it has not finished answering (one, unless pipelined). */
+class HttpConnection extends ConnectionRecord {
+  readonly exchanges: Exchange[] = [];
 
-function onResponseClose(this: WithExchange): void {
-  const exchange = this[exchangeKey];
-  if (exchange === undefined) return;
-  this[exchangeKey] = undefined;
-  exchange.host.closed(exchange);
+  forget(exchange: Exchange): void {
+    const { exchanges } = this;
+    if (exchanges[0] === exchange) {
+      exchanges.shift();
+      return;
+    }
+    const at = exchanges.indexOf(exchange);
+    if (at >= 0) exchanges.splice(at, 1);
+  }
 }
 
 function cancel(call: ExchangeCall): void {

@@ -11,6 +11,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, buildConnector, errors, type Dispatcher } from 'undici';
 import { parseAddress } from '../address.js';
 import { clientSecureOptions, type ClientTlsOptions } from '../tls/options.js';
+import type { Metadata } from '../../core/metadata.js';
+import { readHeaderObjectMetadata } from './headers.js';
 import { tooLarge } from './response-body.js';
 import type { Abortable, ChunkReader, HttpSender, RequestControl, SentResponse } from './sender.js';
 
@@ -208,8 +210,16 @@ class UndiciExchange implements Dispatcher.DispatchHandler, SentResponse, Aborta
     return Array.isArray(value) ? value.join(', ') : value;
   }
 
-  headers(): Iterable<readonly [string, string | string[] | undefined]> {
-    return Object.entries(this.responseHeaders);
+  metadata(): Metadata | undefined {
+    return readHeaderObjectMetadata(this.responseHeaders);
+  }
+
+  bytesNow(limit: number): Uint8Array | undefined {
+    if (!this.ended || this.failure !== undefined || this.received > limit || this.reading !== Reading.Waiting) return undefined;
+    this.reading = Reading.Whole;
+    const { chunks } = this;
+    if (chunks.length === 1) return chunks[0]!;
+    return chunks.length === 0 ? new Uint8Array(0) : Buffer.concat(chunks, this.queued);
   }
 
   bytes(limit: number): Promise<Uint8Array> {
