@@ -16,6 +16,8 @@ export interface ZkClient {
   on(event: 'connected' | 'disconnected' | 'expired', listener: () => void): void;
   once(event: 'disconnected', listener: () => void): void;
   getSessionId(): Buffer;
+  /** The session timeout the server granted (it clamps the one asked for); the one asked for before it answered. */
+  getSessionTimeout(): number;
   getChildren(path: string, watcher: () => void, callback: Callback<string[]>): void;
   getChildren(path: string, callback: Callback<string[]>): void;
   create(path: string, data: Buffer, acls: readonly ZkAcl[], mode: number, callback: Callback<string>): void;
@@ -33,7 +35,15 @@ export interface ZkClient {
 }
 /** One entry of a node's access control list: permission bits for one identity (`world:anyone`, `digest:user:hash`). */
 export interface ZkAcl { readonly permission: number; readonly id: { readonly scheme: string; readonly id: string } }
-export interface ZkSocket { readonly connecting: boolean; readonly destroyed: boolean; destroy(): void }
+export interface ZkSocket {
+  readonly connecting: boolean;
+  readonly destroyed: boolean;
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
+  destroy(): void;
+  on(event: 'data' | 'close', listener: () => void): unknown;
+  off(event: 'data' | 'close', listener: () => void): unknown;
+}
 export interface ZkModule {
   createClient(connectString: string, options: { sessionTimeout: number; spinDelay: number; retries: number }): ZkClient;
   ACL: { new (permission: number, id: ZkAcl['id']): ZkAcl; readonly OPEN_ACL_UNSAFE: readonly ZkAcl[] };

@@ -2,13 +2,16 @@ import { Code } from '../core/code.js';
 import type { Logger } from '../core/logger.js';
 import { RpcError } from '../core/rpc-error.js';
 import { call, lostConnection, openSocket, withTimeout, type ZkClient, type ZkModule, type ZkSocket } from './zookeeper-client.js';
+import { watchSilence } from './zookeeper-silence.js';
 
 export const unavailable = (message: string, cause?: unknown) => new RpcError(Code.UNAVAILABLE, message, { cause });
 
 /**
  * The ZooKeeper session of one registry: connects, opens a new session when one expires, drops a
- * connection attempt the server never answers, and lets operations wait for a connection. What the
- * session should hold (nodes, watches) is the registry's business, told on every (re)connection.
+ * connection attempt the server never answers and a connection whose server has gone silent (so
+ * that the client moves on to another server of the ensemble), and lets operations wait for a
+ * connection. What the session should hold (nodes, watches) is the registry's business, told on
+ * every (re)connection.
  */
 export class ZooKeeperConnection {
   private client?: ZkClient;
@@ -16,6 +19,7 @@ export class ZooKeeperConnection {
   private connectedClient?: ZkClient;
   private readonly waiters = new Set<() => void>();
   private handshakeTimer?: NodeJS.Timeout;
+  private stopSilenceWatch?: () => void;
   private closed = false;
 
   constructor(
@@ -41,6 +45,9 @@ export class ZooKeeperConnection {
       if (this.client !== client || this.closed) return;
       this.logger.info({ connectString: this.connectString, sessionId: client.getSessionId().toString('hex') }, 'connected to ZooKeeper');
       this.connectedClient = client;
+      this.stopSilenceWatch?.();
+      this.stopSilenceWatch = watchSilence(client, (silentMs, server) => this.logger.warn({ connectString: this.connectString, server, silentMs },
+        'ZooKeeper server silent; connecting to another to keep the session'));
       for (const wake of this.waiters) wake();
       this.onConnected(client);
     });
@@ -127,6 +134,7 @@ export class ZooKeeperConnection {
   async close(paths: readonly string[]): Promise<void> {
     this.closed = true;
     clearInterval(this.handshakeTimer);
+    this.stopSilenceWatch?.();
     for (const wake of this.waiters) wake();
     const client = this.client;
     const live = this.connectedClient;

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { testbedForFile } from '../support/testbed.js';
+import { EnsembleWorld } from './ensemble-world.js';
+import { markdownTable } from './table.js';
+import { consumersServerGone, failureRow, failureTableHead, followerPartitioned, leaderKilled, runFailure, type FailureFigures } from './zookeeper-scenarios.js';
+
+// A consumer and providers, each in a host of its own, on a three-server ZooKeeper ensemble
+// (zookeeper://a:2181,b:2181,c:2181), calling all along while the ensemble loses its leader, a
+// follower, and the server the consumer's session is on. The long form is zookeeper-ensemble.soak.ts.
+
+const { bed, skip } = testbedForFile();
+
+test('the ZooKeeper registry rides out ensemble failures: no failed call, sessions and watches kept, the directory right again', { skip, timeout: 240_000 }, async (t) => {
+  const world = await EnsembleWorld.start(bed(), { sessionTimeoutMs: 4_000, ratePerSecond: 100, initialProviders: 2 });
+  t.after(() => world.stop());
+  const figures: FailureFigures[] = [];
+  try {
+    // The healthy baseline runs in the long form only (zookeeper-ensemble.soak.ts).
+    const faults = [followerPartitioned, consumersServerGone, leaderKilled];
+    for (const [index, fault] of faults.entries()) {
+      await t.test(fault.name, async () => {
+        const measured = await runFailure(world, bed(), fault, { heal: index < faults.length - 1 });
+        figures.push(measured);
+        assert.equal(measured.failed, 0, `${measured.failed} of ${measured.calls} calls failed: ${measured.failures.join(' | ')}`);
+        assert.equal(measured.expired, 0, `no session expired: the clients moved to another server in time; ${measured.timeline}`);
+        assert.deepEqual(measured.lostProviders, [], `the live providers stayed listed: their ephemeral nodes survived; ${measured.timeline}`);
+        assert.ok(measured.calls > 0, 'calls ran during the failure');
+      });
+    }
+  } finally {
+    const table = markdownTable(failureTableHead, figures.map(failureRow));
+    t.diagnostic(`\n${table}`);
+    console.log(`\nZooKeeper ensemble failures (session timeout 4 s, tick 500 ms, 100 calls/s):\n${table}`);
+  }
+});
