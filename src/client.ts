@@ -3,6 +3,8 @@ import type { CircuitEvent } from './cluster/circuit-breaker.js';
 import { Directory } from './cluster/directory.js';
 import { protocolList, type ProtocolPreference } from './cluster/protocol-choice.js';
 import { ClientCall } from './core/client-call.js';
+import { propagate } from './core/propagation.js';
+import { peekCurrentCall } from './core/server-call.js';
 import { requestStreamOf } from './core/request-stream.js';
 import { observeCall } from './core/observed-call.js';
 import { clientObservers, type ClientObserver } from './core/observer.js';
@@ -18,7 +20,8 @@ import { RESUME_KEY, resumableStream, type ResumableOptions } from './core/resum
 import { returnsStream, takesStream, type MethodNames, type ServiceDefinition } from './core/service.js';
 import { callDeadline } from './core/timer.js';
 import { connectionOptions, decodeLimits, defaults, type ConnectionSettings } from './options.js';
-import { Reference, type ReferenceOptions, type RoutingOptions } from './reference.js';
+import { Reference, type ReferenceOptions, type ResilienceOptions, type RoutingOptions } from './reference.js';
+import { registerClientResilience } from './cluster/resilience-metrics.js';
 import { openRegistry, type RegistrySpec } from './registry/index.js';
 import { parseProviderUrl, type Provider } from './registry/provider.js';
 import type { Registry, Unsubscribe } from './registry/registry.js';
@@ -33,7 +36,7 @@ import { checkCredentials, sendWithCredentials, type Credentials } from './secur
 import { ConsumerRules } from './rules/consumer-rules.js';
 import { checkApplication, defaultApplication } from './rules/identity.js';
 
-export interface ClientOptions extends ConnectionSettings, RoutingOptions, ObservabilityOptions {
+export interface ClientOptions extends ConnectionSettings, RoutingOptions, ResilienceOptions, ObservabilityOptions {
   /**
    * Fixed provider addresses (`tcp://host:port`, one or several) instead of a registry. Calls are
    * spread over them and failed over between them like registry-found providers.
@@ -57,6 +60,12 @@ export interface ClientOptions extends ConnectionSettings, RoutingOptions, Obser
   serializer?: string | Serializer;
   /** Deadline of calls whose method and call options set none. Default: no deadline. */
   timeoutMs?: number;
+  /**
+   * A call made while a handler of this process serves another takes that call's deadline when it
+   * is earlier, and is cancelled when that call is. Default true; `false` here or on a call turns
+   * it off (docs/calls.md, "Calls made by handlers").
+   */
+  propagate?: boolean;
   /** Interceptors around every call, the first outermost. */
   interceptors?: Interceptor[];
   /** Watchers of every call and attempt besides tracing and metrics (docs/extending.md). */
@@ -91,6 +100,8 @@ export interface CallOptions extends TransportCallOptions {
   deadline?: number;
   /** Cancels the call: the server's handler sees its own signal fire. */
   signal?: AbortSignal;
+  /** `false`: a call made by a handler does not take the deadline and cancellation of the call it serves (one meant to outlive it). */
+  propagate?: boolean;
   metadata?: MetadataInit;
   /** Send without waiting for (or getting) a response. */
   oneWay?: boolean;
@@ -127,7 +138,8 @@ export interface Client {
   admin(): Promise<string>;
 }
 
-const referenceKeys = ['version', 'group', 'loadBalance', 'cluster', 'retries', 'forks', 'hashArguments', 'virtualNodes', 'circuitBreaker', 'maxActivePerProvider', 'methods', 'protocol'] as const;
+const referenceKeys = ['version', 'group', 'loadBalance', 'cluster', 'retries', 'forks', 'hashArguments', 'virtualNodes', 'circuitBreaker', 'maxActivePerProvider', 'methods', 'protocol',
+  'retryBudget', 'adaptiveConcurrency', 'outlierEjection'] as const;
 
 /**
  * ```ts
@@ -171,6 +183,7 @@ export function createClient(options: ClientOptions = {}): Client {
     registerBreakers(metrics, () => view.references().flatMap((reference) => reference.directory.all().flatMap((invoker) =>
       invoker.breakerStates().map(({ method, state }) => ({ provider: invoker.provider.address, method, state }))))),
     registerConnections(metrics, () => view.channels().map(channelInfo)),
+    registerClientResilience(metrics, () => view.references().map((reference) => ({ service: reference.definition.id, retryBudget: reference.retryBudget, providers: reference.directory.all() }))),
   ];
   const adminOptions = adminOptionsOf(options);
   // Loaded only when asked for: node:http and the admin modules are no part of a client's calls.
@@ -204,6 +217,9 @@ export function createClient(options: ClientOptions = {}): Client {
       maxActivePerProvider: options.maxActivePerProvider,
       hashArguments: options.hashArguments,
       virtualNodes: options.virtualNodes,
+      retryBudget: options.retryBudget,
+      adaptiveConcurrency: options.adaptiveConcurrency,
+      outlierEjection: options.outlierEjection,
     }, logger, options.waitForProvidersMs ?? defaults.waitForProvidersMs, onCircuitChange, observer);
     const entry = { reference, unsubscribe: undefined as Unsubscribe | undefined, rules: undefined as ConsumerRules | undefined };
     references.set(key, entry);
@@ -250,21 +266,33 @@ export function createClient(options: ClientOptions = {}): Client {
     const reference = known?.() ?? referenceFor(definition, pickReferenceOptions(callOptions));
     // The caller's own timeout, then a traffic rule's, then the method's, then the client's.
     const timeoutMs = callOptions.timeoutMs ?? reference.ruleTimeoutMs(method) ?? methodOptions.timeoutMs ?? options.timeoutMs;
-    const deadline = callDeadline(timeoutMs, callOptions.deadline);
+    let deadline = callDeadline(timeoutMs, callOptions.deadline);
+    let signal = callOptions.signal;
+    let callerDeadline = callOptions.timeoutMs !== undefined || callOptions.deadline !== undefined;
+    // A handler's own calls give up with the call it serves (known after an await only while the process tracks calls: core/server-call.ts).
+    const served = (callOptions.propagate ?? options.propagate) === false ? undefined : peekCurrentCall();
+    let release: (() => void) | undefined;
+    if (served !== undefined) {
+      const propagated = propagate(served, deadline, signal);
+      ({ deadline, signal, release } = propagated);
+      if (propagated.deadlineInherited) callerDeadline = true;
+    }
     const metadata = callOptions.metadata === undefined ? undefined : new Metadata(callOptions.metadata);
     // An AMQP fanout has no one reply to wait for, so it makes the call one-way unless told otherwise.
     const oneWay = callOptions.oneWay ?? (callOptions.amqp?.fanout === true || undefined) ?? methodOptions.oneWay ?? false;
     if (oneWay && methodOptions.stream !== undefined) {
       return Promise.reject(new RpcError(Code.INVALID_ARGUMENT, `${method} streams, so it cannot be called one-way`, { unprocessed: true }));
     }
-    const call = new ClientCall(definition, method, args, metadata, deadline, callOptions.signal, oneWay, reference);
-    if (callOptions.timeoutMs !== undefined || callOptions.deadline !== undefined) call.callerDeadline = true;
+    const call = new ClientCall(definition, method, args, metadata, deadline, signal, oneWay, reference);
+    if (callerDeadline) call.callerDeadline = true;
     const transportOptions = transportOptionsOf(callOptions);
     if (transportOptions !== undefined) call.transportOptions = transportOptions;
     // Put in before the interceptors run, so that they see the call as it will leave.
     const credentials = callOptions.credentials === false ? undefined : (callOptions.credentials ?? options.credentials);
     const probe = observer?.clientCall(call);
     const result = probe === undefined ? transmit(call, credentials) : observeCall(probe, returnsStream(methodOptions), () => transmit(call, credentials));
+    // A stream's call goes on after its promise settles: its link lasts as long as the signals do.
+    if (release !== undefined && !returnsStream(methodOptions)) result.then(release, release);
     const onResponse = callOptions.onResponseMetadata;
     if (onResponse === undefined) return result;
     const report = () => onResponse(call.receivedMetadata ?? new Metadata());

@@ -32,6 +32,12 @@ export { registerRegistry, type RegistryContext, type RegistryOpener, type Regis
 export { registerTransport, type TransportFactory, type ChannelOptions, type ServerTransportOptions } from './transport/registry.js';
 export { type Channel, type ChannelState, type ServerContext, type ServerTransport } from './transport/transport.js';
 export { registerSerializer, type SerializerFactory, type SerializerName } from './serialization/registry.js';
+export { RetryBudget, type RetryBudgetOptions, type RetryBudgetStats } from './cluster/retry-budget.js';
+export type { AdaptiveLimitOptions } from './cluster/adaptive-limit.js';
+export type { OutlierEjectionOptions, OutlierEvent } from './cluster/outlier-ejection.js';
+export { isAdaptiveRefusal } from './cluster/adaptive-refusal.js';
+export { adaptiveConcurrency, type AdaptiveConcurrencyOptions, type AdaptiveConcurrencyInterceptor, type AdaptiveConcurrencyStats } from './interceptors/adaptive-concurrency.js';
+export type { ResilienceOptions } from './reference.js';
 export { createZooKeeperRegistry, type ZooKeeperRegistryOptions } from './registry/zookeeper.js';
 export { createEtcdRegistry, type EtcdRegistryOptions } from './registry/etcd.js';
 export { soapTransport } from './transport/soap/factory.js';

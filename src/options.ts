@@ -1,5 +1,6 @@
 import type { BalancerName } from './cluster/balancers/index.js';
 import type { ClusterName } from './cluster/fault-tolerance/index.js';
+import type { RetryBudgetOptions } from './cluster/retry-budget.js';
 import { Code } from './core/code.js';
 import type { Logger } from './core/logger.js';
 import { silentLogger } from './core/logger.js';
@@ -73,6 +74,11 @@ export const defaults = {
   forks: 2,
   failbackRetries: 3,
   failbackDelayMs: 1_000,
+  /**
+   * Retries may add a fifth to the calls a proxy makes, plus 10 a second (over 10 s windows): enough
+   * for the failures of a healthy system, too little for retries to multiply the load of an outage.
+   */
+  retryBudget: { ratio: 0.2, minPerSecond: 10, ttlMs: 10_000 } as RetryBudgetOptions,
   waitForProvidersMs: 3_000,
   warmupMs: 30_000,
   /**

@@ -9,9 +9,15 @@ import type { CircuitBreakerOptions, CircuitEvent } from './cluster/circuit-brea
 import { takesStream, type ServiceDefinition } from './core/service.js';
 import type { Invoker } from './cluster/invoker.js';
 import { RoutedContext } from './cluster/routed-context.js';
+import { guards } from './cluster/guards.js';
 import { withDeadline } from './cluster/attempt-deadline.js';
 import { ClientCall } from './core/client-call.js';
 import type { ClientObserver } from './core/observer.js';
+import { adaptiveLimitOptions, type AdaptiveLimitOptions } from './cluster/adaptive-limit.js';
+import { isAdaptiveRefusal } from './cluster/adaptive-refusal.js';
+import { OutlierDetector, type OutlierEjectionOptions } from './cluster/outlier-ejection.js';
+import { RetryBudget, retryBudgetOf, type RetryBudgetOptions } from './cluster/retry-budget.js';
+import { defaults as globalDefaults } from './options.js';
 
 /** How calls of a method are spread and retried; settable per reference and per method. */
 export interface RoutingOptions {
@@ -41,8 +47,34 @@ export interface RoutingOptions {
   maxActivePerProvider?: number;
 }
 
+/**
+ * What keeps a reference from overloading its providers, and away from failing ones; set on the
+ * client or the proxy (not per method: they watch providers, not methods). See docs/cluster.md.
+ */
+export interface ResilienceOptions {
+  /**
+   * Retries (failover attempts, failback resends) may add at most `ratio` of the calls made over the
+   * last `ttlMs`, plus `minPerSecond`; a retry past it is not made, and the call fails with its last
+   * attempt's error. A `RetryBudget` object is shared by every reference given it; `false` budgets
+   * nothing. Default `{ ratio: 0.2, minPerSecond: 10, ttlMs: 10000 }`, one budget per proxy.
+   */
+  retryBudget?: RetryBudgetOptions | RetryBudget | false;
+  /**
+   * A limit of this client's calls in flight to each provider that follows the provider's latency
+   * (Gradient2, `src/cluster/adaptive-limit.ts`): a provider at its limit gets no call while another
+   * has room (when none has, the balancer chooses among them all). `true` for the defaults. Default: off.
+   */
+  adaptiveConcurrency?: boolean | AdaptiveLimitOptions;
+  /**
+   * Takes providers out of load balancing for a while after consecutive failures, or when their
+   * success rate falls far below the others' (Envoy's outlier detection). `{}` for the defaults.
+   * Default: off.
+   */
+  outlierEjection?: OutlierEjectionOptions | false;
+}
+
 /** What a proxy is a reference to: which versions and groups, and how to reach them. */
-export interface ReferenceOptions extends RoutingOptions {
+export interface ReferenceOptions extends RoutingOptions, ResilienceOptions {
   /** Exact version, `'*'` for any, or a semver range such as `^1.0.0`. Default: the definition's. */
   version?: string;
   /** Group; `'*'` for any. Default: the definition's. */
@@ -89,6 +121,8 @@ export class Reference {
   private ruled: RuledSettings | undefined;
   /** Whether they set a timeout anywhere: calls ask for one only then. */
   private ruledTimeouts = false;
+  /** What every call deposits in and every retry draws on; undefined when retries are not budgeted. */
+  readonly retryBudget: RetryBudget | undefined;
 
   /**
    * What references with equal options share (one directory, one set of balancers): the options as
@@ -103,15 +137,26 @@ export class Reference {
     readonly definition: ServiceDefinition,
     readonly directory: Directory,
     private readonly options: ReferenceOptions,
-    private readonly defaults: RoutingOptions & Required<Pick<RoutingOptions, 'loadBalance' | 'cluster' | 'retries' | 'forks'>> & Pick<ClusterOptions, 'failbackRetries' | 'failbackDelayMs'>,
+    private readonly defaults: RoutingOptions & ResilienceOptions & Required<Pick<RoutingOptions, 'loadBalance' | 'cluster' | 'retries' | 'forks'>> & Pick<ClusterOptions, 'failbackRetries' | 'failbackDelayMs'>,
     private readonly logger: Logger,
     private readonly waitForProvidersMs: number,
     private readonly onCircuitChange: (event: CircuitEvent) => void,
     /** Who watches each attempt at a provider (tracing, metrics); undefined for none. */
     private readonly observer?: ClientObserver,
-  ) {}
+  ) {
+    this.retryBudget = retryBudgetOf(options.retryBudget ?? defaults.retryBudget ?? globalDefaults.retryBudget);
+    const adaptive = options.adaptiveConcurrency ?? defaults.adaptiveConcurrency ?? false;
+    const outliers = options.outlierEjection ?? defaults.outlierEjection ?? false;
+    if (adaptive !== false || outliers !== false) {
+      directory.protect(
+        adaptive === false ? undefined : adaptiveLimitOptions(adaptive === true ? {} : adaptive, 'client'),
+        outliers === false ? undefined : new OutlierDetector(outliers, logger),
+      );
+    }
+  }
 
   send(call: Invocation): Promise<unknown> {
+    this.retryBudget?.deposit();
     const plan = this.plan(call.method);
     if (this.directory.routesPerCall) return this.sendRouted(plan, call);
     if (this.directory.route(call.method).length > 0) return plan.strategy(plan.context, call);
@@ -191,11 +236,12 @@ export class Reference {
           invokers: () => this.directory.route(method),
           unreachable: () => this.directory.unreachable(method),
           balancer: balancerFor(merged.loadBalance, { hashArguments: merged.hashArguments, virtualNodes: merged.virtualNodes }),
-          options: { retries: merged.retries, forks: merged.forks, failbackRetries: merged.failbackRetries, failbackDelayMs: merged.failbackDelayMs },
+          options: { retries: merged.retries, forks: merged.forks, failbackRetries: merged.failbackRetries, failbackDelayMs: merged.failbackDelayMs, retryBudget: this.retryBudget },
           logger: this.logger,
-          ...guards(method, merged.circuitBreaker, merged.maxActivePerProvider === Infinity ? undefined : merged.maxActivePerProvider, this.onCircuitChange, this.observer),
+          ...guards(method, merged.circuitBreaker, merged.maxActivePerProvider === Infinity ? undefined : merged.maxActivePerProvider, this.directory.limitsAdaptively, this.onCircuitChange, this.observer),
+          // A provider's adaptive limit refused the call before running it: like a call that never left.
           mayRetry: (error: RpcError) =>
-            (error.unprocessed && (error.code === Code.UNAVAILABLE || error.code === Code.RESOURCE_EXHAUSTED)) || (idempotent && error.code === Code.UNAVAILABLE),
+            (error.unprocessed && (error.code === Code.UNAVAILABLE || error.code === Code.RESOURCE_EXHAUSTED)) || (idempotent && error.code === Code.UNAVAILABLE) || isAdaptiveRefusal(error),
         },
         timeoutMs: ruled === undefined ? undefined : (ruled.methods?.[method]?.timeoutMs ?? ruled.timeoutMs),
         routed: undefined,
@@ -206,47 +252,20 @@ export class Reference {
   }
 }
 
-type Send = (invoker: Invoker, call: Invocation) => Promise<unknown>;
-
 // No option is named so: an object carrying it cannot be mistaken for one a caller wrote.
 const identityKey = '\0identity';
 const identities = new WeakMap<object, number>();
 let lastIdentity = 0;
 
-/** A strategy or other function, or a balancer object. */
+/** A strategy or other function, a balancer object, or a retry budget (whose state is no option). */
 function standsForItself(value: unknown): value is object {
-  return typeof value === 'function' || (typeof value === 'object' && value !== null && typeof (value as { select?: unknown }).select === 'function');
+  return typeof value === 'function' || value instanceof RetryBudget || (typeof value === 'object' && value !== null && typeof (value as { select?: unknown }).select === 'function');
 }
 
 function identityOf(value: object): number {
   let identity = identities.get(value);
   if (identity === undefined) identities.set(value, (identity = ++lastIdentity));
   return identity;
-}
-
-/**
- * The sending step of a method with its guards: the provider's circuit breaker and the limit of
- * calls in flight to one provider. A refused call is `unprocessed`, so failover tries another provider.
- */
-function guards(method: string, breakerOptions: CircuitBreakerOptions | false | undefined, maxActive: number | undefined,
-  onChange: (event: CircuitEvent) => void, observer: ClientObserver | undefined): { send: Send; admits?: (invoker: Invoker) => boolean } {
-  const breakers = breakerOptions === undefined || breakerOptions === false ? undefined : breakerOptions;
-  if (breakers === undefined && maxActive === undefined) return { send: (invoker, call) => invoker.invoke(call, undefined, observer) };
-  const breakerOf = (invoker: Invoker) => breakers && invoker.breaker(method, breakers, onChange);
-  return {
-    admits: (invoker) => (maxActive === undefined || invoker.active < maxActive) && (breakerOf(invoker)?.admits ?? true),
-    send: (invoker, call) => {
-      if (maxActive !== undefined && invoker.active >= maxActive) {
-        return Promise.reject(new RpcError(Code.RESOURCE_EXHAUSTED, `${maxActive} calls already in flight to ${invoker.provider.address}`, { unprocessed: true }));
-      }
-      const breaker = breakerOf(invoker);
-      if (breaker !== undefined && !breaker.tryAcquire()) {
-        return Promise.reject(new RpcError(Code.UNAVAILABLE, `circuit open for ${call.service.id}.${method} at ${invoker.provider.address}`, { unprocessed: true }));
-      }
-      // The invoker times the call anyway, so it reports the outcome to the breaker too.
-      return invoker.invoke(call, breaker, observer);
-    },
-  };
 }
 
 /**

@@ -31,6 +31,8 @@ import { authGate, type ServerAuthOptions } from './security/auth-gate.js';
 import type { ServerTransport } from './transport/transport.js';
 import { APPLICATION_PARAM, checkApplication, defaultApplication } from './rules/identity.js';
 import { ProviderRules } from './rules/provider-rules.js';
+import { adaptiveConcurrency, type AdaptiveConcurrencyOptions } from './interceptors/adaptive-concurrency.js';
+import { registerServerAdaptiveLimit } from './cluster/resilience-metrics.js';
 
 export interface ServerOptions extends ConnectionSettings, ServerLimitSettings, ObservabilityOptions {
   /** Addresses to listen on, e.g. `['tcp://127.0.0.1:20880']`; port 0 picks a free port. */
@@ -60,6 +62,12 @@ export interface ServerOptions extends ConnectionSettings, ServerLimitSettings, 
   unregisterDelayMs?: number;
   /** Interceptors around every call, the first outermost. */
   interceptors?: Interceptor[];
+  /**
+   * A limit of the calls running at once that follows their latency, around every provided service
+   * (outside `interceptors`); calls over it are refused with RESOURCE_EXHAUSTED, which Switchyard
+   * clients fail over to another provider. `true` for the defaults. Default: off. See docs/governance.md.
+   */
+  adaptiveConcurrency?: boolean | AdaptiveConcurrencyOptions;
   /** Watchers of every call besides tracing and metrics (docs/extending.md). */
   observers?: ServerObserver[];
   /** Serializers requests may use. Default: msgpack and json. */
@@ -138,6 +146,10 @@ export function createServer(options: ServerOptions): Server {
   const logger = options.logger ?? defaults.logger;
   const table = new CallTable(serverObservers([...serverObserversOf(options), ...(options.observers ?? [])]), logger);
   const interceptors = options.interceptors ?? [];
+  const adaptive = options.adaptiveConcurrency === undefined || options.adaptiveConcurrency === false ? undefined
+    : adaptiveConcurrency({ logger, ...(options.adaptiveConcurrency === true ? {} : options.adaptiveConcurrency) });
+  // The built-in services (health, introspection) stay outside the adaptive limit: probes must get through.
+  const served = adaptive === undefined ? interceptors : [adaptive, ...interceptors];
   // Ready once registered; grpc.health.v1.Health and switchyard.Introspection on every listener.
   const health = new ServerHealth();
   provideBuiltins(table, health, interceptors);
@@ -181,7 +193,7 @@ export function createServer(options: ServerOptions): Server {
 
   const server: Server = {
     provide(definition, implementation) {
-      table.provide(definition, implementation, providerRules === undefined ? interceptors : [providerRules.interceptor(definition as ServiceDefinition), ...interceptors]);
+      table.provide(definition, implementation, providerRules === undefined ? served : [providerRules.interceptor(definition as ServiceDefinition), ...served]);
       provided.push(definition as ServiceDefinition);
       implementations.push(implementation);
       if (state === 'listening') {
@@ -288,6 +300,7 @@ export function createServer(options: ServerOptions): Server {
   const collectors = metrics === undefined ? [] : [
     registerRefusals(metrics, refusals),
     registerConnections(metrics, () => transports.flatMap((transport) => transport.connections?.() ?? [])),
+    ...(adaptive === undefined ? [] : [registerServerAdaptiveLimit(metrics, () => adaptive.stats())]),
   ];
 
   function adminSources(): AdminSources {

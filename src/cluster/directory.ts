@@ -6,6 +6,8 @@ import { providerUrl, type Provider } from '../registry/provider.js';
 import type { AttemptTimeouts } from './attempt-deadline.js';
 import type { ChannelPool } from './channel-pool.js';
 import { Invoker } from './invoker.js';
+import { AdaptiveLimit, type ResolvedAdaptiveLimitOptions } from './adaptive-limit.js';
+import type { OutlierDetector } from './outlier-ejection.js';
 import { ProtocolChoice, type ProtocolPreference } from './protocol-choice.js';
 import { routes, type RouteSpec } from './router.js';
 import type { RouterChain } from './rule-routing.js';
@@ -48,6 +50,10 @@ export class Directory {
   private known = false;
   private waiters: Array<() => void> = [];
   private readonly choice: ProtocolChoice;
+  /** Adaptive limits per provider address, kept across list updates while the address stays; undefined when off. */
+  private adaptive: { readonly options: ResolvedAdaptiveLimitOptions; readonly byAddress: Map<string, AdaptiveLimit> } | undefined;
+  /** Outlier ejection over these providers; undefined when off. */
+  private outliers: OutlierDetector | undefined;
 
   constructor(
     private readonly definition: ServiceDefinition,
@@ -84,8 +90,10 @@ export class Directory {
         invoker = sameEntry(existing.provider, provider) ? existing : new Invoker(provider, existing.channel);
       }
       invoker.attemptTimeouts = timeouts?.get(provider);
+      this.equip(invoker);
       next.set(id, invoker);
     }
+    if (this.adaptive !== undefined || this.outliers !== undefined) this.forgetGone(next);
     for (const [id, invoker] of this.invokers) {
       // Released when its provider left, or moved to another of its addresses.
       if (next.get(id)?.channel !== invoker.channel) this.pool.release(invoker.provider.address, this.closeTimeoutMs);
@@ -139,6 +147,40 @@ export class Directory {
     this.chain = chain;
     this.routesPerCall = chain?.perCall ?? false;
     this.routed = new Map();
+  }
+
+  /** Whether each provider has an adaptive limit of the calls in flight to it. */
+  get limitsAdaptively(): boolean {
+    return this.adaptive !== undefined;
+  }
+
+  /**
+   * Gives every provider, now and on each update, an adaptive limit of this client's calls in flight
+   * to it (`adaptive`), and watches them for outliers (`outliers`); undefined leaves either off. Both
+   * follow a provider by its address, so a changed registry entry keeps what was learnt of it.
+   */
+  protect(adaptive: ResolvedAdaptiveLimitOptions | undefined, outliers: OutlierDetector | undefined): void {
+    this.adaptive = adaptive === undefined ? undefined : { options: adaptive, byAddress: new Map() };
+    this.outliers = outliers;
+    for (const invoker of this.invokers.values()) this.equip(invoker);
+  }
+
+  private equip(invoker: Invoker): void {
+    const address = invoker.provider.address;
+    const adaptive = this.adaptive;
+    if (adaptive !== undefined) {
+      let limiter = adaptive.byAddress.get(address);
+      if (limiter === undefined) adaptive.byAddress.set(address, (limiter = new AdaptiveLimit(adaptive.options)));
+      invoker.limiter = limiter;
+    }
+    if (this.outliers !== undefined) invoker.outlier = this.outliers.host(address);
+  }
+
+  private forgetGone(invokers: ReadonlyMap<string, Invoker>): void {
+    const addresses = new Set([...invokers.values()].map((invoker) => invoker.provider.address));
+    const adaptive = this.adaptive;
+    if (adaptive !== undefined) for (const address of adaptive.byAddress.keys()) if (!addresses.has(address)) adaptive.byAddress.delete(address);
+    this.outliers?.retain(addresses);
   }
 
   /** Adjusts every entry, now and on each update, for the overrides of traffic rules (undefined: none). */

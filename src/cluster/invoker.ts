@@ -9,6 +9,9 @@ import type { Channel } from '../transport/transport.js';
 import { withAttemptTimeout, type AttemptTimeouts } from './attempt-deadline.js';
 import type { Candidate } from './balancers/balancer.js';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitEvent, type CircuitState } from './circuit-breaker.js';
+import type { AdaptiveLimit } from './adaptive-limit.js';
+import type { OutlierHost } from './outlier-ejection.js';
+import { Code } from '../core/code.js';
 
 // Weight of the newest sample in the latency average: about the last ten calls count.
 const EWMA_ALPHA = 0.2;
@@ -22,6 +25,10 @@ export class Invoker implements Candidate, AttemptTarget {
   latencyEwmaMs = 0;
   /** Timeouts a traffic rule sets for calls to this provider alone (set by the directory); undefined for none. */
   attemptTimeouts: AttemptTimeouts | undefined = undefined;
+  /** This client's adaptive limit of calls in flight to the provider (set by the directory); undefined for none. */
+  limiter: AdaptiveLimit | undefined = undefined;
+  /** What outlier ejection knows of the provider (set by the directory); undefined when it is off. */
+  outlier: OutlierHost | undefined = undefined;
   private readonly target: string;
   /** The token the provider published (Dubbo's `token` parameter), sent with every call to it. */
   private readonly token: string | undefined;
@@ -49,6 +56,11 @@ export class Invoker implements Candidate, AttemptTarget {
   get available(): boolean {
     const state = this.channel.state;
     return state !== 'TRANSIENT_FAILURE' && state !== 'SHUTDOWN' && !this.channel.draining;
+  }
+
+  /** Taken out of load balancing by outlier ejection for now. */
+  get ejected(): boolean {
+    return this.outlier?.ejected === true;
   }
 
   /**
@@ -91,12 +103,17 @@ export class Invoker implements Candidate, AttemptTarget {
       const value = await (probe?.run === undefined ? this.channel.call(sent, this.target) : probe.run(() => this.channel.call(sent, this.target)));
       const ended = this.settled(started);
       breaker?.onSuccess(ended - started, ended);
+      // `active` no longer counts this call; the limit's sample does.
+      this.limiter?.onSample(ended - started, this.active + 1, ended);
+      this.outlier?.record(undefined, ended);
       if (probe !== undefined) tell(probe, undefined);
       return value;
     } catch (error) {
       const ended = this.settled(started);
       const failure = RpcError.from(error);
       breaker?.onError(failure, ended - started, ended);
+      if (this.limiter !== undefined && (failure.code === Code.RESOURCE_EXHAUSTED || failure.code === Code.DEADLINE_EXCEEDED)) this.limiter.onDrop(this.active + 1, ended);
+      this.outlier?.record(failure, ended);
       if (probe !== undefined) tell(probe, failure);
       throw error;
     }

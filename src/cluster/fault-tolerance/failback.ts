@@ -1,13 +1,14 @@
 import type { Invocation } from '../../core/invocation.js';
 import { Metadata } from '../../core/metadata.js';
 import { RpcError } from '../../core/rpc-error.js';
+import { budgetAllows } from './budget.js';
 import { pick } from './pick.js';
 import type { ClusterContext, ClusterStrategy } from './strategy.js';
 
 /**
  * One attempt; on failure the call resolves `undefined` at once and is tried again in the
- * background (`failbackRetries` times, delays doubling from `failbackDelayMs`). For notifications
- * that must get through eventually.
+ * background (`failbackRetries` times, delays doubling from `failbackDelayMs`), each resend drawing
+ * on the retry budget. For notifications that must get through eventually.
  */
 export const failback: ClusterStrategy = async (context, call) => {
   const budget = call.deadline === undefined ? undefined : call.deadline - Date.now();
@@ -45,6 +46,10 @@ function retryLater(context: ClusterContext, original: Invocation, budget: numbe
   }
   logger.warn({ ...where, message: error.message }, 'failback call failed; retrying in the background');
   setTimeout(() => {
+    if (!budgetAllows(context, error)) {
+      logger.error({ ...where, message: error.message }, 'failback call abandoned: the retry budget is spent');
+      return;
+    }
     const call = backgroundCopy(original, budget);
     let next: Promise<unknown>;
     try {

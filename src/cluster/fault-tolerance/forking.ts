@@ -6,7 +6,9 @@ import type { ClusterStrategy } from './strategy.js';
 
 /**
  * Calls `forks` providers at once and takes the first success; fails only if all fail. Buys
- * latency with load: for reads whose tail latency matters.
+ * latency with load: for reads whose tail latency matters. The extra attempts do not draw on the
+ * retry budget: they are the load this strategy is chosen for, the same on every call, not load
+ * that failures add.
  */
 export const forking: ClusterStrategy = async (context, call) => {
   const available = context.invokers().length;

@@ -6,20 +6,41 @@ import type { ClusterContext } from './strategy.js';
 
 /**
  * The balancer's choice among providers not yet tried for this call, preferring those not known
- * to be down or leaving. Throws UNAVAILABLE when none is left.
+ * to be down or leaving, not ejected as outliers, and with room under their limits. When every one
+ * that is up is at a limit (or its circuit is open), the one that should answer soonest by its
+ * latency average and calls in flight: a random one could be a provider whose limit is low because
+ * it is slow. Throws UNAVAILABLE when none is left.
  */
 export function pick(context: ClusterContext, call: Invocation, tried?: ReadonlySet<Invoker>): Invoker {
   const all = context.invokers();
-  let fresh = tried === undefined || tried.size === 0 ? all : all.filter((invoker) => !tried.has(invoker));
+  const fresh = tried === undefined || tried.size === 0 ? all : all.filter((invoker) => !tried.has(invoker));
   if (fresh.length === 0) throw noProvider(context, call, tried !== undefined && tried.size > 0);
   if (fresh.length === 1) return fresh[0]!;
   const admits = context.admits;
-  const usable = admits === undefined ? (invoker: Invoker) => invoker.available : (invoker: Invoker) => invoker.available && admits(invoker);
+  const usable = admits === undefined ? (invoker: Invoker) => invoker.available && !invoker.ejected : (invoker: Invoker) => invoker.available && !invoker.ejected && admits(invoker);
   if (!fresh.every(usable)) {
     const available = fresh.filter(usable);
-    if (available.length > 0) fresh = available;
+    if (available.length > 0) return context.balancer.select(available, call);
+    if (admits !== undefined) {
+      const up = fresh.filter((invoker) => invoker.available && !invoker.ejected);
+      if (up.length > 0) return soonest(up);
+    }
   }
   return context.balancer.select(fresh, call);
+}
+
+/** The provider with the least latency average × (calls in flight + 1); one without latency data first. */
+function soonest(invokers: readonly Invoker[]): Invoker {
+  let best = invokers[0]!;
+  let bestCost = Infinity;
+  for (const invoker of invokers) {
+    const cost = invoker.latencyEwmaMs * (invoker.active + 1);
+    if (cost < bestCost) {
+      best = invoker;
+      bestCost = cost;
+    }
+  }
+  return best;
 }
 
 export function noProvider(context: ClusterContext, call: Invocation, afterTries = false): RpcError {

@@ -3,6 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import type { RpcError } from '../../core/rpc-error.js';
 import type { LoadBalancer } from '../balancers/balancer.js';
 import type { Invoker } from '../invoker.js';
+import type { RetryBudget } from '../retry-budget.js';
 
 export interface ClusterOptions {
   /** failover: further providers to try. Default 2. */
@@ -13,6 +14,13 @@ export interface ClusterOptions {
   failbackRetries: number;
   /** failback: delay before the first background attempt, doubled each time. Default 1000 ms. */
   failbackDelayMs: number;
+  /**
+   * The budget that failover retries and failback resends draw on (`budgetAllows` of `budget.ts`
+   * before each); undefined when retries are not budgeted. Retrying after an error marked
+   * `unprocessed` is free: that call never reached a provider's handler, so sending it again adds
+   * no load. A strategy of your own that sends a call again should ask it too.
+   */
+  retryBudget?: RetryBudget;
 }
 
 /**
