@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { testbedForFile } from '../support/testbed.js';
-import { BrownoutWorld, blackholed, delayed, lossy, noFault, phaseRow, phaseTableHead, type ClientSetup, type PhaseFigures } from './brownout-world.js';
+import { BrownoutWorld, blackholed, delayed, noFault, phaseRow, phaseTableHead, type ClientSetup, type PhaseFigures } from './brownout-world.js';
 import { markdownTable } from './table.js';
 
 // Three providers and consumers, each in a host of its own; one provider's link fails in turn
-// (blackholed, slowed by 200 ms, 5 % loss) while the consumers call an idempotent method at a
+// (slowed by 200 ms, then blackholed; loss in the long form) while the consumers call an idempotent method at a
 // steady rate with today's defences. Asserted is what the framework promises; the figures (error
 // rate, p50/p99 against the healthy baseline) are printed. The long form is brownout.soak.ts.
 
@@ -35,12 +35,6 @@ test('brown-outs of one provider: what failover, timeouts and the circuit breake
     });
     await t.test('a provider 200 ms slower, within the timeout: every call succeeds', async () => {
       for (const figures of await phase(delayed(200))) assert.equal(figures.failed, 0, `${figures.setup}: ${figures.failures.join(' | ')}`);
-    });
-    await t.test('5 % loss on one provider: calls fail only by their deadline, and rarely', async () => {
-      for (const figures of await phase(lossy(5))) {
-        assert.deepEqual(Object.keys(figures.codes).filter((code) => code !== 'DEADLINE_EXCEEDED'), [], `${figures.setup}: ${figures.failures.join(' | ')}`);
-        assert.ok(figures.failed <= figures.calls / 100, `${figures.setup}: ${figures.failed} of ${figures.calls} failed`);
-      }
     });
     await t.test('a blackholed provider: calls to it time out; once its circuit opens, none fails', async () => {
       const all = await phase(blackholed, 5_000);
