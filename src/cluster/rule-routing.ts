@@ -29,15 +29,26 @@ export class RouterChain {
    * depends on nothing else while the consumer stays the same, so a call routed on its own looks
    * it up instead of asking the router.
    */
-  private readonly memos: ReadonlyArray<Map<string, { readonly input: readonly Invoker[]; readonly output: readonly Invoker[] }> | undefined>;
+  private readonly memos: ReadonlyArray<Map<string, Routed> | undefined>;
+  /**
+   * What the chain kept per method for calls that carry no metadata, when no router reads arguments
+   * (tag routers, conditions on attachments): such calls of a method are all routed alike, so most
+   * calls under a tag rule, which carry no tag, cost a lookup. Undefined when some router reads arguments.
+   */
+  private readonly withoutMetadata: Map<string, Routed & { readonly method: string }> | undefined;
+  private lastWithoutMetadata: (Routed & { readonly method: string }) | undefined;
 
   constructor(readonly routers: readonly Router[], consumer: RoutingConsumer) {
     this.perCall = routers.some((router) => router.readsCallData);
     this.view = new CallView(consumer);
     this.memos = routers.map((router) => (router.readsCallData ? undefined : new Map()));
+    this.withoutMetadata = routers.some((router) => router.readsCallData && router.readsArguments !== false) ? undefined : new Map();
   }
 
-  /** The invokers `candidates` keep for every call of `method`; valid when no router reads call data. */
+  /**
+   * The invokers `candidates` keep for a call of `method` with no metadata and no argument a router
+   * reads: for every call of it when no router reads call data.
+   */
   routeMethod(candidates: readonly Invoker[], method: string): readonly Invoker[] {
     this.view.method = method;
     return this.run(candidates);
@@ -45,6 +56,19 @@ export class RouterChain {
 
   /** The invokers `candidates` keep for this call. */
   routeCall(candidates: readonly Invoker[], call: Invocation): readonly Invoker[] {
+    const plain = this.withoutMetadata;
+    if (plain !== undefined && requestMetadataOf(call) === undefined) {
+      // Calls come in runs of one method: the last answer is checked before the table.
+      const last = this.lastWithoutMetadata;
+      if (last !== undefined && last.method === call.method && last.input === candidates) return last.output;
+      let known = plain.get(call.method);
+      if (known === undefined || known.input !== candidates) {
+        known = { method: call.method, input: candidates, output: this.routeMethod(candidates, call.method) };
+        plain.set(call.method, known);
+      }
+      this.lastWithoutMetadata = known;
+      return known.output;
+    }
     const view = this.fill(call);
     try {
       return this.run(candidates);
@@ -107,6 +131,12 @@ export class RouterChain {
     }
     return 'a routing rule keeps none of the providers';
   }
+}
+
+/** What routing kept of one list. */
+interface Routed {
+  readonly input: readonly Invoker[];
+  readonly output: readonly Invoker[];
 }
 
 /** The call being routed, as routers read it; one per chain, refilled for each routing. */

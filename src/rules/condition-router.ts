@@ -92,6 +92,7 @@ export function createConditionRouter(rule: ConditionRouterRule): Router {
   const byMethod = readsCallData ? undefined : new MethodCache(rule.conditions);
   return {
     readsCallData,
+    readsArguments: rule.conditions.some((condition) => condition.when.some((term) => term.source.kind === 'argument')),
     route<T>(items: readonly T[], call: RoutingCall, providerOf: (item: T) => Provider = identity): readonly T[] {
       if (byMethod === undefined || items.length === 0) return routeThrough(rule, compiled, cache, items, call, providerOf, undefined);
       return byMethod.routed(items, call, () => routeThrough(rule, compiled, cache, items, call, providerOf, undefined));

@@ -13,7 +13,8 @@ import { APPLICATION_PARAM, localHostFor } from './identity.js';
 import type { Router } from './routing-call.js';
 import { WatchedRules } from './rule-watch.js';
 import { serviceRuleKey } from './store-keys.js';
-import { createTagRouter, type TagRouterRule } from './tag-router.js';
+import { ownParam } from './provider-fields.js';
+import { createTagRouter, TAG_KEY, type TagRouterRule } from './tag-router.js';
 import type { RuleStore } from './types.js';
 
 export interface ConsumerRulesOptions extends RuleConsumer {
@@ -38,7 +39,8 @@ type RoutingRule = ConditionRouterRule | TagRouterRule;
  *   consumer's own) `<application>.condition-router`;
  * - `<consumer application>.condition-router` and `<service key>.condition-router`.
  * Routers apply in Dubbo 3's order: tag routers, the provider applications' condition routers, the
- * consumer application's, then the service's.
+ * consumer application's, then the service's. Without a tag rule, providers' own tags (`dubbo.tag`
+ * in their entries) route calls as Dubbo's static tags do, once some provider has one.
  */
 export class ConsumerRules {
   private readonly rules: WatchedRules;
@@ -52,6 +54,12 @@ export class ConsumerRules {
   private lastConfigurators: readonly unknown[] = [undefined, undefined];
   private lastRouting: readonly unknown[] = [];
   private readonly routers = new WeakMap<RoutingRule, Router>();
+  /**
+   * Routing by the providers' own `dubbo.tag` (Dubbo's static tags), used while no tag rule is in
+   * force and some provider has a tag; one router for the reference's life, so that what it
+   * remembers of each list outlives a change of rules.
+   */
+  private readonly staticTags = createTagRouter();
   private closed = false;
 
   constructor(private readonly options: ConsumerRulesOptions) {
@@ -117,25 +125,31 @@ export class ConsumerRules {
       directory.setAdjuster(providerAdjuster(configurators, this.options, settings, (error, provider) =>
         logger.warn({ service: this.serviceKey, provider: provider.address, message: errorMessage(error) }, 'override rules cannot be combined for this provider')));
     }
-    const routing = [...this.routingRules(), localHost];
+    const routers = this.routersInForce();
+    const routing = [...routers, localHost];
     if (!sameItems(routing, this.lastRouting)) {
       this.lastRouting = routing;
-      const routers = routing.slice(0, -1).map((rule) => this.routerOf(rule as RoutingRule));
       directory.setRouting(routers.length === 0 ? undefined : new RouterChain(routers, { host: localHost, application }));
     }
   }
 
-  /** The routing rules in force, in the order they apply. */
-  private routingRules(): RoutingRule[] {
+  /**
+   * The routers of the rules in force, in the order they apply. Tag routing reads every call, so it
+   * is left out, as routing nothing, while no tag rule is in force and no provider has a tag of its own
+   * (decided here, when the rules or the providers change, never per call).
+   */
+  private routersInForce(): Router[] {
     const { application } = this.options;
     const apps = [...this.providerApps].sort();
-    const rules: Array<RoutingRule | undefined> = [
-      ...apps.map((app) => this.rules.get({ key: app, kind: 'tag-router' })),
+    // A disabled tag rule leaves the providers' own tags, which the static router follows alone.
+    const tagRules = apps.map((app) => this.rules.get({ key: app, kind: 'tag-router' })).filter((rule) => rule !== undefined && rule.enabled);
+    const conditionRules = [
       ...apps.filter((app) => app !== application).map((app) => this.rules.get({ key: app, kind: 'condition-router' })),
       this.rules.get({ key: application, kind: 'condition-router' }),
       this.rules.get({ key: this.serviceKey, kind: 'condition-router' }),
-    ];
-    return rules.filter((rule): rule is RoutingRule => rule !== undefined);
+    ].filter((rule) => rule !== undefined);
+    const tagRouters = tagRules.length > 0 ? tagRules.map((rule) => this.routerOf(rule!)) : hasOwnTags(this.entries) ? [this.staticTags] : [];
+    return [...tagRouters, ...conditionRules.map((rule) => this.routerOf(rule!))];
   }
 
   /** One router per rule read: a rule that stays keeps its router, and what the router remembered. */
@@ -168,6 +182,11 @@ export class ConsumerRules {
     }
     this.providerApps = apps;
   }
+}
+
+/** Whether some provider of the list has a tag of its own (Dubbo's `dubbo.tag` parameter, a static tag). */
+function hasOwnTags(list: readonly Provider[] | undefined): boolean {
+  return list?.some((provider) => (ownParam(provider.params, TAG_KEY) ?? '') !== '') ?? false;
 }
 
 function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {

@@ -40,6 +40,12 @@ export interface Router {
    * method and the providers, and may be cached per method until the providers or the rule change.
    */
   readonly readsCallData: boolean;
+  /**
+   * Whether routing reads a call's arguments, when it reads call data at all. False: it reads the
+   * call's metadata alone, so the calls of a method that carry no metadata are all routed alike (and
+   * may be cached per method). Undefined counts as true.
+   */
+  readonly readsArguments?: boolean;
 }
 
 /** A consumer's field by Dubbo's name for it, as a rule's `$reference` and `when` part read it. */

@@ -196,6 +196,8 @@ export function createTagRouter(rule?: TagRouterRule): Router {
   };
   return {
     readsCallData: true,
+    // The call's tag is metadata; the consumer's own tag is the same for every call.
+    readsArguments: false,
     route: <T>(items: readonly T[], call: RoutingCall, providerOf: (item: T) => Provider = identity) => route(items, call, providerOf),
     explainEmpty<T>(items: readonly T[], call: RoutingCall, providerOf: (item: T) => Provider = identity): string | undefined {
       let reason: string | undefined;
