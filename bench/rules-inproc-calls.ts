@@ -9,8 +9,9 @@
  * - `none`: no rule (the registry keeps rules, none is written);
  * - `cached`: a configurator (consumer side: `retries`, and a `weight` aimed at the provider) and a
  *   condition router on the method: each method's providers are routed once and cached;
- * - `all`: the same and a tag router (a `gray` group of another address): every call's tag is read,
- *   so every call is routed on its own.
+ * - `all`: the same and a tag router (a `gray` group of another address): routing reads each call's
+ *   tag, so each call is routed on its own, but for calls without metadata (these), which are
+ *   routed alike once per method.
  * The rules are written before the client starts, and checked to be in force before the counted
  * calls (both runs of a setup pay for the check alike, so it drops out of the difference).
  *

@@ -25,7 +25,7 @@ import { bundle } from './bundle.js';
 const SETUPS: Record<string, string> = {
   none: 'no rule (baseline)',
   cached: 'configurator + condition router on the method: routed once per method',
-  all: 'cached + a tag router: every call\'s tag read, every call routed on its own',
+  all: 'cached + a tag router: each call\'s tag read (these carry none)',
 };
 
 const run = promisify(execFile);

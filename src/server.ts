@@ -49,6 +49,12 @@ export interface ServerOptions extends ConnectionSettings, ServerLimitSettings, 
    * extension (docs/rules.md, "How consumers and providers apply rules").
    */
   application?: string;
+  /**
+   * This server's tag (Dubbo's static tag), announced as the `dubbo.tag` parameter of its entries:
+   * calls carrying the tag (`dubbo.tag` metadata) go to the providers that have it, and untagged
+   * calls to untagged providers (docs/rules.md, "Tag routing"). Default: none.
+   */
+  tag?: string;
   /** Share of traffic relative to other providers. Default 100. */
   weight?: number;
   /** After start, the weight ramps up from 1 over this long. Default 30000 ms. */
@@ -170,6 +176,10 @@ export function createServer(options: ServerOptions): Server {
   const transportOptions = { ...connectionOptions(options), maxCallsPerConnection: options.maxCallsPerConnection, tls: options.tls };
   const announcer = options.registry === false ? undefined : new Announcer(options.registry ?? 'embedded', logger);
   const application = options.application === undefined ? defaultApplication() : checkApplication(options.application, 'createServer');
+  if (options.tag !== undefined && (typeof options.tag !== 'string' || !/^[\w.-]{1,64}$/.test(options.tag))) {
+    throw new RpcError(Code.INVALID_ARGUMENT, `createServer: tag must be 1 to 64 letters, digits, '.', '_' or '-', not ${JSON.stringify(options.tag)}`);
+  }
+  const tag = options.tag;
   // Traffic rules, when the registry keeps them: a registry object without a rule store costs nothing.
   const registryObject = typeof options.registry === 'object' ? options.registry : undefined;
   const providerRules = announcer === undefined || (registryObject !== undefined && registryObject.rules === undefined) ? undefined : new ProviderRules({
@@ -345,6 +355,7 @@ export function createServer(options: ServerOptions): Server {
       if (definition.key.group) query.set('group', definition.key.group);
       query.set(INSTANCE_PARAM, instance);
       query.set(APPLICATION_PARAM, application);
+      if (tag !== undefined) query.set('dubbo.tag', tag);
       if (token !== undefined) query.set(TOKEN_PARAM, token);
       // Where the server's metrics and status are read (switchyard console, docs/console.md).
       if (admin !== undefined) query.set(ADMIN_PARAM, advertisedUrl(admin.address, options.advertiseHost));

@@ -1,35 +1,14 @@
-// Providers' own tags (Dubbo's static tags: `dubbo.tag` in a provider's entry) route a running
+// Providers' own tags (Dubbo's static tags: `createServer({ tag })`, `dubbo.tag` in a provider's entry) route a running
 // client's calls with no tag rule, through real servers on the embedded registry (a temp folder).
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { Code, RpcError } from '../../src/index.js';
-import { createEmbeddedRegistry } from '../../src/registry/embedded.js';
-import type { Provider } from '../../src/registry/provider.js';
-import type { Registry } from '../../src/registry/registry.js';
-import { onCleanup } from '../support/calculator.js';
 import { startProvider, type ProbeProvider } from '../support/cluster.js';
 import { CallLoop, embeddedBackend, startFleet, within, type Fleet } from './wiring-kit.js';
 
-/**
- * The fleet's registry as a provider started with a tag announces itself in it: every entry it
- * registers carries `dubbo.tag`, as a Dubbo provider's with `tag="gray"` does.
- */
-function taggingRegistry(t: TestContext, fleet: Fleet, tag: string): Registry {
-  const inner = createEmbeddedRegistry({ dir: decodeURIComponent(new URL(fleet.registry).pathname) });
-  onCleanup(t, () => inner.close());
-  const tagged = (provider: Provider): Provider => ({ ...provider, params: { ...provider.params, 'dubbo.tag': tag } });
-  return {
-    register: (provider) => inner.register(tagged(provider)),
-    unregister: (provider) => inner.unregister(tagged(provider)),
-    subscribe: (service, onChange) => inner.subscribe(service, onChange),
-    rules: inner.rules,
-    close: async () => {},
-  };
-}
-
-/** A provider of the fleet's service that announces `tag` as its own. */
+/** A provider of the fleet's service started with `tag` as its own (`createServer({ tag })`), as a Dubbo provider with `tag="gray"`. */
 function startTagged(t: TestContext, fleet: Fleet, label: string, tag: string): Promise<ProbeProvider> {
-  return startProvider(t, label, { definition: fleet.definition, registry: taggingRegistry(t, fleet, tag), application: fleet.app });
+  return startProvider(t, label, { definition: fleet.definition, registry: fleet.registry, application: fleet.app, tag });
 }
 
 const labelsOf = (answers: ReadonlyArray<string | RpcError>) => new Set(answers.map((answer) => (answer instanceof RpcError ? answer.code : answer)));
