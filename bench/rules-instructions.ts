@@ -17,41 +17,16 @@
  * (Debian package `valgrind`); the defaults take about ten minutes on a busy 2-core machine.
  * Figures: docs/rules.md, "Cost".
  */
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { bundle } from './bundle.js';
+import { perCall as countPerCall } from './instructions.js';
 
 const SETUPS: Record<string, string> = {
   none: 'no rule (baseline)',
   cached: 'configurator + condition router on the method: routed once per method',
   all: 'cached + a tag router: each call\'s tag read (these carry none)',
 };
-
-const run = promisify(execFile);
-
-/**
- * Instructions of `node script ...args` under callgrind, as bench/instructions.ts counts them, with
- * more of V8 made repeatable besides `--single-threaded`: fixed hash and random seeds (hash tables
- * and object identity hashes, a WeakMap's, lay out alike in every run) and a fixed garbage
- * collection schedule (heap growth and the memory reducer otherwise follow the wall clock, which
- * valgrind and the machine's load stretch). Measured here, two runs of the same 25,000 calls
- * differed by up to 1.6 % of their instructions with neither, by 0.2 % with fixed seeds alone, and
- * by under 0.001 % with both.
- */
-async function instructions(script: string, args: readonly string[]): Promise<number> {
-  const node = [process.execPath, '--single-threaded', '--hash-seed=1', '--random-seed=1', '--predictable-gc-schedule', script, ...args];
-  const { stderr } = await run('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', '--smc-check=all-non-file', ...node], { maxBuffer: 64 * 1024 * 1024 });
-  const collected = /Collected : (\d+)/.exec(stderr);
-  if (collected === null) throw new Error(`no instruction count from valgrind for ${args.join(' ')}:\n${stderr.slice(-2000)}`);
-  return Number(collected[1]);
-}
-
-/** The cost of one call: instructions of `to` calls less those of `from`, per call (both runs at once). */
-async function countPerCall(script: string, args: (calls: number) => string[], from: number, to: number): Promise<number> {
-  const [few, many] = await Promise.all([instructions(script, args(from)), instructions(script, args(to))]);
-  return (many - few) / (to - from);
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, from: { type: 'string', default: '5000' }, to: { type: 'string', default: '25000' }, ballast: { type: 'string', default: '0' }, rounds: { type: 'string', default: '3' } } });
