@@ -20,13 +20,16 @@ const WORKER = bundledPath(WORKER_ENTRY);
 const STARTUP_MS = 30_000;
 const STEP_MS = 10_000;
 
-const HELP = `usage: npm run bench -- [--seconds N] [--warmup N] [--only a,b] [--workload name] [--json] [--cpu-prof DIR] [--ballast N]
+const HELP = `usage: npm run bench -- [--seconds N] [--warmup N] [--rounds N] [--only a,b] [--workload name] [--json] [--cpu-prof DIR] [--ballast N]
+  --rounds:  runs every system N times, in turn (the order reversed every other round), and reports
+             each system's median run and the median and range of the per-round ratios
   --ballast: objects each process keeps alive, for an application's heap (see bench/worker.ts)
   systems:   ${systemNames.join(', ')}
   workloads: ${workloads.map((w) => w.name).join(', ')}`;
 
 interface Settings {
   seconds: number;
+  rounds: number;
   warmupSeconds: number;
   systems: string[];
   workloads: Workload[];
@@ -50,6 +53,8 @@ interface Result {
   mbPerSec: number | null;
   calls: number;
   seconds: number;
+  /** Which of the `--rounds` this run was, from 1. */
+  round?: number;
 }
 
 function childExecArgv(settings: Settings, system: string, workload: string, role: string): string[] {
@@ -168,11 +173,53 @@ function printVariants(results: Result[]): void {
   console.log(table(['workload', 'variant', 'calls/s', 'CPU/call (client+server)', 'p50', 'MB/s'], rows));
 }
 
+/** Each system's run of median calls/s, per workload. */
+function medianRuns(runs: Result[]): Result[] {
+  const medians: Result[] = [];
+  for (const workload of new Set(runs.map((r) => r.workload))) {
+    for (const system of new Set(runs.map((r) => r.system))) {
+      const mine = runs.filter((r) => r.system === system && r.workload === workload).sort((a, b) => a.callsPerSec - b.callsPerSec);
+      if (mine.length > 0) medians.push(mine[Math.floor((mine.length - 1) / 2)]!);
+    }
+  }
+  return medians;
+}
+
+/**
+ * The calls/s ratio of every pair the tables compare, taken round by round (both runs of a round
+ * are minutes apart at most), with its median and range: steadier than the ratio of two medians on
+ * a machine whose speed drifts.
+ */
+function printRoundRatios(runs: Result[]): void {
+  const pairs: Array<[string, string]> = [...Object.entries(counterparts), ...Object.entries(variants)];
+  for (const system of new Set(runs.map((r) => r.system))) {
+    if (system !== 'switchyard' && variants[system] === undefined && !Object.values(counterparts).includes(system) && !Object.keys(counterparts).includes(system)) pairs.push(['switchyard', system]);
+  }
+  const rows: string[][] = [];
+  for (const workload of new Set(runs.map((r) => r.workload))) {
+    for (const [ours, base] of pairs) {
+      const ratios: number[] = [];
+      for (const run of runs.filter((r) => r.system === ours && r.workload === workload)) {
+        const other = runs.find((r) => r.system === base && r.workload === workload && r.round === run.round);
+        if (other !== undefined && other.callsPerSec > 0) ratios.push(run.callsPerSec / other.callsPerSec);
+      }
+      if (ratios.length === 0) continue;
+      ratios.sort((a, b) => a - b);
+      const median = ratios.length % 2 === 1 ? ratios[(ratios.length - 1) / 2]! : (ratios[ratios.length / 2 - 1]! + ratios[ratios.length / 2]!) / 2;
+      rows.push([workload, `${ours} ÷ ${base}`, `${median.toFixed(2)}x`, `${ratios[0]!.toFixed(2)}x–${ratios.at(-1)!.toFixed(2)}x`, ratios.map((r) => r.toFixed(2)).join(' '), String(ratios.length)]);
+    }
+  }
+  if (rows.length === 0) return;
+  console.log('\ncalls/s ratio round by round (above 1x: the first is faster)');
+  console.log(table(['workload', 'pair', 'median', 'range', 'rounds', 'n'], rows));
+}
+
 function parseSettings(): Settings {
   const { values } = parseArgs({
     options: {
       seconds: { type: 'string', default: '2' },
       warmup: { type: 'string', default: '0.5' },
+      rounds: { type: 'string', default: '1' },
       only: { type: 'string' },
       workload: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -187,37 +234,45 @@ function parseSettings(): Settings {
   }
   const seconds = Number(values.seconds);
   const warmupSeconds = Number(values.warmup);
+  const rounds = Number(values.rounds);
   if (!(seconds > 0) || !(warmupSeconds >= 0)) throw new Error(`--seconds must be > 0 and --warmup >= 0\n${HELP}`);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number of at least 1\n${HELP}`);
   const systems = values.only === undefined ? systemNames : values.only.split(',').map((s) => s.trim());
   for (const name of systems) if (!systemNames.includes(name)) throw new Error(`unknown system ${JSON.stringify(name)}\n${HELP}`);
   const chosen = values.workload === undefined ? [...workloads] : values.workload.split(',').map((name) => findWorkload(name.trim()));
   const cpuProf = values['cpu-prof'];
-  return { seconds, warmupSeconds, systems, workloads: chosen, json: values.json, cpuProfDir: cpuProf === undefined ? undefined : resolve(cpuProf), ballast: Number(values.ballast) };
+  return { seconds, rounds, warmupSeconds, systems, workloads: chosen, json: values.json, cpuProfDir: cpuProf === undefined ? undefined : resolve(cpuProf), ballast: Number(values.ballast) };
 }
 
 async function main(): Promise<void> {
   const settings = parseSettings();
   await bundle(WORKER_ENTRY);
-  const results: Result[] = [];
+  const runs: Result[] = [];
   let failures = 0;
-  const total = settings.systems.length * settings.workloads.length;
+  const total = settings.systems.length * settings.workloads.length * settings.rounds;
   for (const workload of settings.workloads) {
-    for (const system of settings.systems) {
-      process.stderr.write(`[${results.length + failures + 1}/${total}] ${system} ${workload.name} ... `);
-      try {
-        const result = await runOne(settings, system, workload);
-        results.push(result);
-        process.stderr.write(`${result.callsPerSec} calls/s\n`);
-        if (settings.json) console.log(JSON.stringify(result));
-      } catch (error) {
-        failures++;
-        process.stderr.write(`FAILED\n${(error as Error).message}\n`);
+    for (let round = 1; round <= settings.rounds; round++) {
+      // Reversed every other round, so that neither system always runs first (or on a warmer machine).
+      const order = round % 2 === 1 ? settings.systems : [...settings.systems].reverse();
+      for (const system of order) {
+        process.stderr.write(`[${runs.length + failures + 1}/${total}] ${system} ${workload.name} ... `);
+        try {
+          const result = { ...(await runOne(settings, system, workload)), round };
+          runs.push(result);
+          process.stderr.write(`${result.callsPerSec} calls/s\n`);
+          if (settings.json) console.log(JSON.stringify(result));
+        } catch (error) {
+          failures++;
+          process.stderr.write(`FAILED\n${(error as Error).message}\n`);
+        }
       }
     }
   }
   if (!settings.json) {
-    console.log(`\n${settings.seconds} s measured after ${settings.warmupSeconds} s warm-up, node ${process.version}, loopback\n`);
-    printTable(results);
+    const rounds = settings.rounds === 1 ? '' : `, ${settings.rounds} rounds (each system's median run shown)`;
+    console.log(`\n${settings.seconds} s measured after ${settings.warmupSeconds} s warm-up${rounds}, node ${process.version}, loopback\n`);
+    printTable(settings.rounds === 1 ? runs : medianRuns(runs));
+    if (settings.rounds > 1) printRoundRatios(runs);
   }
   if (failures > 0) process.exitCode = 1;
 }

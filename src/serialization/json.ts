@@ -48,12 +48,20 @@ function utf8(text: string): Uint8Array {
   return NodeBuffer === undefined ? textEncoder.encode(text) : NodeBuffer.from(text, 'utf8');
 }
 
+/**
+ * Node's conversion writes U+FFFD for every bad sequence, so only a text holding one can come from
+ * bad bytes, and only then are the bytes checked. Most texts hold none (one that is all ASCII is
+ * known not to without a scan), so most decodes skip the check's second pass over the bytes.
+ */
 function textOf(bytes: Uint8Array): string {
   if (NodeBuffer === undefined || nodeIsUtf8 === undefined) return textDecoder.decode(bytes);
-  if (!nodeIsUtf8(bytes)) throw new TypeError('The encoded data was not valid for encoding utf-8');
   const buffer = NodeBuffer.isBuffer(bytes) ? bytes : NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return buffer.toString('utf8');
+  const text = buffer.toString('utf8');
+  if (text.includes(REPLACEMENT) && !nodeIsUtf8(bytes)) throw new TypeError('The encoded data was not valid for encoding utf-8');
+  return text;
 }
+
+const REPLACEMENT = '\uFFFD';
 
 /** Items of an array checked for `isPlain`; a longer one takes the replacer's way. */
 const PLAIN_ITEMS = 16;

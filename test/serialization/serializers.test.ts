@@ -226,6 +226,18 @@ describe('JSON serializer', () => {
     assert.throws(() => json.decode(new Uint8Array([0xff, 0xfe])));
     assert.throws(() => json.decode(Buffer.from('{"a":')));
   });
+
+  it('refuses every kind of bad UTF-8 inside a string, and keeps a real U+FFFD', () => {
+    const quoted = (...bytes: number[]) => Uint8Array.from([0x22, ...bytes, 0x22]);
+    // A bad pair, a lone byte, an overlong form, a surrogate, a truncated sequence, a byte past U+10FFFF.
+    for (const bad of [[0xc3, 0x28], [0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80]]) {
+      assert.throws(() => json.decode(quoted(...bad)), /not valid for encoding utf-8/, `bytes ${bad.join(' ')}`);
+    }
+    assert.equal(json.decode(Buffer.from('"a\uFFFDb é€😀"')), 'a\uFFFDb é€😀');
+    // A view into a larger buffer is read as its own bytes only.
+    const backing = Buffer.from('xx"ok"xx');
+    assert.equal(json.decode(new Uint8Array(backing.buffer, backing.byteOffset + 2, 4)), 'ok');
+  });
 });
 
 describe('SerializerSet', () => {
