@@ -173,7 +173,7 @@ down() {
 # Runs whose owner is gone (or whose namespaces lost their state) are removed.
 gc() {
   local runs dir owner pid start
-  runs=$( (ip netns list | awk '{ print $1 }' | sed -nE 's/^sy-([a-z0-9]{1,12})-.*/\1/p'; ls "$STATE_ROOT" 2>/dev/null) | sort -u)
+  runs=$( (ip netns list | awk '{ print $1 }' | sed -nE 's/^sy-([a-z0-9]{1,12})-.*/\1/p'; ls "$STATE_ROOT" 2>/dev/null || true) | sort -u)
   for run in $runs; do
     dir=$STATE_ROOT/$run
     if [[ -f $dir/owner ]]; then

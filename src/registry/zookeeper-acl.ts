@@ -92,20 +92,23 @@ export class RegistryAccess {
    * session may not create under its parent (a consumer without credentials reading a locked tree).
    */
   async ensurePath(client: ZkClient, path: string): Promise<void> {
-    let current = '';
-    for (const part of path.split('/').slice(1)) {
-      current += `/${part}`;
-      try {
-        await this.create(client, current, undefined, PERSISTENT);
-        continue;
-      } catch (error) {
-        if (codeOf(error) === NODE_EXISTS) {
-          await this.tighten(client, current);
+    const paths = path.split('/').slice(1).map((_, index, parts) => `/${parts.slice(0, index + 1).join('/')}`);
+    const exists = (node: string): Promise<unknown> => call((cb) => client.exists(node, cb));
+    // Asked first, all at once: the server at hand answers reads, while even a create that fails
+    // because the node exists goes through the leader and a quorum, slow right after an election.
+    const found = await Promise.all(paths.map(exists));
+    for (const [index, current] of paths.entries()) {
+      if (!found[index]) {
+        try {
+          await this.create(client, current, undefined, PERSISTENT);
           continue;
+        } catch (error) {
+          if (codeOf(error) !== NODE_EXISTS) {
+            if (!isRefusal(error)) throw error;
+            // Created meanwhile by another session, under a parent this one may not write to.
+            if (!(await exists(current))) throw error;
+          }
         }
-        if (!isRefusal(error)) throw error;
-        // ZooKeeper checks the parent's ACL before whether the node exists.
-        if (!(await call((cb) => client.exists(current, cb)))) throw error;
       }
       await this.tighten(client, current);
     }

@@ -7,10 +7,11 @@ export type Callback<T> = (error: ZkError | null | undefined, value: T) => void;
 export interface ZkError extends Error { getCode(): number }
 export interface ZkClient {
   /**
-   * Internal, read only by `watchHandshake`: the package has no public way to give up a connection
-   * attempt. Optional so that a version without it only loses that watch.
+   * Internal: the package has no public way to give up a connection or an attempt (`watchHandshake`,
+   * `watchSilence`) nor to choose the server of the next attempt (`ServerChoice`). Optional, and
+   * checked before use, so that a version without it only loses those.
    */
-  readonly connectionManager?: { readonly socket?: ZkSocket };
+  readonly connectionManager?: ZkConnectionManager;
   connect(): void;
   close(): void;
   on(event: 'connected' | 'disconnected' | 'expired', listener: () => void): void;
@@ -42,7 +43,20 @@ export interface ZkSocket {
   readonly remotePort?: number;
   destroy(): void;
   on(event: 'data' | 'close', listener: () => void): unknown;
+  once(event: 'connect', listener: () => void): unknown;
+  /** `hadError`: the socket closed on an error (refused, reset), not by `destroy()`. */
+  once(event: 'close', listener: (hadError: boolean) => void): unknown;
   off(event: 'data' | 'close', listener: () => void): unknown;
+}
+/** One server of the connect string, as node-zookeeper-client keeps it (the port is a string when given). */
+export interface ZkServer { readonly host: string; readonly port: number | string }
+export interface ZkConnectionManager {
+  /** The socket of the current connection or attempt. */
+  readonly socket?: ZkSocket;
+  /** The connect string's servers, in the client's (shuffled) order. */
+  readonly servers?: readonly ZkServer[];
+  /** Called before each attempt; calls back, later, with the server to connect to. */
+  findNextServer?: (callback: (server: ZkServer) => void) => void;
 }
 export interface ZkModule {
   createClient(connectString: string, options: { sessionTimeout: number; spinDelay: number; retries: number }): ZkClient;

@@ -2,16 +2,24 @@ import { Code } from '../core/code.js';
 import type { Logger } from '../core/logger.js';
 import { RpcError } from '../core/rpc-error.js';
 import { call, lostConnection, openSocket, withTimeout, type ZkClient, type ZkModule, type ZkSocket } from './zookeeper-client.js';
+import { ServerChoice } from './zookeeper-server-choice.js';
 import { watchSilence } from './zookeeper-silence.js';
 
 export const unavailable = (message: string, cause?: unknown) => new RpcError(Code.UNAVAILABLE, message, { cause });
 
 /**
+ * The longest pause after a quick round of connection attempts over the servers (see `ServerChoice`):
+ * a twentieth of the session timeout, at most the 1 s of ZooKeeper's own client. Servers electing a
+ * leader refuse at once; a client pausing longer would reconnect that much later after the election.
+ */
+const spinDelayMs = (sessionTimeoutMs: number) => Math.min(1_000, Math.max(1, Math.round(sessionTimeoutMs / 20)));
+
+/**
  * The ZooKeeper session of one registry: connects, opens a new session when one expires, drops a
  * connection attempt the server never answers and a connection whose server has gone silent (so
- * that the client moves on to another server of the ensemble), and lets operations wait for a
- * connection. What the session should hold (nodes, watches) is the registry's business, told on
- * every (re)connection.
+ * that the client moves on to another server of the ensemble, trying that one last), and lets
+ * operations wait for a connection. What the session should hold (nodes, watches) is the
+ * registry's business, told on every (re)connection.
  */
 export class ZooKeeperConnection {
   private client?: ZkClient;
@@ -21,6 +29,7 @@ export class ZooKeeperConnection {
   private handshakeTimer?: NodeJS.Timeout;
   private stopSilenceWatch?: () => void;
   private closed = false;
+  private readonly servers: ServerChoice;
 
   constructor(
     private readonly connectString: string,
@@ -29,7 +38,10 @@ export class ZooKeeperConnection {
     private readonly logger: Logger,
     /** Runs on every (re)connection, to bring the server in line with what the registry wants. */
     private readonly onConnected: (client: ZkClient) => void,
-  ) {}
+  ) {
+    // Shared by the clients of every session, so that a new session does not start on a server the last one lost.
+    this.servers = new ServerChoice(spinDelayMs(sessionTimeoutMs), logger);
+  }
 
   /** The client while it is connected. */
   get live(): ZkClient | undefined {
@@ -38,16 +50,19 @@ export class ZooKeeperConnection {
 
   /** Connects with a new client; `authenticate` gives each client (this one, and one per expired session) its credentials first. */
   open(zk: ZkModule, authenticate?: (client: ZkClient) => void): void {
-    const client = zk.createClient(this.connectString, { sessionTimeout: this.sessionTimeoutMs, spinDelay: 500, retries: 0 });
+    const client = zk.createClient(this.connectString, { sessionTimeout: this.sessionTimeoutMs, spinDelay: spinDelayMs(this.sessionTimeoutMs), retries: 0 });
     this.client = client;
+    this.servers.steer(client);
     authenticate?.(client);
     client.on('connected', () => {
       if (this.client !== client || this.closed) return;
       this.logger.info({ connectString: this.connectString, sessionId: client.getSessionId().toString('hex') }, 'connected to ZooKeeper');
       this.connectedClient = client;
       this.stopSilenceWatch?.();
-      this.stopSilenceWatch = watchSilence(client, (silentMs, server) => this.logger.warn({ connectString: this.connectString, server, silentMs },
-        'ZooKeeper server silent; connecting to another to keep the session'));
+      this.stopSilenceWatch = watchSilence(client, (silentMs, server) => {
+        this.servers.distrust(client);
+        this.logger.warn({ connectString: this.connectString, server, silentMs }, 'ZooKeeper server silent; connecting to another to keep the session');
+      });
       for (const wake of this.waiters) wake();
       this.onConnected(client);
     });
@@ -87,6 +102,7 @@ export class ZooKeeperConnection {
       const socket = openSocket(client);
       if (socket && socket === suspect) {
         this.logger.warn({ connectString: this.connectString }, 'ZooKeeper accepted a connection but does not answer; connecting again');
+        this.servers.distrust(client);
         socket.destroy();
         suspect = undefined;
       } else {
@@ -133,6 +149,7 @@ export class ZooKeeperConnection {
   /** Deletes `paths` if connected, then ends the session; waiting operations fail with UNAVAILABLE. */
   async close(paths: readonly string[]): Promise<void> {
     this.closed = true;
+    this.servers.close();
     clearInterval(this.handshakeTimer);
     this.stopSilenceWatch?.();
     for (const wake of this.waiters) wake();

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { testbedForFile } from '../support/testbed.js';
 import { EnsembleWorld } from './ensemble-world.js';
 import { markdownTable } from './table.js';
-import { failureRow, failureTableHead, followerPartitioned, leaderKilled, runFailure, type FailureFigures } from './zookeeper-scenarios.js';
+import { failureRow, failureTableHead, followerPartitioned, leaderKilled, listedByMs, runFailure, type FailureFigures } from './zookeeper-scenarios.js';
 
 // A consumer and providers, each in a host of its own, on a three-server ZooKeeper ensemble
 // (zookeeper://a:2181,b:2181,c:2181), calling all along while the ensemble loses a follower, then its
@@ -11,9 +11,10 @@ import { failureRow, failureTableHead, followerPartitioned, leaderKilled, runFai
 // is on, and repeats every failure.
 
 const { bed, skip } = testbedForFile();
+const SESSION_MS = 4_000;
 
 test('the ZooKeeper registry rides out ensemble failures: no failed call, sessions and watches kept, the directory right again', { skip, timeout: 240_000 }, async (t) => {
-  const world = await EnsembleWorld.start(bed(), { sessionTimeoutMs: 4_000, ratePerSecond: 100, initialProviders: 2 });
+  const world = await EnsembleWorld.start(bed(), { sessionTimeoutMs: SESSION_MS, ratePerSecond: 100, initialProviders: 2 });
   t.after(() => world.stop());
   const figures: FailureFigures[] = [];
   try {
@@ -27,6 +28,8 @@ test('the ZooKeeper registry rides out ensemble failures: no failed call, sessio
         assert.equal(measured.failed, 0, `${measured.failed} of ${measured.calls} calls failed: ${measured.failures.join(' | ')}`);
         assert.equal(measured.expired, 0, `no session expired: the clients moved to another server in time; ${measured.timeline}`);
         assert.deepEqual(measured.lostProviders, [], `the live providers stayed listed: their ephemeral nodes survived; ${measured.timeline}`);
+        assert.ok(measured.listedMs <= listedByMs(measured, SESSION_MS),
+          `the directory was right again ${measured.listedMs} ms after the failure, the ensemble serving again after ${measured.quorumMs} ms; ${measured.timeline}`);
         assert.ok(measured.calls > 0, 'calls ran during the failure');
       });
     }

@@ -185,6 +185,16 @@ export async function runFailure(world: EnsembleWorld, bed: Testbed, fault: Ense
   };
 }
 
+/**
+ * By when the consumer must list the provider registered right after a failure, in ms from it: within
+ * the session timeout, as ZooKeeper's own clients bound it (a silent server is left after two thirds
+ * of it, and another tried at once); or, when the servers left took longer than that to elect a
+ * leader (nothing is written without one), soon after they serve again, as a status poll saw it.
+ */
+export function listedByMs(figures: FailureFigures, sessionTimeoutMs: number): number {
+  return Math.max(sessionTimeoutMs, figures.quorumMs + sessionTimeoutMs / 8);
+}
+
 /** Times in ms from the fault, but the last one, from the kill of a provider. */
 export const failureTableHead = ['failure', 'server taken', 'calls', 'failed', 'quorum back', 'consumer reconnected', 'new provider registered',
   'listed by consumer', 'first called', 'killed provider dropped', 'sessions expired'];
