@@ -17,7 +17,9 @@
 # The four-letter words srvr, cons and mntr are allowed.
 #
 # Environment: ZK_TICK_MS (default 500: sessions of 1-10 s), ZK_CLIENT_PORT (default 2181),
-# ZK_READY_TIMEOUT_S (default 30), ZK_HEAP (default 256m).
+# ZK_READY_TIMEOUT_S (default 30), ZK_HEAP (default 256m), ZK_MAX_NOTIFICATION_MS (default 1000,
+# ZooKeeper's own 60000: see launch), ZK_KEEP_LOGS (a folder: `stop` copies each server's log there
+# as <DIR's name>-<ID>.log, to look at the elections after the run).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -118,9 +120,14 @@ launch() {
   [[ $ns == - ]] || enter=(ip netns exec "$ns")
   # A simple command (no function, no subshell), so that $! is the server's own pid: ip execs java.
   # cnxTimeout: an election should not wait 5 s on a peer that does not answer (a partitioned one).
+  # maxNotificationInterval: a server in an election that has heard no vote within its wait sends
+  # its own again (or reconnects), the wait starting at 200 ms and doubling, up to 60 s by default.
+  # A vote lost between the two servers left (their connection broken or being made again as the
+  # leader dies) is then sent again at the next of 0.2, 0.6, 1.4, 3.0, 6.2, 12.6 s... into the
+  # election. At most 1 s apart, the retries cost a few small messages a second, during elections only.
   "${enter[@]}" java "-Xmx${ZK_HEAP:-256m}" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -Dzookeeper.log.dir="$node" -Dzookeeper.root.logger=INFO,CONSOLE -Dzookeeper.jmx.log4j.disable=true \
-    -Dzookeeper.cnxTimeout=1000 \
+    -Dzookeeper.cnxTimeout=1000 -Dzookeeper.fastleader.maxNotificationInterval="${ZK_MAX_NOTIFICATION_MS:-1000}" \
     -cp "$CLASSPATH_ZK" org.apache.zookeeper.server.quorum.QuorumPeerMain "$node/zoo.cfg" \
     >>"$node/zookeeper.log" 2>&1 </dev/null &
   echo $! >"$node/zookeeper.pid"
@@ -228,6 +235,13 @@ stop() {
     done
   done <"$dir/members"
   while read -r id _ _; do rm -f "$dir/$id/zookeeper.pid"; done <"$dir/members"
+  if [[ -n ${ZK_KEEP_LOGS:-} ]]; then
+    mkdir -p "$ZK_KEEP_LOGS"
+    while read -r id _ _; do
+      [[ -f $dir/$id/zookeeper.log ]] && cp "$dir/$id/zookeeper.log" "$ZK_KEEP_LOGS/$(basename "$dir")-$id.log"
+    done <"$dir/members"
+  fi
+  return 0
 }
 
 cmd=${1:-}
