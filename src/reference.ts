@@ -23,7 +23,7 @@ import { defaults as globalDefaults } from './options.js';
 export interface RoutingOptions {
   /**
    * A balancer name (`random`, the default, weighted; `roundrobin`, `leastactive`, `consistenthash`,
-   * `p2c`, or one added with `registerBalancer`), or a `LoadBalancer` object. A name gets each method
+   * `p2c`, `shortestresponse`, or one added with `registerBalancer`), or a `LoadBalancer` object. A name gets each method
    * a balancer of its own; an object is shared as it is by every method (and reference) it is set on,
    * so it should keep no per-method state, or be given per method.
    */

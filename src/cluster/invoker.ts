@@ -8,13 +8,11 @@ import { TOKEN_PARAM, withProviderToken } from '../security/provider-token.js';
 import type { Channel } from '../transport/transport.js';
 import { withAttemptTimeout, type AttemptTimeouts } from './attempt-deadline.js';
 import type { Candidate } from './balancers/balancer.js';
+import { nextPeakMs, PEAK_ALPHA, PEAK_IDLE_MS } from './balancers/latency.js';
 import { CircuitBreaker, type CircuitBreakerOptions, type CircuitEvent, type CircuitState } from './circuit-breaker.js';
 import type { AdaptiveLimit } from './adaptive-limit.js';
 import type { OutlierHost } from './outlier-ejection.js';
 import { Code } from '../core/code.js';
-
-// Weight of the newest sample in the latency average: about the last ten calls count.
-const EWMA_ALPHA = 0.2;
 
 /**
  * One provider as a client sees it: its registry record, the channel to its address, and what the
@@ -22,7 +20,12 @@ const EWMA_ALPHA = 0.2;
  */
 export class Invoker implements Candidate, AttemptTarget {
   active = 0;
+  /** Peak-EWMA latency when the last call ended, in ms (balancers/latency.ts). */
   latencyEwmaMs = 0;
+  /** When the last call to it ended (`performance.now()`). */
+  sampledAt = 0;
+  /** Sum of the start times of the calls in flight (`performance.now()`), for their mean age. */
+  pendingStartsMs = 0;
   /** Timeouts a traffic rule sets for calls to this provider alone (set by the directory); undefined for none. */
   attemptTimeouts: AttemptTimeouts | undefined = undefined;
   /** This client's adaptive limit of calls in flight to the provider (set by the directory); undefined for none. */
@@ -99,9 +102,10 @@ export class Invoker implements Candidate, AttemptTarget {
     const sent = withProviderToken(probe?.call ?? timed, this.token);
     this.active++;
     const started = performance.now();
+    this.pendingStartsMs += started;
     try {
       const value = await (probe?.run === undefined ? this.channel.call(sent, this.target) : probe.run(() => this.channel.call(sent, this.target)));
-      const ended = this.settled(started);
+      const ended = this.settled(started, false);
       breaker?.onSuccess(ended - started, ended);
       // `active` no longer counts this call; the limit's sample does.
       this.limiter?.onSample(ended - started, this.active + 1, ended);
@@ -109,7 +113,7 @@ export class Invoker implements Candidate, AttemptTarget {
       if (probe !== undefined) tell(probe, undefined);
       return value;
     } catch (error) {
-      const ended = this.settled(started);
+      const ended = this.settled(started, true);
       const failure = RpcError.from(error);
       breaker?.onError(failure, ended - started, ended);
       if (this.limiter !== undefined && (failure.code === Code.RESOURCE_EXHAUSTED || failure.code === Code.DEADLINE_EXCEEDED)) this.limiter.onDrop(this.active + 1, ended);
@@ -119,12 +123,18 @@ export class Invoker implements Candidate, AttemptTarget {
     }
   }
 
-  /** Counts a call out and keeps the latency average; returns the time it ended. */
-  private settled(started: number): number {
-    this.active--;
+  /** Counts a call out and keeps the latency figures; returns the time it ended. */
+  private settled(started: number, failed: boolean): number {
+    // Back to exactly 0 whenever nothing is in flight, so that rounding cannot build up.
+    this.pendingStartsMs = --this.active === 0 ? 0 : this.pendingStartsMs - started;
     const ended = performance.now();
     const elapsed = ended - started;
-    this.latencyEwmaMs = this.latencyEwmaMs === 0 ? elapsed : this.latencyEwmaMs + EWMA_ALPHA * (elapsed - this.latencyEwmaMs);
+    // nextPeakMs, with its two common cases first, where they cost no call.
+    const peak = this.latencyEwmaMs;
+    if (elapsed >= peak) this.latencyEwmaMs = elapsed;
+    else if (ended - this.sampledAt > PEAK_IDLE_MS) this.latencyEwmaMs = nextPeakMs(peak, this.sampledAt, elapsed, ended, failed);
+    else if (!failed) this.latencyEwmaMs = peak + PEAK_ALPHA * (elapsed - peak);
+    this.sampledAt = ended;
     return ended;
   }
 }

@@ -44,6 +44,19 @@ export interface PhaseFigures {
   readonly failedWhileOpen: number;
   /** From the start of the calls until the faulty provider's circuit first opened, if it did. */
   readonly openedAfterMs?: number;
+  /** Calls the faulty provider answered. */
+  readonly toFaulty: number;
+  /** With `limits`: the client's adaptive limits as the phase ended, the faulty provider's first. */
+  readonly limits?: readonly number[];
+}
+
+/** How the consumers call: `ratePerSecond` (open loop), or `lanes` calls always in flight (closed loop). */
+export interface WorldOptions {
+  readonly providers: number;
+  readonly ratePerSecond?: number;
+  readonly lanes?: number;
+  /** Report the consumers' adaptive limits with each phase's figures. */
+  readonly limits?: boolean;
 }
 
 /** Providers and consumers, each in a host of its own; consumers reach providers by fixed addresses. */
@@ -54,7 +67,7 @@ export class BrownoutWorld {
     readonly consumers: ReadonlyArray<{ readonly setup: ClientSetup; readonly process: HostProcess }>,
   ) {}
 
-  static async start(bed: Testbed, setups: readonly ClientSetup[], options: { providers: number; ratePerSecond: number }): Promise<BrownoutWorld> {
+  static async start(bed: Testbed, setups: readonly ClientSetup[], options: WorldOptions): Promise<BrownoutWorld> {
     const providerHosts = await bed.addHosts(...Array.from({ length: options.providers }, (_, i) => `b${i + 1}`));
     const providers = await Promise.all(providerHosts.map(async (host) => {
       const process = bed.node(host, providerScript, [JSON.stringify({ label: host.name, listen: `tcp://${host.address}:0` })], `provider ${host.name}`);
@@ -66,6 +79,8 @@ export class BrownoutWorld {
       const process = bed.node(consumerHosts[i]!, consumerScript, [JSON.stringify({
         urls: providers.map((provider) => provider.address),
         ratePerSecond: options.ratePerSecond,
+        lanes: options.lanes,
+        limits: options.limits,
         client: setup.client,
         proxy: setup.proxy,
       })], `consumer ${setup.name}`);
@@ -111,6 +126,9 @@ export class BrownoutWorld {
     const openWindows = circuit.flatMap((change, i) =>
       (change.to === 'OPEN' ? [[change.at, Math.min(circuit[i + 1]?.at ?? endedAt, change.at + openMs - 50)] as const] : []));
     const failureStarts = stats.failureStarts as number[];
+    const byLabel = stats.byLabel as Record<string, number>;
+    const limits = stats.limits as Record<string, number> | undefined;
+    const faultyLimit = limits === undefined ? undefined : Object.entries(limits).find(([address]) => address.includes(host))?.[1];
     return {
       fault: fault.name,
       setup: setup.name,
@@ -118,7 +136,11 @@ export class BrownoutWorld {
       failed: Number(stats.failed),
       codes: stats.codes as Record<string, number>,
       okMs: stats.okMs as PhaseFigures['okMs'],
-      byLabel: stats.byLabel as Record<string, number>,
+      byLabel,
+      toFaulty: byLabel[this.faulty.host.name] ?? 0,
+      ...(limits === undefined ? {} : {
+        limits: [faultyLimit ?? Number.NaN, ...Object.entries(limits).filter(([address]) => !address.includes(host)).map(([, limit]) => limit)],
+      }),
       failures: stats.firstFailures as string[],
       circuit,
       openedAfterMs: openWindows.length > 0 ? openWindows[0]![0] - startedAt : undefined,
@@ -137,4 +159,40 @@ export function phaseRow(figures: PhaseFigures): Array<string | number | null | 
   const rate = figures.calls === 0 ? '-' : `${((100 * figures.failed) / figures.calls).toFixed(1)} %`;
   return [figures.fault, figures.setup, figures.calls, figures.failed, rate, figures.okMs.p50, figures.okMs.p90, figures.okMs.p99, figures.okMs.max,
     figures.openedAfterMs];
+}
+
+/** One consumer's healthy phase and the brown-out phase after it, in one round. */
+export interface BrownoutRound {
+  readonly round: number;
+  readonly healthy: PhaseFigures;
+  readonly slowed: PhaseFigures;
+}
+
+export const roundTableHead = ['client', 'round', 'calls', 'failed', 'error rate', 'healthy p99 ms', 'brown-out p99 ms', 'ratio', 'calls to the slow one', 'share', 'limits (slow; others)'];
+
+export function roundRow({ round, healthy, slowed }: BrownoutRound): Array<string | number | null | undefined> {
+  const ratio = healthy.okMs.p99 && slowed.okMs.p99 !== null ? (slowed.okMs.p99 / healthy.okMs.p99).toFixed(2) : '-';
+  return [slowed.setup, round, slowed.calls, slowed.failed, percent(slowed.failed, slowed.calls), healthy.okMs.p99, slowed.okMs.p99, ratio, slowed.toFaulty,
+    percent(slowed.toFaulty, slowed.calls), slowed.limits === undefined ? '-' : `${slowed.limits[0]}; ${slowed.limits.slice(1).join(', ')}`];
+}
+
+/** Per client: the p99 ratio's median and range, rounds within 2×, and the worst error rate and share of calls to the slow provider. */
+export const summaryTableHead = ['client', 'rounds', 'p99 ratio, median', 'range', 'rounds within 2×', 'healthy p99 ms', 'brown-out p99 ms', 'worst error rate', 'calls to the slow one'];
+
+export function summaryRows(rounds: readonly BrownoutRound[]): Array<Array<string | number>> {
+  const setups = [...new Set(rounds.map((one) => one.slowed.setup))];
+  return setups.map((setup) => {
+    const mine = rounds.filter((one) => one.slowed.setup === setup);
+    const ratios = mine.map(({ healthy, slowed }) => (slowed.okMs.p99 ?? Number.NaN) / (healthy.okMs.p99 ?? Number.NaN)).sort((a, b) => a - b);
+    const range = (values: number[], digits: number) => `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
+    const worst = Math.max(...mine.map(({ slowed }) => slowed.failed / Math.max(1, slowed.calls)));
+    const shares = mine.map(({ slowed }) => slowed.toFaulty / Math.max(1, slowed.calls));
+    return [setup, mine.length, ratios[Math.floor(ratios.length / 2)]!.toFixed(2), range(ratios, 2), `${ratios.filter((ratio) => ratio <= 2).length} of ${mine.length}`,
+      range(mine.map(({ healthy }) => healthy.okMs.p99 ?? Number.NaN), 1), range(mine.map(({ slowed }) => slowed.okMs.p99 ?? Number.NaN), 1),
+      `${(100 * worst).toFixed(2)} %`, `${range(mine.map(({ slowed }) => slowed.toFaulty), 0)} (${range(shares.map((share) => 100 * share), 2)} %)`];
+  });
+}
+
+function percent(part: number, whole: number): string {
+  return whole === 0 ? '-' : `${((100 * part) / whole).toFixed(2)} %`;
 }

@@ -38,7 +38,7 @@ const malformed: Array<[string, string, RegExp]> = [
   ['a zero timeout', 'key: demo.Store\nconfigs:\n  - side: consumer\n    parameters: {timeout: 0}', /not a valid timeout: expected at least 1/],
   ['a fractional weight', 'key: demo.Store\nconfigs:\n  - side: provider\n    parameters: {weight: 1.5}', /not a valid weight/],
   ['a negative weight', 'key: demo.Store\nconfigs:\n  - side: provider\n    parameters: {weight: -1}', /not a valid weight: expected at least 0/],
-  ['an unknown balancer', 'key: demo.Store\nconfigs:\n  - side: consumer\n    parameters: {loadbalance: shortestresponse}', /unknown load balancer "shortestresponse"; known: random/],
+  ['an unknown balancer', 'key: demo.Store\nconfigs:\n  - side: consumer\n    parameters: {loadbalance: adaptive}', /unknown load balancer "adaptive"; known: random/],
   ['an unknown strategy', 'key: demo.Store\nconfigs:\n  - side: consumer\n    parameters: {cluster: failfase}', /unknown cluster strategy "failfase"/],
   ['disabled that is no boolean', 'key: demo.Store\nconfigs:\n  - side: provider\n    parameters: {disabled: "1"}', /not a valid disabled: expected true or false/],
   ['a breaker rate above 1', 'key: demo.Store\nconfigs:\n  - side: consumer\n    parameters: {circuitbreaker.failureRateThreshold: 1.5}', /expected a share above 0/],

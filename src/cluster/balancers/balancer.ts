@@ -6,8 +6,16 @@ export interface Candidate {
   readonly provider: Provider;
   /** Calls this client has in flight to the provider now. */
   readonly active: number;
-  /** Exponentially weighted moving average of this client's call latency to it, in ms (0 = no data). */
+  /**
+   * This client's call latency to it in ms, a peak EWMA (src/cluster/balancers/latency.ts): it rose to
+   * any call slower than itself, moved a fifth of the way toward faster ones, and stands as it was
+   * when the last call ended (0 = no data). `expectedLatencyMs` reads it decayed since then.
+   */
   readonly latencyEwmaMs: number;
+  /** When its last call ended, on the `performance.now()` clock. */
+  readonly sampledAt?: number;
+  /** The sum of the start times (`performance.now()`) of its calls in flight: with `active`, their mean age. */
+  readonly pendingStartsMs?: number;
 }
 
 /** Picks the provider for one call. `candidates` is never empty. */
@@ -24,4 +32,6 @@ export interface BalancerOptions {
   now?: () => number;
   /** Random source in [0, 1); tests pass a seeded one. Default `Math.random`. */
   random?: () => number;
+  /** Clock of call latencies and ages, the one calls are timed with; tests pass their own. Default `performance.now`. */
+  monotonicNow?: () => number;
 }

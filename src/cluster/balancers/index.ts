@@ -7,6 +7,7 @@ import { leastActiveBalancer } from './least-active.js';
 import { p2cBalancer } from './p2c.js';
 import { randomBalancer } from './random.js';
 import { roundRobinBalancer } from './round-robin.js';
+import { shortestResponseBalancer } from './shortest-response.js';
 
 export type { BalancerOptions, Candidate, LoadBalancer } from './balancer.js';
 export { effectiveWeight } from './weight.js';
@@ -24,10 +25,11 @@ const factories = new ExtensionTable<BalancerFactory>('load balancer', 'name', (
   ['leastactive', leastActiveBalancer],
   ['consistenthash', consistentHashBalancer],
   ['p2c', p2cBalancer],
+  ['shortestresponse', shortestResponseBalancer],
 ]);
 
 /** The built-in policies. */
-export type BalancerName = 'random' | 'roundrobin' | 'leastactive' | 'consistenthash' | 'p2c';
+export type BalancerName = 'random' | 'roundrobin' | 'leastactive' | 'consistenthash' | 'p2c' | 'shortestresponse';
 
 /**
  * How options choose a balancer: a built-in or registered name (a new balancer per method of each

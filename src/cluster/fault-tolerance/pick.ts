@@ -1,6 +1,7 @@
 import { Code } from '../../core/code.js';
 import type { Invocation } from '../../core/invocation.js';
 import { RpcError } from '../../core/rpc-error.js';
+import { expectedCost } from '../balancers/latency.js';
 import type { Invoker } from '../invoker.js';
 import type { ClusterContext } from './strategy.js';
 
@@ -8,7 +9,7 @@ import type { ClusterContext } from './strategy.js';
  * The balancer's choice among providers not yet tried for this call, preferring those not known
  * to be down or leaving, not ejected as outliers, and with room under their limits. When every one
  * that is up is at a limit (or its circuit is open), the one that should answer soonest by its
- * latency average and calls in flight: a random one could be a provider whose limit is low because
+ * expected latency and calls in flight: a random one could be a provider whose limit is low because
  * it is slow. Throws UNAVAILABLE when none is left.
  */
 export function pick(context: ClusterContext, call: Invocation, tried?: ReadonlySet<Invoker>): Invoker {
@@ -29,12 +30,13 @@ export function pick(context: ClusterContext, call: Invocation, tried?: Readonly
   return context.balancer.select(fresh, call);
 }
 
-/** The provider with the least latency average × (calls in flight + 1); one without latency data first. */
+/** The provider with the least expected latency × (calls in flight + 1), as `p2c` weighs them. */
 function soonest(invokers: readonly Invoker[]): Invoker {
   let best = invokers[0]!;
   let bestCost = Infinity;
+  const now = performance.now();
   for (const invoker of invokers) {
-    const cost = invoker.latencyEwmaMs * (invoker.active + 1);
+    const cost = expectedCost(invoker, now);
     if (cost < bestCost) {
       best = invoker;
       bestCost = cost;

@@ -14,6 +14,9 @@ export interface CandidateInit {
   weight?: number;
   active?: number;
   latencyEwmaMs?: number;
+  /** When its last call ended, and the sum of its calls' start times, on the balancer's monotonic clock. */
+  sampledAt?: number;
+  pendingStartsMs?: number;
   /** Start time (epoch ms) and warm-up length, for warm-up tests. */
   timestamp?: number;
   warmupMs?: number;
@@ -25,7 +28,12 @@ export function candidate(host: number, init: CandidateInit = {}): Candidate {
   query.set('timestamp', String(init.timestamp ?? 0));
   if (init.warmupMs !== undefined) query.set('warmup', String(init.warmupMs));
   const provider = parseProviderUrl(`tcp://10.0.0.${host}:20880/demo.Store?${query.toString()}`);
-  return { provider, active: init.active ?? 0, latencyEwmaMs: init.latencyEwmaMs ?? 0 };
+  const { sampledAt, pendingStartsMs } = init;
+  return { provider, active: init.active ?? 0, latencyEwmaMs: init.latencyEwmaMs ?? 0, ...defined({ sampledAt, pendingStartsMs }) };
+}
+
+function defined<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 /** A call of `Service.get` with the given arguments. */

@@ -7,11 +7,11 @@ import { mulberry32 } from '../../support/random.js';
 import { call, candidate } from './fixtures.js';
 
 describe('createBalancer', () => {
-  it('knows random, roundrobin, leastactive, consistenthash and p2c', () => {
-    assert.deepEqual([...balancerNames].sort(), ['consistenthash', 'leastactive', 'p2c', 'random', 'roundrobin']);
+  it('knows random, roundrobin, leastactive, consistenthash, p2c and shortestresponse', () => {
+    assert.deepEqual([...balancerNames].sort(), ['consistenthash', 'leastactive', 'p2c', 'random', 'roundrobin', 'shortestresponse']);
   });
 
-  for (const name of ['random', 'roundrobin', 'leastactive', 'consistenthash', 'p2c'] as const) {
+  for (const name of ['random', 'roundrobin', 'leastactive', 'consistenthash', 'p2c', 'shortestresponse'] as const) {
     it(`creates a working ${name} balancer that only returns candidates`, () => {
       const balancer = createBalancer(name, { random: mulberry32(41), now: () => 0 });
       const candidates = [candidate(1), candidate(2), candidate(3)];
@@ -33,7 +33,7 @@ describe('createBalancer', () => {
         (error: unknown) => {
           assert.ok(error instanceof RpcError);
           assert.equal(error.code, Code.INVALID_ARGUMENT);
-          assert.match(error.message, /random, roundrobin, leastactive, consistenthash, p2c/);
+          assert.match(error.message, /random, roundrobin, leastactive, consistenthash, p2c, shortestresponse/);
           assert.ok(error.message.includes(JSON.stringify(name)));
           return true;
         },

@@ -26,11 +26,22 @@ describe('power-of-two-choices balancer', () => {
     assert.equal(p2cBalancer({ random: mulberry32(23) }).select(candidates, call()), candidates[1]);
   });
 
-  it('treats a provider with no latency data yet as the best', () => {
-    const candidates = [candidate(1, { latencyEwmaMs: 1 }), candidate(2, { latencyEwmaMs: 0, active: 3 })];
+  it('treats a provider with no latency data yet as the best while it has no call in flight, the worst while it has', () => {
+    const idle = [candidate(1, { latencyEwmaMs: 1 }), candidate(2, { latencyEwmaMs: 0, active: 0 })];
     const balancer = p2cBalancer({ random: mulberry32(24) });
-    const counts = tally(candidates, 1000, () => balancer.select(candidates, call()));
-    assert.deepEqual(counts, [0, 1000]);
+    assert.deepEqual(tally(idle, 1000, () => balancer.select(idle, call())), [0, 1000]);
+    const waiting = [candidate(1, { latencyEwmaMs: 50, active: 9 }), candidate(2, { latencyEwmaMs: 0, active: 1 })];
+    assert.deepEqual(tally(waiting, 1000, () => balancer.select(waiting, call())), [1000, 0]);
+  });
+
+  it('weighs by the peak-EWMA estimate: a provider whose calls in flight have aged is passed over', () => {
+    // Both answered in 1 ms so far; the second's 3 calls in flight have been out for 30 ms.
+    const candidates = [
+      candidate(1, { latencyEwmaMs: 1, sampledAt: 999, active: 3, pendingStartsMs: 3 * 999 }),
+      candidate(2, { latencyEwmaMs: 1, sampledAt: 990, active: 3, pendingStartsMs: 3 * 970 }),
+    ];
+    const balancer = p2cBalancer({ random: mulberry32(27), monotonicNow: () => 1_000 });
+    assert.deepEqual(tally(candidates, 1000, () => balancer.select(candidates, call())), [1000, 0]);
   });
 
   it('spreads evenly when latencies and loads are equal', () => {
