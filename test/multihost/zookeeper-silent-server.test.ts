@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createZooKeeperRegistry, type Logger } from '../../src/index.js';
 import { parseProviderUrl, providerUrl, type Provider } from '../../src/registry/provider.js';
@@ -46,9 +46,13 @@ async function until(what: string, check: () => boolean, timeoutMs: number): Pro
   }
 }
 
-test('a registry whose ZooKeeper server goes silent reconnects to another server with its session, nodes and watch', async (t) => {
+/**
+ * A registry reaching the one ZooKeeper server through `count` relays (as if through that many
+ * servers), its connection log, and an observer connected straight to the server.
+ */
+async function relayedRegistry(t: TestContext, count: number) {
   const target = `tcp://${server().connectString}`;
-  const relays: FaultProxy[] = [await faultProxy({ target }), await faultProxy({ target })];
+  const relays: FaultProxy[] = await Promise.all(Array.from({ length: count }, () => faultProxy({ target })));
   t.after(() => Promise.all(relays.map((relay) => relay.close())));
   const log = connectionLog();
   const registry = await createZooKeeperRegistry(relays.map((relay) => relay.address.slice('tcp://'.length)).join(','),
@@ -56,6 +60,11 @@ test('a registry whose ZooKeeper server goes silent reconnects to another server
   t.after(() => registry.close());
   const observer = await createZooKeeperRegistry(server().connectString, { sessionTimeoutMs: SESSION_MS, cacheFile: false, registerConsumers: false });
   t.after(() => observer.close());
+  return { relays, log, registry, observer };
+}
+
+test('a registry whose ZooKeeper server goes silent reconnects to another server with its session, nodes and watch', async (t) => {
+  const { relays, log, registry, observer } = await relayedRegistry(t, 2);
 
   const first = providerAt(1);
   await registry.register(first);
@@ -87,15 +96,7 @@ test('a registry whose ZooKeeper server goes silent reconnects to another server
 });
 
 test('a registry that lost a silent server tries the others, not that one, while they refuse, and resumes its session on the first that serves', async (t) => {
-  const target = `tcp://${server().connectString}`;
-  const relays: FaultProxy[] = await Promise.all([1, 2, 3].map(() => faultProxy({ target })));
-  t.after(() => Promise.all(relays.map((relay) => relay.close())));
-  const log = connectionLog();
-  const registry = await createZooKeeperRegistry(relays.map((relay) => relay.address.slice('tcp://'.length)).join(','),
-    { sessionTimeoutMs: SESSION_MS, cacheFile: false, logger: log.logger });
-  t.after(() => registry.close());
-  const observer = await createZooKeeperRegistry(server().connectString, { sessionTimeoutMs: SESSION_MS, cacheFile: false, registerConsumers: false });
-  t.after(() => observer.close());
+  const { relays, log, registry, observer } = await relayedRegistry(t, 3);
 
   const first = providerAt(3);
   await registry.register(first);
