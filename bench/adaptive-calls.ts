@@ -7,6 +7,7 @@
 import { createClient, createServer } from '../src/index.js';
 import { BenchService } from './governance-setups.js';
 import { servers, setups } from './adaptive-setups.js';
+import { runAddCalls } from './add-calls.js';
 
 const IN_FLIGHT = 128;
 
@@ -18,15 +19,7 @@ async function run(name: string, calls: number): Promise<void> {
   const [url] = await server.listen();
   const client = createClient({ url: url!, ...setup.client });
   const bench = client.proxy(BenchService);
-  let seq = 0;
-  const lane = async () => {
-    while (seq < calls) {
-      const a = seq++;
-      const sum = await bench.add(a, 7);
-      if (sum !== a + 7) throw new Error(`add(${a}, 7) returned ${String(sum)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  await runAddCalls((a, b) => bench.add(a, b), calls, IN_FLIGHT);
   await client.close();
   await server.close();
 }

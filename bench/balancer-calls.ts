@@ -7,6 +7,7 @@
  */
 import { createClient, createServer, type Server } from '../src/index.js';
 import { BenchService } from './governance-setups.js';
+import { runAddCalls } from './add-calls.js';
 
 const IN_FLIGHT = 128;
 
@@ -21,15 +22,7 @@ async function run(balancer: string, calls: number): Promise<void> {
   }
   const client = createClient({ url: urls, loadBalance: balancer, retryBudget: false });
   const bench = client.proxy(BenchService);
-  let seq = 0;
-  const lane = async () => {
-    while (seq < calls) {
-      const a = seq++;
-      const sum = await bench.add(a, 7);
-      if (sum !== a + 7) throw new Error(`add(${a}, 7) returned ${String(sum)}`);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  await runAddCalls((a, b) => bench.add(a, b), calls, IN_FLIGHT);
   await client.close();
   await Promise.all(servers.map((server) => server.close()));
 }

@@ -13,6 +13,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { Pool } from 'undici';
 import { createClient, createServer } from '../src/index.js';
 import { BenchService } from './systems/switchyard.js';
+import { runAddCalls } from './add-calls.js';
 
 const IN_FLIGHT = 128;
 type Add = (a: number, b: number) => Promise<number>;
@@ -70,16 +71,8 @@ function switchyardClient(url: string): { add: Add; close(): Promise<void> } {
 async function run(setup: string, calls: number): Promise<void> {
   const server = setup === 'plain' || setup === 'client' ? await bareServer() : await switchyardServer();
   const client = setup === 'plain' || setup === 'server' ? plainClient(server.url, `/${BenchService.key.name}/add`) : switchyardClient(server.url);
-  let seq = 0;
-  const lane = async () => {
-    while (seq < calls) {
-      const a = seq++;
-      const sum = await client.add(a, 7);
-      if (sum !== a + 7) throw new Error(`add(${a}, 7) returned ${String(sum)}`);
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+    await runAddCalls(client.add, calls, IN_FLIGHT);
   } finally {
     // A failed call must not leave the process waiting on open sockets.
     await client.close();

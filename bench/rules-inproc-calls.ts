@@ -29,6 +29,7 @@ import { defaults } from '../src/options.js';
 import { createEmbeddedRegistry } from '../src/registry/embedded.js';
 import { serviceRuleKey } from '../src/rules/store-keys.js';
 import { BenchService, type Bench } from './governance-setups.js';
+import { runAddCalls } from './add-calls.js';
 
 const IN_FLIGHT = 128;
 const PROVIDER_APP = 'bench-provider';
@@ -94,15 +95,7 @@ async function run(setup: string, calls: number): Promise<void> {
     client = createClient({ registry, application: 'bench-consumer', waitForProvidersMs: 60_000, ...QUIET });
     const bench = client.proxy(BenchService);
     await awaitRulesInForce(setup, bench, 600_000);
-    let seq = 0;
-    const lane = async () => {
-      while (seq < calls) {
-        const a = seq++;
-        const sum = await bench.add(a, 7);
-        if (sum !== a + 7) throw new Error(`add(${a}, 7) returned ${String(sum)}`);
-      }
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+    await runAddCalls((a, b) => bench.add(a, b), calls, IN_FLIGHT);
   } finally {
     // On failure too: an open server would keep the process alive.
     await client?.close();
