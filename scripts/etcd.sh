@@ -25,9 +25,7 @@ usage() {
 etcd_install() {
   command -v etcd >/dev/null && return 0
   echo "installing etcd-server (apt-get)..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends etcd-server >&2
+  bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" etcd-server
   command -v etcd >/dev/null || { echo "etcd-server install did not provide etcd" >&2; exit 1; }
 }
 

@@ -20,9 +20,7 @@ flatc_bin() {
 flatc_install() {
   [[ -n $(flatc_bin) ]] && return 0
   echo "installing flatbuffers-compiler (apt-get)..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends flatbuffers-compiler >&2
+  bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" flatbuffers-compiler
   [[ -n $(flatc_bin) ]] || { echo "flatbuffers-compiler did not provide flatc" >&2; exit 1; }
 }
 

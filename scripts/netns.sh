@@ -60,10 +60,7 @@ check() {
 install_iptables() {
   command -v iptables >/dev/null && return 0
   echo "installing iptables (apt-get)..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  local lock=(-o DPkg::Lock::Timeout=300)
-  apt-get install "${lock[@]}" -y -qq --no-install-recommends iptables >&2 2>/dev/null ||
-    { apt-get update "${lock[@]}" -qq >&2 && apt-get install "${lock[@]}" -y -qq --no-install-recommends iptables >&2; }
+  bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" iptables
   command -v iptables >/dev/null || die "iptables did not install"
 }
 

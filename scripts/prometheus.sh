@@ -18,13 +18,7 @@ usage() {
 prom_install() {
   if [[ -x $BIN ]]; then echo "$BIN"; return 0; fi
   echo "installing prometheus (apt-get)..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  # The package may already be in apt's cache: try without refreshing the lists first, and
-  # refresh them (once) only when that fails.
-  if ! apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 prometheus >&2; then
-    apt-get update -qq -o DPkg::Lock::Timeout=120 >&2
-    apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 prometheus >&2
-  fi
+  bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" prometheus
   [[ -x $BIN ]] || { echo "prometheus install did not provide $BIN" >&2; exit 1; }
   echo "$BIN"
 }

@@ -19,9 +19,7 @@ usage() {
 zk_install() {
   [[ -f $JAR ]] && return 0
   echo "installing zookeeper (apt-get)..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends zookeeper >&2
+  bash "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh" zookeeper
   [[ -f $JAR ]] || { echo "zookeeper install did not provide $JAR" >&2; exit 1; }
 }
 

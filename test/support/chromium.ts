@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -10,11 +11,8 @@ const CHROMIUM = '/usr/bin/chromium';
 /** Debian's Chromium, installed with apt-get if it is missing (needs root). */
 export async function ensureChromium(): Promise<string> {
   if (existsSync(CHROMIUM)) return CHROMIUM;
-  const run = promisify(execFile);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  // A new machine's package lists may be empty or old: refresh them first.
-  await run('apt-get', ['update', '-qq'], { env, timeout: 300_000 });
-  await run('apt-get', ['install', '-y', '-qq', 'chromium'], { env, timeout: 300_000 });
+  // The project's installer queues behind any other test installing a package meanwhile.
+  await promisify(execFile)('bash', [fileURLToPath(new URL('../../scripts/apt-install.sh', import.meta.url)), 'chromium'], { timeout: 600_000 });
   if (!existsSync(CHROMIUM)) throw new Error('apt-get install chromium did not install /usr/bin/chromium');
   return CHROMIUM;
 }
