@@ -19,8 +19,7 @@ export function jsonSerializer(limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Se
   return {
     id: 1,
     name: 'json',
-    // JSON.stringify gives undefined for a value it cannot write (undefined itself): empty bytes, read back as undefined.
-    encode: (value) => utf8(isPlain(value) ? JSON.stringify(value) : ((JSON.stringify(value, replacer) as string | undefined) ?? '')),
+    encode: (value) => utf8(jsonText(value)),
     decode(bytes) {
       if (bytes.length === 0) return undefined;
       if (mayExceed(bytes.length, limits)) checkJson(bytes, limits);
@@ -29,6 +28,16 @@ export function jsonSerializer(limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Se
       return text.includes('"$') ? JSON.parse(text, reviver) : JSON.parse(text);
     },
   };
+}
+
+/**
+ * What `jsonSerializer().encode` writes, as text rather than bytes, for a transport that writes
+ * text more cheaply (Node's HTTP server joins a text body to the head). Empty for a value JSON
+ * cannot write at all (undefined, a function, a symbol); throws where `encode` does.
+ */
+export function jsonText(value: unknown): string {
+  // JSON.stringify gives undefined for a value it cannot write (undefined itself): empty, read back as undefined.
+  return isPlain(value) ? JSON.stringify(value) : ((JSON.stringify(value, replacer) as string | undefined) ?? '');
 }
 
 /*

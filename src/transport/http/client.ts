@@ -1,3 +1,4 @@
+import { CallList, type Listed } from '../../core/call-list.js';
 import { CallWatch, refusal } from '../../core/call-watch.js';
 import { Code } from '../../core/code.js';
 import { requestMetadataOf } from '../../core/client-call.js';
@@ -45,7 +46,7 @@ export class HttpChannel implements Channel {
   private readonly maxResponseBytes: number;
   private readonly sender: HttpSender;
   private readonly backoff: Backoff;
-  private readonly calls = new Set<FetchCall>();
+  private readonly calls = new CallList<FetchCall>();
   /** Each service id, split once: its version and group headers and its methods' paths. */
   private readonly targets = new Map<string, Target>();
   private retryAt = 0;
@@ -94,7 +95,7 @@ export class HttpChannel implements Channel {
     try {
       headers = this.headers(invocation, serviceId, timeoutMs);
       if (input === undefined) body = json.encode(invocation.args);
-      else headers['content-type'] = NDJSON;
+      else headers = { ...headers, 'content-type': NDJSON };
     } catch (error) {
       throw new RpcError(Code.INVALID_ARGUMENT, `cannot send the call: ${errorMessage(error)}`, { unprocessed: true, cause: error });
     }
@@ -177,7 +178,7 @@ export class HttpChannel implements Channel {
     if (this.calls.size === 0) return;
     await new Promise<void>((resolve) => {
       const timer = startTimer(timeoutMs, () => {
-        for (const call of this.calls) call.abort(new RpcError(Code.CANCELLED, 'client closed'));
+        for (const call of this.calls.toArray()) call.abort(new RpcError(Code.CANCELLED, 'client closed'));
         resolve();
       }, undefined);
       this.idle = () => {
@@ -215,28 +216,37 @@ export class HttpChannel implements Channel {
     let target = this.targets.get(serviceId);
     if (target === undefined) {
       const { name, version, group } = splitServiceId(serviceId);
-      target = { name, version, group, paths: new Map() };
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (version !== undefined) headers[Header.version] = version;
+      if (group !== undefined) headers[Header.group] = group;
+      target = { name, headers: Object.freeze(headers), paths: new Map() };
       this.targets.set(serviceId, target);
     }
     return target;
   }
 
+  /**
+   * The request's headers. A call with no deadline, metadata or one-way flag shares its service's
+   * headers, made once: the senders only read them.
+   */
   private headers(invocation: Invocation, serviceId: string, timeoutMs: number | undefined): Record<string, string> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    const { version, group } = this.targetOf(serviceId);
-    if (version !== undefined) headers[Header.version] = version;
-    if (group !== undefined) headers[Header.group] = group;
-    if (timeoutMs !== undefined) headers[Header.timeout] = String(Math.min(timeoutMs, MAX_TIMEOUT_MS));
-    if (invocation.oneWay) headers[Header.oneWay] = '1';
+    const target = this.targetOf(serviceId);
     // Read without making it: a call nobody gave metadata has none.
     const metadata = requestMetadataOf(invocation);
+    const plain = timeoutMs === undefined && !invocation.oneWay && (metadata === undefined || metadata.size === 0);
+    if (plain) return target.headers;
+    const headers = { ...target.headers };
+    if (timeoutMs !== undefined) headers[Header.timeout] = String(Math.min(timeoutMs, MAX_TIMEOUT_MS));
+    if (invocation.oneWay) headers[Header.oneWay] = '1';
     if (metadata !== undefined && metadata.size > 0) for (const [name, value] of metadataHeaders(metadata)) headers[name] = value;
     return headers;
   }
 }
 
 /** One call's request, aborted when the call's deadline passes, its caller cancels or the channel closes. */
-class FetchCall extends CallWatch implements RequestControl {
+class FetchCall extends CallWatch implements RequestControl, Listed<FetchCall> {
+  listPrev: FetchCall | undefined = undefined;
+  listNext: FetchCall | undefined = undefined;
   /** Why the call was given up, if it was (not by close(), whose calls fail as the sender says). */
   reason: RpcError | undefined;
   abortReason: RpcError | undefined = undefined;
@@ -316,7 +326,7 @@ function describe(error: unknown): string {
 
 interface Target {
   readonly name: string;
-  readonly version: string | undefined;
-  readonly group: string | undefined;
+  /** The headers of a call that adds none: content type, version and group. */
+  readonly headers: Readonly<Record<string, string>>;
   readonly paths: Map<string, string>;
 }

@@ -4,8 +4,9 @@ import type { Logger } from '../../core/logger.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { dispatch, type CallResponder } from '../../core/dispatch.js';
 import type { ServerCall } from '../../core/server-call.js';
+import type { CallList, Listed } from '../../core/call-list.js';
 import { startTimerAt, stopTimer, type Timer } from '../../core/timer.js';
-import { jsonSerializer } from '../../serialization/json.js';
+import { jsonSerializer, jsonText } from '../../serialization/json.js';
 import type { Exchange, ExchangeCall } from './exchange.js';
 import { metadataHeaders } from './headers.js';
 import type { RequestLines } from './request-lines.js';
@@ -18,7 +19,7 @@ const NULL = new TextEncoder().encode('null');
 export interface CallHost {
   readonly logger: Logger;
   /** The calls the server still answers for. */
-  readonly calls: Set<HttpCall>;
+  readonly calls: CallList<HttpCall>;
 }
 
 /**
@@ -29,7 +30,9 @@ export interface CallHost {
  * its call and this object alive. The dispatcher finishes the call only when the handler has
  * settled (and its stream ended), so that a concurrency limit counts a handler for as long as it runs.
  */
-export class HttpCall implements ExchangeCall, CallResponder {
+export class HttpCall implements ExchangeCall, CallResponder, Listed<HttpCall> {
+  listPrev: HttpCall | undefined = undefined;
+  listNext: HttpCall | undefined = undefined;
   private exchange: Exchange | undefined;
   private host: CallHost | undefined;
   private timer: Timer | undefined;
@@ -104,15 +107,15 @@ export class HttpCall implements ExchangeCall, CallResponder {
       const answer = exchange.format?.result;
       if (answer !== undefined) return answer(exchange, call, value, metadata);
       if (value === undefined) return exchange.send(204, undefined, '', metadata);
-      let body: Uint8Array;
+      let body: string;
       try {
-        body = json.encode(value);
+        body = jsonText(value);
       } catch (error) {
         return exchange.fail(new RpcError(Code.INTERNAL, `cannot encode the result: ${errorMessage(error)}`));
       }
       // JSON.stringify writes nothing at all for a function or a symbol
-      if (body.byteLength === 0) return exchange.fail(new RpcError(Code.INTERNAL, `cannot encode the result: JSON has no form for a ${typeof value}`));
-      call.responseBytes = body.byteLength;
+      if (body.length === 0) return exchange.fail(new RpcError(Code.INTERNAL, `cannot encode the result: JSON has no form for a ${typeof value}`));
+      call.responseBytes = Buffer.byteLength(body);
       exchange.send(200, body, 'application/json', metadata);
     } catch (error) {
       this.transportFailed(exchange, error);

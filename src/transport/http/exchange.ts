@@ -66,8 +66,11 @@ export class Exchange {
     this.over = true;
   }
 
-  /** Answers with `status` and, if given, a body of `contentType`. */
-  send(status: number, body: Uint8Array | undefined, contentType: string, metadata?: ReadonlyArray<[string, string]>, extra?: OutgoingHttpHeaders): void {
+  /**
+   * Answers with `status` and, if given, a body of `contentType`. A body given as text goes out in
+   * one piece with the head, which Node joins only to text: a small answer costs one write less.
+   */
+  send(status: number, body: Uint8Array | string | undefined, contentType: string, metadata?: ReadonlyArray<[string, string]>, extra?: OutgoingHttpHeaders): void {
     if (!this.open) return;
     this.answered = true;
     if (!this.bodyUnread()) {
@@ -190,12 +193,12 @@ export class Exchange {
     return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
   }
 
-  private write(status: number, body: Uint8Array | undefined, contentType: string, metadata: ReadonlyArray<[string, string]> | undefined, extra: OutgoingHttpHeaders | undefined, close: boolean): void {
+  private write(status: number, body: Uint8Array | string | undefined, contentType: string, metadata: ReadonlyArray<[string, string]> | undefined, extra: OutgoingHttpHeaders | undefined, close: boolean): void {
     if (this.res.headersSent || this.res.destroyed) return;
     const headers = this.head(metadata, extra, close);
     if (body !== undefined) {
       headers['content-type'] = contentType;
-      headers['content-length'] = body.byteLength;
+      headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
     }
     this.res.writeHead(status, headers);
     this.res.end(body);

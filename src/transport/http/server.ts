@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { CallList } from '../../core/call-list.js';
 import { Code } from '../../core/code.js';
 import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { jsonSerializer } from '../../serialization/json.js';
@@ -35,7 +36,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
   private readonly address: HttpListenAddress;
   private readonly router: Router;
   private readonly postRoutes = new RpcPaths();
-  private readonly calls = new Set<HttpCall>();
+  private readonly calls = new CallList<HttpCall>();
   private readonly callHost: CallHost;
   private readonly starter: HttpCallStarter;
   /** SOAP envelopes and WSDLs at /soap/<service> (docs/soap.md). */
@@ -125,7 +126,7 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
 
   forceClose(): void {
     this.closing = true;
-    for (const call of this.calls) call.cut();
+    for (const call of this.calls.toArray()) call.cut();
     this.stopReload();
     this.server.close();
     this.server.closeAllConnections();
