@@ -188,7 +188,7 @@ function medianRuns(runs: Result[]): Result[] {
 /**
  * The calls/s ratio of every pair the tables compare, taken round by round (both runs of a round
  * are minutes apart at most), with its median and range: steadier than the ratio of two medians on
- * a machine whose speed drifts.
+ * a machine whose speed drifts. The CPU per call of each side is paired the same way.
  */
 function printRoundRatios(runs: Result[]): void {
   const pairs: Array<[string, string]> = [...Object.entries(counterparts), ...Object.entries(variants)];
@@ -196,22 +196,34 @@ function printRoundRatios(runs: Result[]): void {
     if (system !== 'switchyard' && variants[system] === undefined && !Object.values(counterparts).includes(system) && !Object.keys(counterparts).includes(system)) pairs.push(['switchyard', system]);
   }
   const rows: string[][] = [];
+  const cpuRows: string[][] = [];
   for (const workload of new Set(runs.map((r) => r.workload))) {
     for (const [ours, base] of pairs) {
-      const ratios: number[] = [];
+      const paired: Array<[Result, Result]> = [];
       for (const run of runs.filter((r) => r.system === ours && r.workload === workload)) {
         const other = runs.find((r) => r.system === base && r.workload === workload && r.round === run.round);
-        if (other !== undefined && other.callsPerSec > 0) ratios.push(run.callsPerSec / other.callsPerSec);
+        if (other !== undefined && other.callsPerSec > 0) paired.push([run, other]);
       }
-      if (ratios.length === 0) continue;
-      ratios.sort((a, b) => a - b);
-      const median = ratios.length % 2 === 1 ? ratios[(ratios.length - 1) / 2]! : (ratios[ratios.length / 2 - 1]! + ratios[ratios.length / 2]!) / 2;
-      rows.push([workload, `${ours} ÷ ${base}`, `${median.toFixed(2)}x`, `${ratios[0]!.toFixed(2)}x–${ratios.at(-1)!.toFixed(2)}x`, ratios.map((r) => r.toFixed(2)).join(' '), String(ratios.length)]);
+      if (paired.length === 0) continue;
+      const ratios = paired.map(([a, b]) => a.callsPerSec / b.callsPerSec).sort((a, b) => a - b);
+      rows.push([workload, `${ours} ÷ ${base}`, `${median(ratios).toFixed(2)}x`, `${ratios[0]!.toFixed(2)}x–${ratios.at(-1)!.toFixed(2)}x`, ratios.map((r) => r.toFixed(2)).join(' '), String(ratios.length)]);
+      const cpu = (pick: (r: Result) => number) => {
+        const each = paired.filter(([, b]) => pick(b) > 0).map(([a, b]) => pick(a) / pick(b)).sort((a, b) => a - b);
+        return each.length === 0 ? '-' : `${median(each).toFixed(2)}x (${each[0]!.toFixed(2)}–${each.at(-1)!.toFixed(2)})`;
+      };
+      cpuRows.push([workload, `${ours} ÷ ${base}`, cpu((r) => r.cpuUsPerCall), cpu((r) => r.clientCpuUsPerCall), cpu((r) => r.serverCpuUsPerCall)]);
     }
   }
   if (rows.length === 0) return;
   console.log('\ncalls/s ratio round by round (above 1x: the first is faster)');
   console.log(table(['workload', 'pair', 'median', 'range', 'rounds', 'n'], rows));
+  console.log('\nCPU per call ratio round by round, median (range) (below 1x: the first costs less)');
+  console.log(table(['workload', 'pair', 'client+server', 'client', 'server'], cpuRows));
+}
+
+function median(sorted: number[]): number {
+  const n = sorted.length;
+  return n % 2 === 1 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
 }
 
 function parseSettings(): Settings {

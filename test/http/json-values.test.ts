@@ -40,3 +40,15 @@ test('over HTTP, a $bigint of half a million digits or malformed $bytes is refus
     assert.match(response.text, /\$bigint has 500000 digits|\$bytes holds text that is not base64/);
   }
 });
+
+test('over HTTP, text beyond ASCII comes back whole, its content-length counted in bytes', async (t) => {
+  const { address, values } = await start(t);
+  const texts = ['é', 'naïve café', '日本語のテキスト', 'emoji 😀 and 👍🏽', '\u0000 control \u001f', 'lone \ud800 surrogate'];
+  for (const text of texts) assert.equal(await values.same(text), text);
+  const nested = { ['ключ']: ['значение', { deep: '😀'.repeat(100) }] };
+  assert.deepEqual(await values.same(nested), nested);
+  const response = await postJson(address, `/${ValuesService.id}/same`, ['日本😀']);
+  assert.equal(response.status, 200);
+  assert.equal(response.json, '日本😀');
+  assert.equal(Number(response.headers['content-length']), Buffer.byteLength(response.text));
+});
