@@ -90,7 +90,7 @@ export class HttpChannel implements Channel {
     // An infinite deadline is none; a finite one of any length is kept (see core/timer.ts).
     const deadline = invocation.deadline;
     const timeoutMs = deadline === undefined || deadline === Infinity ? undefined : Math.max(1, Math.ceil(deadline - Date.now()));
-    let headers: Record<string, string>;
+    let headers: Readonly<Record<string, string>>;
     let body: Uint8Array | undefined;
     try {
       headers = this.headers(invocation, serviceId, timeoutMs);
@@ -229,13 +229,13 @@ export class HttpChannel implements Channel {
    * The request's headers. A call with no deadline, metadata or one-way flag shares its service's
    * headers, made once: the senders only read them.
    */
-  private headers(invocation: Invocation, serviceId: string, timeoutMs: number | undefined): Record<string, string> {
+  private headers(invocation: Invocation, serviceId: string, timeoutMs: number | undefined): Readonly<Record<string, string>> {
     const target = this.targetOf(serviceId);
     // Read without making it: a call nobody gave metadata has none.
     const metadata = requestMetadataOf(invocation);
     const plain = timeoutMs === undefined && !invocation.oneWay && (metadata === undefined || metadata.size === 0);
     if (plain) return target.headers;
-    const headers = { ...target.headers };
+    const headers: Record<string, string> = { ...target.headers };
     if (timeoutMs !== undefined) headers[Header.timeout] = String(Math.min(timeoutMs, MAX_TIMEOUT_MS));
     if (invocation.oneWay) headers[Header.oneWay] = '1';
     if (metadata !== undefined && metadata.size > 0) for (const [name, value] of metadataHeaders(metadata)) headers[name] = value;

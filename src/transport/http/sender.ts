@@ -65,15 +65,16 @@ export interface RequestControl {
 export interface HttpSender {
   /**
    * POSTs `body` to `path` (which starts with `/`); rejects with the client's error if no answer
-   * came, or with the abort reason once `control` gives the request up.
+   * came, or with the abort reason once `control` gives the request up. `headers` may be shared by
+   * many calls (and frozen): a sender only reads them.
    */
-  send(path: string, headers: Record<string, string>, body: Uint8Array, control: RequestControl): Promise<SentResponse>;
+  send(path: string, headers: Readonly<Record<string, string>>, body: Uint8Array, control: RequestControl): Promise<SentResponse>;
   /**
    * POSTs a body made as it is sent (a client stream's NDJSON), asking `body` for its next chunk
    * only once the connection has taken the last one; a sender that cannot stream a request body
    * collects it first. Settles as `send` does; a body that rejects aborts the request.
    */
-  sendStream(path: string, headers: Record<string, string>, body: AsyncIterable<Uint8Array>, control: RequestControl): Promise<SentResponse>;
+  sendStream(path: string, headers: Readonly<Record<string, string>>, body: AsyncIterable<Uint8Array>, control: RequestControl): Promise<SentResponse>;
   /** Bytes read and written on the sender's connections so far, where it can tell (0 otherwise). */
   readonly bytesIn: number;
   readonly bytesOut: number;
@@ -88,7 +89,7 @@ export interface HttpSender {
  * `fetch` holds, if anything.
  */
 export function fetchSender(origin: string, send: typeof fetch, close?: () => Promise<void>): HttpSender {
-  const post = async (path: string, headers: Record<string, string>, body: Uint8Array, control: RequestControl) => {
+  const post = async (path: string, headers: Readonly<Record<string, string>>, body: Uint8Array, control: RequestControl) => {
     // Aborts the request and, later, the reading of its body.
     const controller = new AbortController();
     if (control.abortReason !== undefined) controller.abort(control.abortReason);

@@ -59,14 +59,14 @@ export class UndiciSender implements HttpSender {
     this.pool = new Pool(url.origin, { connections: options.connections ?? DEFAULT_CONNECTIONS, pipelining: options.pipelining ?? DEFAULT_PIPELINING, connect });
   }
 
-  send(path: string, headers: Record<string, string>, body: Uint8Array, control: RequestControl): Promise<SentResponse> {
+  send(path: string, headers: Readonly<Record<string, string>>, body: Uint8Array, control: RequestControl): Promise<SentResponse> {
     return new Promise((resolve, reject) => {
       const exchange = new UndiciExchange(control, resolve, reject);
       this.pool.dispatch({ path, method: 'POST', headers, body }, exchange);
     });
   }
 
-  sendStream(path: string, headers: Record<string, string>, body: AsyncIterable<Uint8Array>, control: RequestControl): Promise<SentResponse> {
+  sendStream(path: string, headers: Readonly<Record<string, string>>, body: AsyncIterable<Uint8Array>, control: RequestControl): Promise<SentResponse> {
     return new Promise((resolve, reject) => {
       const exchange = new UndiciExchange(control, resolve, reject);
       // undici writes an iterable body chunked, asking for the next chunk once the socket has
