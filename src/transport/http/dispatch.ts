@@ -106,7 +106,10 @@ export class HttpCall implements ExchangeCall, CallResponder, Listed<HttpCall> {
       const metadata = this.responseMetadata();
       const answer = exchange.format?.result;
       if (answer !== undefined) return answer(exchange, call, value, metadata);
-      if (value === undefined) return exchange.send(204, undefined, '', metadata);
+      if (value === undefined) {
+        exchange.send(204, undefined, '', metadata);
+        return;
+      }
       let body: string;
       try {
         body = jsonText(value);
@@ -115,8 +118,7 @@ export class HttpCall implements ExchangeCall, CallResponder, Listed<HttpCall> {
       }
       // JSON.stringify writes nothing at all for a function or a symbol
       if (body.length === 0) return exchange.fail(new RpcError(Code.INTERNAL, `cannot encode the result: JSON has no form for a ${typeof value}`));
-      call.responseBytes = Buffer.byteLength(body);
-      exchange.send(200, body, 'application/json', metadata);
+      call.responseBytes = exchange.send(200, body, 'application/json', metadata);
     } catch (error) {
       this.transportFailed(exchange, error);
     }

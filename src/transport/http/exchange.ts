@@ -69,26 +69,29 @@ export class Exchange {
   /**
    * Answers with `status` and, if given, a body of `contentType`. A body given as text goes out in
    * one piece with the head, which Node joins only to text: a small answer costs one write less.
+   * Returns the body's size in bytes (0 when nothing is answered).
    */
-  send(status: number, body: Uint8Array | string | undefined, contentType: string, metadata?: ReadonlyArray<[string, string]>, extra?: OutgoingHttpHeaders): void {
-    if (!this.open) return;
+  send(status: number, body: Uint8Array | string | undefined, contentType: string, metadata?: ReadonlyArray<[string, string]>, extra?: OutgoingHttpHeaders): number {
+    if (!this.open) return 0;
     this.answered = true;
+    const bytes = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
     if (!this.bodyUnread()) {
-      this.write(status, body, contentType, metadata, extra, false);
-      return;
+      this.write(status, body, bytes, contentType, metadata, extra, false);
+      return bytes;
     }
     if (this.requestStream) {
       // A stream may never end: the answer goes now, and the connection closes after it.
-      this.write(status, body, contentType, metadata, extra, true);
-      return;
+      this.write(status, body, bytes, contentType, metadata, extra, true);
+      return bytes;
     }
     readBody(this.req, this.host.maxBodyBytes, false).then(
-      () => this.write(status, body, contentType, metadata, extra, false),
+      () => this.write(status, body, bytes, contentType, metadata, extra, false),
       (error: unknown) => {
-        if (error instanceof BodyTooLarge) this.write(413, encodeError(error), 'application/json', undefined, undefined, true);
+        if (error instanceof BodyTooLarge) this.writeTooLarge(error);
         // else the client went away while sending: no one to answer
       },
     );
+    return bytes;
   }
 
   /** Answers with the error body; `status` defaults to the code's row in the status table. */
@@ -101,7 +104,7 @@ export class Exchange {
       // Reading stopped at the limit: the rest of the body is never read, so the connection closes.
       if (!this.open) return;
       this.answered = true;
-      this.write(413, encodeError(safe), 'application/json', undefined, undefined, true);
+      this.writeTooLarge(safe);
     } else if (this.format?.fail !== undefined) {
       this.format.fail(this, safe, status ?? statusOf(safe.code), metadata, extra);
     } else {
@@ -193,12 +196,18 @@ export class Exchange {
     return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
   }
 
-  private write(status: number, body: Uint8Array | string | undefined, contentType: string, metadata: ReadonlyArray<[string, string]> | undefined, extra: OutgoingHttpHeaders | undefined, close: boolean): void {
+  /** 413, and the connection closes: the rest of the body is never read. */
+  private writeTooLarge(error: BodyTooLarge): void {
+    const body = encodeError(error);
+    this.write(413, body, body.byteLength, 'application/json', undefined, undefined, true);
+  }
+
+  private write(status: number, body: Uint8Array | string | undefined, bytes: number, contentType: string, metadata: ReadonlyArray<[string, string]> | undefined, extra: OutgoingHttpHeaders | undefined, close: boolean): void {
     if (this.res.headersSent || this.res.destroyed) return;
     const headers = this.head(metadata, extra, close);
     if (body !== undefined) {
       headers['content-type'] = contentType;
-      headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+      headers['content-length'] = bytes;
     }
     this.res.writeHead(status, headers);
     this.res.end(body);

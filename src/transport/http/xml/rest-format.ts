@@ -58,7 +58,10 @@ export function decodeArgsBody(bytes: Uint8Array, entry: MethodEntry): unknown {
 }
 
 function answerResult(exchange: Exchange, call: { responseBytes: number }, value: unknown, metadata: ReadonlyArray<[string, string]> | undefined): void {
-  if (value === undefined) return exchange.send(204, undefined, '', metadata);
+  if (value === undefined) {
+    exchange.send(204, undefined, '', metadata);
+    return;
+  }
   let body: Uint8Array;
   try {
     body = encoder.encode(PROLOG + encodeElement('result', value, ROOT_DECLARATIONS));
