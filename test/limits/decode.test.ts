@@ -81,7 +81,14 @@ test('any value within the limits decodes as it did without them', () => {
   fc.assert(fc.property(values, (value) => {
     const packed = msgpack.encode([value]);
     assert.deepEqual(msgpack.decode(packed), unlimited.unpack(packed as Buffer));
-    const text = json.encode([value]);
+    let text: Uint8Array;
+    try {
+      text = json.encode([value]);
+    } catch (error) {
+      // fast-check now and then makes an invalid Date, which JSON refuses by design (src/serialization/json.ts).
+      assert.match((error as Error).message, /JSON cannot carry an invalid Date/);
+      return;
+    }
     assert.deepEqual(json.decode(text), jsonSerializer({ maxDepth: Infinity, maxItems: Infinity }).decode(text));
   }), { numRuns: 300 });
 });
