@@ -12,7 +12,7 @@ import type { ServerContext } from '../transport.js';
 import { readBodyThen } from './body.js';
 import { HttpCall, type CallHost } from './dispatch.js';
 import type { Exchange } from './exchange.js';
-import { Header, firstHeader as header, isJson, readHeaderObjectMetadata, readTimeout } from './headers.js';
+import { Header, firstValue, isJson, readHeaderObjectMetadata, readTimeout } from './headers.js';
 import { RequestLines } from './request-lines.js';
 import { wantsEvents } from './sse.js';
 import { answerAsAccepted, takeXmlBody } from './xml/rest-format.js';
@@ -44,7 +44,7 @@ export class HttpCallStarter {
     let timeoutMs: number | undefined;
     try {
       metadata = readHeaderObjectMetadata(req.headers);
-      timeoutMs = readTimeout(header(req, Header.timeout));
+      timeoutMs = readTimeout(firstValue(req.headers[Header.timeout]));
     } catch (error) {
       exchange.fail(RpcError.from(error, Code.INVALID_ARGUMENT));
       return;
@@ -71,7 +71,7 @@ export class HttpCallStarter {
     } else if (req.headers.accept !== undefined) {
       answerAsAccepted(exchange, entry, req.headers.accept);
     }
-    const oneWay = header(req, Header.oneWay) === '1' || entry.options.oneWay === true;
+    const oneWay = firstValue(req.headers[Header.oneWay]) === '1' || entry.options.oneWay === true;
     if (oneWay && kind !== undefined) {
       exchange.fail(new RpcError(Code.INVALID_ARGUMENT, `${entry.service.id}.${entry.method} streams, so it cannot be called one-way`));
       return;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { RpcError } from '../../core/rpc-error.js';
 import { BodyTooLarge, readBody } from './body.js';
+import type { HttpConnection } from './connection.js';
 import type { Cors } from './cors.js';
 import { encodeError } from './errors.js';
 import { Header } from './headers.js';
@@ -54,6 +55,8 @@ export class Exchange {
     readonly res: ServerResponse,
     private readonly origin: string | undefined,
     readonly host: ExchangeHost,
+    /** The connection the request came on. */
+    readonly connection: HttpConnection,
   ) {}
 
   /** Nothing has been answered yet and the client is still there. */
@@ -231,6 +234,7 @@ export class Exchange {
     if (draining) headers[Header.draining] = '1';
     if (close || draining) {
       headers.connection = 'close';
+      this.connection.closing = true;
       closeAfterAnswer(this.req.socket);
     }
     return headers;

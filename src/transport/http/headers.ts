@@ -143,6 +143,10 @@ export function splitServiceId(id: string): { name: string; version: string | un
 
 /** A request header's value; the first of them when it came more than once. */
 export function firstHeader(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
+  return firstValue(req.headers[name]);
+}
+
+/** The first of a header's values, as Node gives them (an array for a header that came more than once). */
+export function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 const LINGER_MAX_MS = 5000;
 const LINGER_IDLE_MS = 1000;
 
-/** Connections that answered with `connection: close`: requests read after that answer are not served. */
+/** Connections already set to close after their answer. */
 const closing = new WeakSet<Socket>();
 
 /**
@@ -20,11 +20,6 @@ export function closeAfterAnswer(socket: Socket): void {
   closing.add(socket);
   // Node calls destroySoon() on the socket after the last answer; only this socket's is replaced.
   socket.destroySoon = lingerThenClose;
-}
-
-/** Whether the connection has answered with `connection: close` (and takes no more requests). */
-export function isClosing(socket: Socket): boolean {
-  return closing.has(socket);
 }
 
 function lingerThenClose(this: Socket): void {

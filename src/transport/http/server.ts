@@ -7,15 +7,15 @@ import { errorMessage, RpcError } from '../../core/rpc-error.js';
 import { jsonSerializer } from '../../serialization/json.js';
 import { listenerTls, serverSecureOptions, type ServerTlsOptions } from '../tls/options.js';
 import { reloadOnChange } from '../tls/reload.js';
-import { ConnectionRecord, peerAddress } from '../connection-record.js';
+import { peerAddress } from '../connection-record.js';
 import type { ConnectionInfo, ServerContext, ServerTransport } from '../transport.js';
 import { HttpCallStarter } from './call-starter.js';
 import { Cors } from './cors.js';
 import { firstRequestArrived } from '../limits/first-request.js';
+import { HttpConnection } from './connection.js';
 import { HttpCall, type CallHost } from './dispatch.js';
 import { Exchange, type ExchangeCall, type ExchangeHost } from './exchange.js';
-import { Header, firstHeader as header } from './headers.js';
-import { isClosing } from './linger.js';
+import { Header, firstValue } from './headers.js';
 import { openApiDocument } from './openapi.js';
 import { parseHttpListenAddress, type HttpListenAddress } from './options.js';
 import { Router, RpcPaths, bodyArgs, pathSegments, queryArgs, resolveService, restArgs } from './routes.js';
@@ -146,13 +146,14 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const socket = req.socket;
-    firstRequestArrived(socket);
-    // A request behind a `connection: close` answer (pipelined, or sent before the client read it) is not served.
-    if (isClosing(socket)) return;
-    const origin = this.cors?.allowedOrigin(req);
-    const exchange = new Exchange(req, res, origin, this);
     let record = this.records.get(socket);
     if (record === undefined) this.records.set(socket, (record = new HttpConnection(peerAddress(socket), socket)));
+    // Only a connection's first request can find the timer that waits for one.
+    if (record.calls === 0) firstRequestArrived(socket);
+    // A request behind a `connection: close` answer (pipelined, or sent before the client read it) is not served.
+    if (record.closing) return;
+    const origin = this.cors?.allowedOrigin(req);
+    const exchange = new Exchange(req, res, origin, this, record);
     record.calls++;
     record.active++;
     record.exchanges.push(exchange);
@@ -166,11 +167,9 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
 
   /** The exchange has answered in full: its connection has one request less in hand. */
   closed(exchange: Exchange): void {
-    const { socket } = exchange.req;
-    const record = this.records.get(socket);
-    if (record === undefined) return;
+    const record = exchange.connection;
     record.forget(exchange);
-    if (--record.active === 0 && this.closing) socket.end();
+    if (--record.active === 0 && this.closing) exchange.req.socket.end();
   }
 
   /**
@@ -206,8 +205,9 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
       exchange.send(200, this.openapiBody(), 'application/json');
       return;
     }
-    const version = header(req, Header.version);
-    const group = header(req, Header.group);
+    // Read here rather than through a shared helper: a lookup site that sees a single header name stays fast.
+    const version = firstValue(req.headers[Header.version]);
+    const group = firstValue(req.headers[Header.group]);
     const known = verb === 'POST' ? this.postRoutes.get(pathname, version, group, this.context.table.generation) : undefined;
     if (known !== undefined) {
       this.starter.serve(exchange, known, (body, hasBody) => (hasBody ? bodyArgs(body) : []));
@@ -258,21 +258,6 @@ export class HttpServerTransport implements ServerTransport, ExchangeHost {
       this.openapi = { services, body: json.encode(openApiDocument(this.context.table, this.router.routes)) };
     }
     return this.openapi.body;
-  }
-}
-
-/** An open connection, with the exchanges it has not finished answering (one, unless pipelined). */
-class HttpConnection extends ConnectionRecord {
-  readonly exchanges: Exchange[] = [];
-
-  forget(exchange: Exchange): void {
-    const { exchanges } = this;
-    if (exchanges[0] === exchange) {
-      exchanges.shift();
-      return;
-    }
-    const at = exchanges.indexOf(exchange);
-    if (at >= 0) exchanges.splice(at, 1);
   }
 }
 
