@@ -1,9 +1,11 @@
 /**
  * `npm run bench:http:instructions`: what Switchyard's HTTP client and server cost per call against
  * a plain undici + `node:http` program, counted in instructions (bench/instructions.ts), so that a
- * change to the HTTP path can be judged on a busy machine, where the timed `switchyard-http` vs
- * `undici-http` rows of `npm run bench` move by more than the change. The setups are those of
+ * small change to the HTTP path can be judged: the timed `switchyard-http` vs `undici-http` rows of
+ * `npm run bench` move by more than such a change from one round to the next. The setups are those of
  * `http-calls.ts`; `server` less `plain` is the server's extra cost, `client` less `plain` the client's.
+ * Steady only when nothing else runs: with other processes busy, single setups have counted 20 % to
+ * 70 % more instructions per call, the plain program's too (bench/README.md).
  *
  * Options: --from N (default 4000), --to N (default 14000), --ballast N (default 0), --only a,b.
  */
