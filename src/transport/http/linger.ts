@@ -4,9 +4,6 @@ import type { Socket } from 'node:net';
 const LINGER_MAX_MS = 5000;
 const LINGER_IDLE_MS = 1000;
 
-/** Connections already set to close after their answer. */
-const closing = new WeakSet<Socket>();
-
 /**
  * Makes the connection close gracefully once the answer being written is out. Node closes a
  * connection right after a `connection: close` answer; if the client is still sending (a body the
@@ -16,9 +13,8 @@ const closing = new WeakSet<Socket>();
  * its side, when it has sent nothing for LINGER_IDLE_MS, or after LINGER_MAX_MS.
  */
 export function closeAfterAnswer(socket: Socket): void {
-  if (closing.has(socket)) return;
-  closing.add(socket);
-  // Node calls destroySoon() on the socket after the last answer; only this socket's is replaced.
+  // Node calls destroySoon() on the socket after the last answer; only this socket's is replaced
+  // (again, harmlessly, when a second answer on the connection also closes it).
   socket.destroySoon = lingerThenClose;
 }
 
