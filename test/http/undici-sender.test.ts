@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { ClientCall } from '../../src/core/client-call.js';
 import { Code } from '../../src/core/code.js';
@@ -10,6 +9,7 @@ import { HttpChannel } from '../../src/transport/http/client.js';
 import { UndiciSender } from '../../src/transport/http/undici-sender.js';
 import { createClient, createServer as createRpcServer } from '../../src/index.js';
 import { CalculatorService, calculatorImpl, newLog } from '../support/calculator.js';
+import { listenPlain } from '../support/http.js';
 
 const SERVICE = 'demo.Calculator:1.0.0';
 const add = (a: number, b: number) => new ClientCall(CalculatorService, 'add', [a, b], undefined, undefined, undefined, false, undefined);
@@ -23,13 +23,7 @@ async function serve(t: TestContext, answer: (request: IncomingMessage, response
     request.on('end', () => answer(request, response, JSON.parse(Buffer.concat(chunks).toString('utf8'))));
   });
   server.on('connection', (socket: Socket) => sockets.add(socket));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
-  return { address: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sockets };
+  return { address: await listenPlain(t, server), sockets };
 }
 
 /** Answers `add` with the sum after `delayMs`. */

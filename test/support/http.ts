@@ -1,5 +1,7 @@
 import type { TestContext } from 'node:test';
-import { request, type Agent, type OutgoingHttpHeaders } from 'node:http';
+import { request, type Agent, type OutgoingHttpHeaders, type Server as NodeHttpServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { connect, type Socket } from 'node:net';
 import { CallTable } from '../../src/core/call-table.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -34,6 +36,17 @@ export async function startHttpServer(t: TestContext, options: HttpServerOptions
   onCleanup(t, () => server.close({ timeoutMs: 2000 }));
   const addresses = await server.listen();
   return { server, address: addresses[0]!, addresses, log };
+}
+
+/** Listens with a plain `node:http` server on loopback (`port` 0: a free one); closed, its connections cut, when the test ends. */
+export async function listenPlain(t: TestContext, server: NodeHttpServer, port = 0): Promise<string> {
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  }));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 /** A client of `address` with a Calculator proxy; closed when the test ends. */

@@ -1,18 +1,19 @@
 /**
- * The sender of Node's `http://` and `https://` channels: undici's `request()` over a keep-alive
- * pool of connections to the channel's one server, a request at a time on each (no pipelining by
- * default). Much cheaper per call than `fetch`, which builds WHATWG Request, Headers and stream
+ * The sender of Node's `http://` and `https://` channels: undici's `dispatch()` over a keep-alive
+ * pool of connections to the channel's one server (client-pool.ts), a request at a time on each (no
+ * pipelining by default). Much cheaper per call than `fetch`, which builds WHATWG Request, Headers and stream
  * objects around the same client. Node only: registry.ts imports this file on the first call to an
  * http(s) address, and the browser build never does.
  */
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Pool, buildConnector, errors, type Dispatcher } from 'undici';
+import { buildConnector, errors, type Dispatcher } from 'undici';
 import { parseAddress } from '../address.js';
 import { clientSecureOptions, type ClientTlsOptions } from '../tls/options.js';
 import type { Metadata } from '../../core/metadata.js';
 import { readHeaderObjectMetadata } from './headers.js';
+import { ClientPool } from './client-pool.js';
 import { tooLarge } from './response-body.js';
 import type { Abortable, ChunkReader, HttpSender, RequestControl, SentResponse } from './sender.js';
 
@@ -42,7 +43,7 @@ export const DEFAULT_PIPELINING = 1;
  * ```
  */
 export class UndiciSender implements HttpSender {
-  private readonly pool: Pool;
+  private readonly pool: ClientPool;
   /** Open connections, whose counters are read on demand; closed ones are added up below. */
   private readonly sockets = new Set<Socket>();
   private closedIn = 0;
@@ -56,7 +57,7 @@ export class UndiciSender implements HttpSender {
       if (result[0] === null) this.track(result[1]);
       callback(...result);
     });
-    this.pool = new Pool(url.origin, { connections: options.connections ?? DEFAULT_CONNECTIONS, pipelining: options.pipelining ?? DEFAULT_PIPELINING, connect });
+    this.pool = new ClientPool(url.origin, { connections: options.connections ?? DEFAULT_CONNECTIONS, pipelining: options.pipelining ?? DEFAULT_PIPELINING, connect });
   }
 
   send(path: string, headers: Readonly<Record<string, string>>, body: Uint8Array, control: RequestControl): Promise<SentResponse> {
@@ -125,7 +126,7 @@ const enum Reading {
 }
 
 /**
- * One request through `Pool.dispatch`, and then its response: the status and headers settle
+ * One request through the pool's `dispatch`, and then its response: the status and headers settle
  * `send`, and the body is kept in the chunks undici reads. `request()` would wrap every answer in a
  * stream, and its abort in an AbortSignal listener, both costly per call.
  */
