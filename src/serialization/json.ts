@@ -36,8 +36,11 @@ export function jsonSerializer(limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Se
  * cannot write at all (undefined, a function, a symbol); throws where `encode` does.
  */
 export function jsonText(value: unknown): string {
+  if (isPlain(value)) return JSON.stringify(value);
+  // The replacer tags the byte arrays inside a container before JSON reaches them (see withBytesTagged), and this the value itself.
+  const root = value instanceof Uint8Array ? bytesTag(value) : value;
   // JSON.stringify gives undefined for a value it cannot write (undefined itself): empty, read back as undefined.
-  return isPlain(value) ? JSON.stringify(value) : ((JSON.stringify(value, replacer) as string | undefined) ?? '');
+  return (JSON.stringify(root, replacer) as string | undefined) ?? '';
 }
 
 /*
@@ -128,12 +131,41 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
   // Objects are checked as they were given, before their toJSON (a Buffer's or a Date's) ran.
   const raw = holder[key];
   if (typeof raw !== 'object' || raw === null) return value;
-  if (raw instanceof Uint8Array) return { $bytes: toBase64(raw) };
+  if (raw instanceof Uint8Array) return bytesTag(raw);
   if (raw instanceof Date) return { $date: isoTimeOf(raw, key) };
   if (raw instanceof Map) return { $map: [...raw] };
   if (raw instanceof Set) return { $set: [...raw] };
   refuseUnfaithful(raw, key);
-  return value;
+  return withBytesTagged(value);
+}
+
+function bytesTag(bytes: Uint8Array): { $bytes: string } {
+  return { $bytes: toBase64(bytes) };
+}
+
+/**
+ * `value`, or a copy of it whose byte arrays are tagged already. JSON.stringify calls a value's
+ * toJSON before the replacer sees it, and a Buffer's makes an array of its bytes as numbers: 1.9 ms
+ * for 64 KiB, where the tag takes 0.1 ms. So the replacer, given a container, tags its byte arrays
+ * before JSON reaches them; a container without any is given back as it is.
+ */
+function withBytesTagged(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item instanceof Uint8Array) (copy ??= value.slice())[i] = bytesTag(item);
+    }
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  // for-in walks V8's enum cache without making an array of keys; JSON writes own keys only.
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item instanceof Uint8Array && Object.hasOwn(value, key)) (copy ??= { ...value })[key] = bytesTag(item);
+  }
+  return copy ?? value;
 }
 
 /** `NaN`, `Infinity`, `-Infinity` or `-0`: JSON writes the first three as null and the last as 0. */

@@ -170,6 +170,31 @@ describe('JSON serializer', () => {
     assert.deepEqual([...back.bytes], [...bytes]);
   });
 
+  it('tags a Buffer wherever it is without calling its toJSON, which would list its bytes as numbers', () => {
+    let calls = 0;
+    const bytes = Buffer.from([0, 1, 254, 255]);
+    Object.defineProperty(bytes, 'toJSON', { value: () => ++calls });
+    const tag = `{"$bytes":"${bytes.toString('base64')}"}`;
+    const inherited = Object.create({ hidden: bytes }) as Record<string, unknown>;
+    inherited.own = bytes;
+    const holey: unknown[] = [bytes];
+    holey[2] = 1;
+    const cases: Array<[unknown, string]> = [
+      [bytes, tag],
+      [[bytes, 2], `[${tag},2]`],
+      [{ a: { b: [bytes] } }, `{"a":{"b":[${tag}]}}`],
+      [new Map([['k', bytes]]), `{"$map":[["k",${tag}]]}`],
+      [new Set([bytes]), `{"$set":[${tag}]}`],
+      [inherited, `{"own":${tag}}`],
+      [holey, `[${tag},{"$undefined":true},1]`],
+    ];
+    for (const [value, expected] of cases) assert.equal(text(json.encode(value)), expected);
+    assert.equal(calls, 0);
+    assert.ok(holey[0] === bytes && !(1 in holey), 'the value given is left as it was');
+    const back = json.decode(json.encode({ list: [bytes, bytes] })) as { list: Uint8Array[] };
+    assert.deepEqual(back.list.map((item) => [...item]), [[0, 1, 254, 255], [0, 1, 254, 255]]);
+  });
+
   it('encodes only the viewed bytes of a slice', () => {
     const backing = Buffer.from([9, 1, 2, 9]);
     const back = roundTrip(json, [backing.subarray(1, 3)]) as Uint8Array[];
