@@ -37,7 +37,7 @@ export function jsonSerializer(limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Se
  */
 export function jsonText(value: unknown): string {
   if (isPlain(value)) return JSON.stringify(value);
-  // The replacer tags the byte arrays inside a container before JSON reaches them (see withBytesTagged), and this the value itself.
+  // A byte array's toJSON must not run (see withBytesTagged): the value itself is tagged here, those inside it by the replacer.
   const root = value instanceof Uint8Array ? bytesTag(value) : value;
   // JSON.stringify gives undefined for a value it cannot write (undefined itself): empty, read back as undefined.
   return (JSON.stringify(root, replacer) as string | undefined) ?? '';

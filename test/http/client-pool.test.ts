@@ -60,6 +60,16 @@ describe('HTTP client pool', () => {
     assert.equal(seen.length, 12);
   });
 
+  it('with pipelining, sends several requests on a connection before its first answer', async (t) => {
+    const { origin, sockets, seen } = await serve(t, 20);
+    const connections = new ClientPool(origin, { connections: 2, pipelining: 3, connect: buildConnector({}) });
+    t.after(() => connections.close());
+    const paths = Array.from({ length: 18 }, (_, i) => `/${i}`);
+    assert.deepEqual(await Promise.all(paths.map((path) => get(connections, path))), paths);
+    assert.equal(sockets.size, 2);
+    assert.equal(seen.length, 18);
+  });
+
   it('calls that wait for the one connection go in the order they came', async (t) => {
     const { origin, seen } = await serve(t, 5);
     const connections = pool(t, origin, 1);

@@ -3,12 +3,15 @@
  * a limit; calls beyond it wait in order for a connection to free up. This is what undici's `Pool`
  * does, written here because of how `Pool` finds a free connection: it walks its clients from the
  * first to the first free one, and after each request walks them all again to learn whether any is
- * still free. With 128 connections busy, that is some 190 steps per call (about 0.35 µs of the
- * client's ~40 µs in `npm run bench:http:instructions`); here the free connections are a stack.
+ * still free. With 128 connections busy, that is some 190 steps per call, about 3,600 of the
+ * 190,000 instructions a small call costs (`npm run bench:http:instructions`, `client` setup);
+ * here the free connections are a stack.
  *
  * A `Client` says it can take no more by returning false from `dispatch`, and that it can again
  * with `drain`, which undici emits after the request finished, failed or could not connect: `Pool`
- * relies on the same two signals.
+ * relies on the same two signals. With pipelining, a client that took a request and said it could
+ * take more may still become busy (writing a streamed body) and drain later, so each connection
+ * knows whether it is on the stack already.
  */
 import { Client, errors, type Dispatcher } from 'undici';
 
@@ -21,15 +24,22 @@ export interface ClientPoolOptions {
   connect: Client.Options['connect'];
 }
 
+/** A connection of the pool. */
+class Slot {
+  /** On the stack of free connections. */
+  free = false;
+  constructor(readonly client: Client) {}
+}
+
 interface Waiting {
   readonly options: Dispatcher.DispatchOptions;
   readonly handler: Dispatcher.DispatchHandler;
 }
 
 export class ClientPool {
-  private readonly clients: Client[] = [];
-  /** Clients that can take a request now; the last freed is used first, keeping few connections warm. */
-  private readonly free: Client[] = [];
+  private readonly slots: Slot[] = [];
+  /** Connections that can take a request now; the last freed is used first, keeping few connections warm. */
+  private readonly free: Slot[] = [];
   /** Requests that found every connection busy, oldest first. */
   private readonly waiting: Waiting[] = [];
   private closed: Promise<void> | undefined;
@@ -41,9 +51,13 @@ export class ClientPool {
   /** Sends now on a free connection (or a new one), else when one frees up; throws once closed. */
   dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): void {
     if (this.closed !== undefined) throw new errors.ClientClosedError();
-    const client = this.free.pop() ?? this.open();
-    if (client === undefined) this.waiting.push({ options, handler });
-    else if (client.dispatch(options, handler)) this.free.push(client);
+    const slot = this.free.pop() ?? this.open();
+    if (slot === undefined) {
+      this.waiting.push({ options, handler });
+      return;
+    }
+    slot.free = false;
+    if (slot.client.dispatch(options, handler)) this.release(slot);
   }
 
   /** Closes every connection once the requests sent and waiting have been answered. */
@@ -51,31 +65,37 @@ export class ClientPool {
     this.closed ??= new Promise<void>((resolve) => {
       if (this.waiting.length === 0) resolve();
       else this.allSent = resolve;
-    }).then(() => Promise.all(this.clients.map((client) => client.close())).then(() => undefined));
+    }).then(() => Promise.all(this.slots.map((slot) => slot.client.close())).then(() => undefined));
     return this.closed;
   }
 
-  private open(): Client | undefined {
-    if (this.clients.length >= this.options.connections) return undefined;
+  private open(): Slot | undefined {
+    if (this.slots.length >= this.options.connections) return undefined;
     const { pipelining, connect } = this.options;
-    const client = new Client(this.origin, { pipelining, connect });
-    client.on('drain', () => this.drained(client));
-    this.clients.push(client);
-    return client;
+    const slot = new Slot(new Client(this.origin, { pipelining, connect }));
+    slot.client.on('drain', () => this.drained(slot));
+    this.slots.push(slot);
+    return slot;
   }
 
-  /** `client` can take requests again: the waiting ones first. */
-  private drained(client: Client): void {
+  /** The connection can take requests again: the waiting ones first. */
+  private drained(slot: Slot): void {
     const { waiting } = this;
     while (waiting.length > 0) {
       const next = waiting.shift()!;
-      if (!client.dispatch(next.options, next.handler)) {
+      if (!slot.client.dispatch(next.options, next.handler)) {
         this.sentAll();
         return;
       }
     }
     this.sentAll();
-    this.free.push(client);
+    this.release(slot);
+  }
+
+  private release(slot: Slot): void {
+    if (slot.free) return;
+    slot.free = true;
+    this.free.push(slot);
   }
 
   private sentAll(): void {
