@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { buildConnector, type Dispatcher } from 'undici';
 import { ClientPool } from '../../src/transport/http/client-pool.js';
 import { listenPlain } from '../support/http.js';
+import { freePort } from '../support/ports.js';
 
 /** A server that answers each request's path after `delayMs`, noting the connections and the order the requests came in. */
 async function serve(t: TestContext, delayMs: number): Promise<{ origin: string; server: Server; sockets: Set<Socket>; seen: string[] }> {
@@ -39,15 +40,6 @@ function get(into: ClientPool, path: string): Promise<string> {
     };
     into.dispatch({ path, method: 'GET' }, handler);
   });
-}
-
-/** A free loopback port: bound, then let go. */
-async function freePort(): Promise<number> {
-  const probe = createTcpServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 describe('HTTP client pool', () => {
